@@ -1,0 +1,81 @@
+/* nsvault--0.1.sql — encrypted, namespace-scoped secrets */
+
+\echo Use "CREATE EXTENSION nsvault" to load this file. \quit
+
+/*
+ * Only ciphertext and metadata.  The C functions encrypt before they
+ * insert, so no plaintext ever reaches a heap page or the WAL.
+ */
+CREATE TABLE nsvault.secrets (
+	namespace text NOT NULL,
+	name text NOT NULL,
+	ciphertext bytea NOT NULL,
+	key_version integer NOT NULL CHECK (key_version > 0),
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (namespace, name)
+);
+REVOKE ALL ON TABLE nsvault.secrets FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('nsvault.secrets', '');
+
+CREATE FUNCTION nsvault.set_secret(namespace text, name text, value text,
+								   overwrite boolean DEFAULT true)
+RETURNS void
+AS 'MODULE_PATHNAME', 'nsvault_set_secret'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.get_secret(namespace text, name text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'nsvault_get_secret'
+LANGUAGE C STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.get_secrets(namespace text, names text[])
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'nsvault_get_secrets'
+LANGUAGE C STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.list_secrets(namespace text)
+RETURNS TABLE (name text, created_at timestamptz, updated_at timestamptz)
+AS 'MODULE_PATHNAME', 'nsvault_list_secrets'
+LANGUAGE C STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.delete_secret(namespace text, name text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'nsvault_delete_secret'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION nsvault.set_secret(text, text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.get_secret(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.get_secrets(text, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.list_secrets(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.delete_secret(text, text) FROM PUBLIC;
+
+/*
+ * Each backend keeps its key-database link as a named dblink connection,
+ * and dblink's named connections are shared by every caller in the
+ * session.  Anyone who could call dblink could therefore send their own
+ * query down that link and read any namespace's key, so dblink's functions
+ * are taken away from PUBLIC.  Grant them back to trusted roles only.
+ */
+DO $install$
+DECLARE
+	fn regprocedure;
+BEGIN
+	FOR fn IN
+		SELECT d.objid::regprocedure
+		  FROM pg_catalog.pg_depend d
+		  JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+		 WHERE e.extname = 'dblink'
+		   AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+		   AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+		   AND d.deptype = 'e'
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', fn);
+	END LOOP;
+END
+$install$;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# as-postgres.sh — runs a command in this tree, as postgres when started as root.
+#
+# PostgreSQL refuses to run as root, so root's runs happen as postgres in a
+# copy of the tree under /tmp that postgres owns (root's checkout may sit in
+# a folder postgres cannot enter).  The copy's path is printed on stderr.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ "$(id -u)" -ne 0 ]; then
+	cd "$top"
+	exec "$@"
+fi
+
+stage=${NSVAULT_STAGE:-/tmp/nsvault-$(basename "$top")-stage}
+rm -rf "$stage"
+mkdir -p "$stage"
+tar -C "$top" --exclude=./.git --exclude=./tmp_check --exclude=./tmp_check_regress \
+	--exclude=./results --exclude=./.demo --exclude=./.bench -cf - . | tar -C "$stage" -xf -
+chown -R postgres:postgres "$stage"
+echo "as-postgres: running in $stage" >&2
+cd "$stage"
+exec runuser -u postgres -- "$@"

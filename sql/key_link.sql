@@ -1,0 +1,69 @@
+--
+-- key_link: the dblink link to the key database and its failures
+--
+\set main_db :DBNAME
+\set SHOW_CONTEXT never
+-- with the cache off, every call asks the key server
+SET nsvault.key_cache_seconds = 0;
+SELECT nsvault.set_secret('link', 'a', 'value a');
+SELECT nsvault.get_secret('link', 'a');
+
+-- one connection per backend, kept open between calls
+SELECT count(*) AS key_connections FROM pg_stat_activity
+ WHERE datname = 'nsvault_regress_keys' AND usename = 'regress_keyreader';
+
+-- the key server drops the connection: reopened without the caller noticing
+SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
+ WHERE datname = 'nsvault_regress_keys' AND usename = 'regress_keyreader';
+SELECT nsvault.get_secret('link', 'a');
+SELECT count(*) AS key_connections FROM pg_stat_activity
+ WHERE datname = 'nsvault_regress_keys' AND usename = 'regress_keyreader';
+
+-- a foreign server that does not exist
+SET nsvault.keydb_server = 'no_such_server';
+SELECT regress_error($$SELECT nsvault.get_secret('link', 'a')$$);
+
+-- a key server that cannot be reached: class 08, naming the foreign server
+DO $$
+BEGIN
+	EXECUTE format('CREATE SERVER regress_dead_keydb FOREIGN DATA WRAPPER dblink_fdw OPTIONS (host %L, port %L, dbname %L)',
+				   split_part(current_setting('unix_socket_directories'), ',', 1),
+				   '1', 'nsvault_regress_keys');
+END
+$$;
+CREATE USER MAPPING FOR CURRENT_USER SERVER regress_dead_keydb
+	OPTIONS (user 'regress_keyreader', password 'not-shown-anywhere');
+SET nsvault.keydb_server = 'regress_dead_keydb';
+SELECT split_part(regress_error($$SELECT nsvault.set_secret('link', 'b', 'value b')$$), ' | ', 1);
+SELECT split_part(regress_error($$SELECT nsvault.get_secret('link', 'a')$$), ' | ', 1);
+SELECT split_part(regress_error($$SELECT nsvault.set_secret('link', 'a', 'new a')$$), ' | ', 1);
+SELECT regress_error($$SELECT nsvault.set_secret('link', 'b', 'value b')$$) ~ 'failed' AS detail_has_libpq_reason,
+	   position('not-shown' IN regress_error($$SELECT nsvault.set_secret('link', 'b', 'value b')$$)) AS password_at;
+
+-- nothing was written, nothing was changed
+SELECT name FROM nsvault.list_secrets('link');
+RESET nsvault.keydb_server;
+SELECT nsvault.get_secret('link', 'a');
+
+-- in a transaction, the failure aborts it and the earlier write goes too
+BEGIN;
+SELECT nsvault.set_secret('link', 'c', 'value c');
+SET LOCAL nsvault.keydb_server = 'regress_dead_keydb';
+\set VERBOSITY terse
+SELECT nsvault.set_secret('link', 'd', 'value d');
+\set VERBOSITY default
+COMMIT;
+SELECT name FROM nsvault.list_secrets('link');
+
+-- the key server refuses: its SQLSTATE and message are passed on
+\c nsvault_regress_keys
+REVOKE EXECUTE ON FUNCTION nsvault_keys.key(text, integer) FROM regress_keyreader;
+\c :main_db
+SELECT regress_error($$SELECT nsvault.get_secret('link', 'a')$$);
+\c nsvault_regress_keys
+SELECT nsvault_keys.grant_reader('regress_keyreader');
+\c :main_db
+SELECT nsvault.get_secret('link', 'a');
+
+DROP USER MAPPING FOR CURRENT_USER SERVER regress_dead_keydb;
+DROP SERVER regress_dead_keydb;

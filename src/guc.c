@@ -1,0 +1,58 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.c
+ *		The nsvault.* configuration parameters.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "utils/guc.h"
+
+#include "nsvault.h"
+
+char	   *nsvault_keydb_server = NULL;
+int			nsvault_key_cache_seconds = 300;
+int			nsvault_key_cache_size = 1024;
+
+/*
+ * Defines the parameters.  All are superuser-only: a caller who could point
+ * the key link at another foreign server, or keep keys in memory longer
+ * than the administrator allows, would defeat the point of them.
+ */
+void
+guc_init(void)
+{
+	DefineCustomStringVariable("nsvault.keydb_server",
+							   "Foreign server (dblink_fdw) through which keys are fetched.",
+							   "Its user mapping holds the key database credentials.",
+							   &nsvault_keydb_server,
+							   "nsvault_keydb",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("nsvault.key_cache_seconds",
+							"How long a backend keeps a fetched key in memory.",
+							"0 fetches the key for every call and keeps nothing.",
+							&nsvault_key_cache_seconds,
+							300,
+							0, 7 * 24 * 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("nsvault.key_cache_size",
+							"Most key versions a backend keeps in memory at once.",
+							NULL,
+							&nsvault_key_cache_size,
+							1024,
+							1, 1000000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("nsvault");
+}

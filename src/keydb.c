@@ -1,0 +1,317 @@
+/*-------------------------------------------------------------------------
+ *
+ * keydb.c
+ *		The link to the key database: one dblink connection per backend.
+ *
+ * The connection is opened through the foreign server named by
+ * nsvault.keydb_server, whose user mapping holds the credentials, so no
+ * password appears here, in a query text or in an error.  It stays open
+ * for the life of the backend; when a request on it fails (the key server
+ * restarted, say) it is reopened once and the request repeated, so a
+ * session survives a key server restart without noticing.
+ *
+ * dblink reports failures as errors; each dblink call therefore runs in an
+ * internal subtransaction so that the error can be examined and replaced by
+ * one that names the foreign server.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "foreign/foreign.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "nsvault.h"
+
+/* dblink's name for the connection; connections are per backend */
+#define KEYDB_CONNECTION "nsvault_keydb_link"
+
+/* server the named connection is open to, or NULL when there is none */
+static char *connected_server = NULL;
+
+static SPIPlanPtr connect_plan = NULL;
+static SPIPlanPtr disconnect_plan = NULL;
+static SPIPlanPtr request_plan = NULL;
+
+/* A key request and, once it has run, its answer. */
+typedef struct KeyRequest
+{
+	const char *remote_sql;
+	MemoryContext result_cxt;	/* where the key is copied to */
+	uint64		rows;
+	int32		version;
+	uint8	   *key;
+	Size		key_len;
+} KeyRequest;
+
+typedef void (*GuardedCall) (void *arg);
+
+/* Prepares and keeps one plan over dblink's functions. */
+static SPIPlanPtr
+prepare_dblink_plan(const char *sql_format, int nargs)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	char	   *sql = psprintf(sql_format, extension_schema("dblink"));
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
+}
+
+static void
+prepare_plans(void)
+{
+	if (request_plan != NULL)
+		return;
+	connect_plan = prepare_dblink_plan("SELECT %s.dblink_connect($1, $2)", 2);
+	disconnect_plan = prepare_dblink_plan("SELECT %s.dblink_disconnect($1)", 1);
+	request_plan = prepare_dblink_plan(
+		"SELECT k.version, k.key FROM %s.dblink($1, $2) AS k(version integer, key bytea)", 2);
+}
+
+/*
+ * Runs fn in an internal subtransaction.  Returns NULL on success, or the
+ * error it raised, with the subtransaction rolled back.
+ */
+static ErrorData *
+run_guarded(GuardedCall fn, void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *error = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return error;
+}
+
+static void
+connect_call(void *arg)
+{
+	Datum		args[2];
+
+	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
+	args[1] = CStringGetTextDatum((const char *) arg);
+	if (SPI_execute_plan(connect_plan, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "dblink_connect did not run");
+}
+
+static void
+disconnect_call(void *arg)
+{
+	Datum		args[1];
+
+	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
+	SPI_execute_plan(disconnect_plan, args, NULL, false, 1);
+}
+
+/*
+ * Runs the key request and copies the answer out, wiping the row's copy of
+ * the key.  The answer is checked by the caller, outside the subtransaction,
+ * so that a bad answer is not mistaken for a failed link.
+ */
+static void
+request_call(void *arg)
+{
+	KeyRequest *request = (KeyRequest *) arg;
+	Datum		args[2];
+	HeapTuple	row;
+	TupleDesc	desc;
+	Datum		version;
+	Datum		key_datum;
+	bool		version_null;
+	bool		key_null;
+	MemoryContext oldcxt;
+
+	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
+	args[1] = CStringGetTextDatum(request->remote_sql);
+	if (SPI_execute_plan(request_plan, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "dblink key request did not run");
+	request->rows = SPI_processed;
+	if (SPI_processed != 1)
+		return;
+
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	version = SPI_getbinval(row, desc, 1, &version_null);
+	key_datum = SPI_getbinval(row, desc, 2, &key_null);
+	request->version = version_null ? 0 : DatumGetInt32(version);
+	if (!key_null)
+	{
+		bytea	   *key = DatumGetByteaPP(key_datum);
+		Size		len = VARSIZE_ANY_EXHDR(key);
+
+		oldcxt = MemoryContextSwitchTo(request->result_cxt);
+		request->key = secure_alloc(NSVAULT_KEY_LEN);
+		MemoryContextSwitchTo(oldcxt);
+		request->key_len = len;
+		memcpy(request->key, VARDATA_ANY(key), Min(len, NSVAULT_KEY_LEN));
+		explicit_bzero(VARDATA_ANY(key), len);
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* Closes the link, if any, ignoring errors: it may be dead already. */
+static void
+keydb_disconnect(void)
+{
+	ErrorData  *error;
+
+	if (connected_server == NULL)
+		return;
+	pfree(connected_server);
+	connected_server = NULL;
+	error = run_guarded(disconnect_call, NULL);
+	if (error != NULL)
+		FreeErrorData(error);
+}
+
+/* Opens the link to server; on failure raises a class 08 error naming it. */
+static void
+keydb_connect(const char *server)
+{
+	ErrorData  *error = run_guarded(connect_call, (void *) server);
+
+	if (error != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				 errmsg("could not connect to the key server through foreign server \"%s\"",
+						server),
+				 errdetail_internal("%s", error->detail ? error->detail : error->message),
+				 errhint("Check that the key server is running and that foreign server \"%s\" and its user mapping are right.",
+						 server)));
+	connected_server = MemoryContextStrdup(TopMemoryContext, server);
+}
+
+/* Fails unless the configured foreign server exists. */
+static const char *
+keydb_server(void)
+{
+	const char *server = nsvault_keydb_server;
+
+	if (server == NULL || server[0] == '\0' ||
+		GetForeignServerByName(server, true) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("foreign server \"%s\" for the key database does not exist",
+						server ? server : ""),
+				 errhint("Create it with CREATE SERVER ... FOREIGN DATA WRAPPER dblink_fdw, or set nsvault.keydb_server.")));
+	return server;
+}
+
+/* Sends remote_sql to the key database and returns the key it answers. */
+static uint8 *
+keydb_request(const char *remote_sql, int32 *version)
+{
+	const char *server = keydb_server();
+	KeyRequest	request;
+	ErrorData  *error;
+	bool		reused;
+
+	request.remote_sql = remote_sql;
+	request.result_cxt = CurrentMemoryContext;
+	request.key = NULL;
+	request.key_len = 0;
+	request.rows = 0;
+	request.version = 0;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	prepare_plans();
+
+	if (connected_server != NULL && strcmp(connected_server, server) != 0)
+		keydb_disconnect();
+	reused = (connected_server != NULL);
+	if (!reused)
+		keydb_connect(server);
+
+	error = run_guarded(request_call, &request);
+	if (error != NULL && reused)
+	{
+		/* the link may have died since its last use: reopen it, try again */
+		FreeErrorData(error);
+		keydb_disconnect();
+		keydb_connect(server);
+		error = run_guarded(request_call, &request);
+	}
+	if (error != NULL)
+	{
+		bool		link_failed = (ERRCODE_TO_CATEGORY(error->sqlerrcode) ==
+								   ERRCODE_CONNECTION_EXCEPTION);
+
+		keydb_disconnect();
+		if (link_failed)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("lost the connection to the key server through foreign server \"%s\"",
+							server),
+					 errdetail_internal("%s", error->message)));
+		ereport(ERROR,
+				(errcode(error->sqlerrcode),
+				 errmsg("key server behind foreign server \"%s\" refused the key request",
+						server),
+				 errdetail_internal("%s", error->message)));
+	}
+
+	SPI_finish();
+	if (request.rows != 1 || request.version <= 0 ||
+		request.key == NULL || request.key_len != NSVAULT_KEY_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("key server behind foreign server \"%s\" returned an unusable key",
+						server),
+				 errdetail("Expected one row with a positive version and a %d-byte key.",
+						   NSVAULT_KEY_LEN)));
+	*version = request.version;
+	return request.key;
+}
+
+/* Returns the namespace's active key, created on first use, and its version. */
+uint8 *
+keydb_fetch_active_key(const char *namespace, int32 *version)
+{
+	char	   *sql = psprintf("SELECT version, key FROM nsvault_keys.active_key(%s)",
+							   quote_literal_cstr(namespace));
+
+	return keydb_request(sql, version);
+}
+
+/* Returns one version of the namespace's key. */
+uint8 *
+keydb_fetch_key(const char *namespace, int32 version)
+{
+	char	   *sql = psprintf("SELECT %d, nsvault_keys.key(%s, %d)",
+							   version, quote_literal_cstr(namespace), version);
+	int32		answered;
+	uint8	   *key = keydb_request(sql, &answered);
+
+	if (answered != version)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("key server answered version %d when asked for version %d",
+						answered, version)));
+	return key;
+}

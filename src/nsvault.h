@@ -1,0 +1,69 @@
+/*-------------------------------------------------------------------------
+ *
+ * nsvault.h
+ *		Declarations shared by the nsvault extension's modules.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NSVAULT_H
+#define NSVAULT_H
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+
+#define NSVAULT_KEY_LEN			32	/* raw and derived keys: 256 bits */
+#define NSVAULT_NAMESPACE_MAX	64
+#define NSVAULT_SECRET_NAME_MAX	128
+#define NSVAULT_VALUE_MAX		65536
+
+/*
+ * The working keys of one version of a namespace key: the raw key from the
+ * key database is never kept, only these two derived from it.
+ */
+typedef struct NamespaceKey
+{
+	int32		version;
+	uint8		enc_key[NSVAULT_KEY_LEN];
+	uint8		mac_key[NSVAULT_KEY_LEN];
+} NamespaceKey;
+
+/* guc.c */
+extern char *nsvault_keydb_server;
+extern int	nsvault_key_cache_seconds;
+extern int	nsvault_key_cache_size;
+extern void guc_init(void);
+
+/* catalog.c */
+extern char *extension_schema(const char *extname);
+extern Oid	extension_function(const char *extname, const char *funcname,
+							   int nargs, const Oid *argtypes);
+
+/* validate.c */
+extern char *arg_namespace(FunctionCallInfo fcinfo, int argno);
+extern char *arg_secret_name(FunctionCallInfo fcinfo, int argno);
+extern text *arg_secret_value(FunctionCallInfo fcinfo, int argno);
+extern bool arg_bool(FunctionCallInfo fcinfo, int argno, const char *what);
+extern void validate_secret_name(const char *name);
+
+/* secure_mem.c */
+extern void *secure_alloc(Size size);
+extern void wipe_varlena(struct varlena *value);
+
+/* crypto.c */
+extern void crypto_derive_keys(const uint8 *raw_key, NamespaceKey *key);
+extern bytea *crypto_random_bytes(int nbytes);
+extern bytea *crypto_seal(const NamespaceKey *key, const StringInfo aad,
+						  const struct varlena *plaintext);
+extern bytea *crypto_open(const NamespaceKey *key, const StringInfo aad,
+						  const bytea *sealed);
+extern void aad_append(StringInfo aad, const char *field);
+
+/* keydb.c */
+extern uint8 *keydb_fetch_active_key(const char *namespace, int32 *version);
+extern uint8 *keydb_fetch_key(const char *namespace, int32 version);
+
+/* key_cache.c */
+extern NamespaceKey *key_cache_active(const char *namespace);
+extern NamespaceKey *key_cache_version(const char *namespace, int32 version);
+
+#endif							/* NSVAULT_H */

@@ -1,0 +1,379 @@
+/*-------------------------------------------------------------------------
+ *
+ * secrets.c
+ *		The SQL functions on secrets: set, get, get many, list, delete.
+ *
+ * Values are sealed before the INSERT and opened after the SELECT, so the
+ * table, its WAL and its temp files only ever see ciphertext.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+
+#include "nsvault.h"
+
+PG_FUNCTION_INFO_V1(nsvault_set_secret);
+PG_FUNCTION_INFO_V1(nsvault_get_secret);
+PG_FUNCTION_INFO_V1(nsvault_get_secrets);
+PG_FUNCTION_INFO_V1(nsvault_list_secrets);
+PG_FUNCTION_INFO_V1(nsvault_delete_secret);
+
+static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr select_plan = NULL;
+static SPIPlanPtr select_many_plan = NULL;
+static SPIPlanPtr list_plan = NULL;
+static SPIPlanPtr delete_plan = NULL;
+
+/* Prepares a plan the first time it is needed and keeps it. */
+static SPIPlanPtr
+plan_once(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 sql, SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		*slot = plan;
+	}
+	return *slot;
+}
+
+static void
+spi_connect(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+/* Associated data that binds a value to its namespace and name. */
+static StringInfo
+secret_aad(const char *namespace, const char *name)
+{
+	StringInfo	aad = makeStringInfo();
+
+	aad_append(aad, "secret");
+	aad_append(aad, namespace);
+	aad_append(aad, name);
+	return aad;
+}
+
+static void
+report_missing(const char *namespace, const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NO_DATA_FOUND),
+			 errmsg("secret \"%s\" not found in namespace \"%s\"", name, namespace)));
+}
+
+/* Opens a sealed value of a row, or reports that it was tampered with. */
+static bytea *
+open_secret(const char *namespace, const char *name,
+			const NamespaceKey *key, const bytea *sealed)
+{
+	bytea	   *plaintext = crypto_open(key, secret_aad(namespace, name), sealed);
+
+	if (plaintext == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("secret \"%s\" in namespace \"%s\" failed its integrity check",
+						name, namespace),
+				 errdetail("The stored ciphertext was altered, or was copied from another secret or namespace."),
+				 errhint("Set the secret again.")));
+	return plaintext;
+}
+
+/*
+ * set_secret(namespace, name, value, overwrite): stores value sealed under
+ * the namespace's active key.
+ */
+Datum
+nsvault_set_secret(PG_FUNCTION_ARGS)
+{
+	char	   *namespace = arg_namespace(fcinfo, 0);
+	char	   *name = arg_secret_name(fcinfo, 1);
+	text	   *value = arg_secret_value(fcinfo, 2);
+	bool		overwrite = arg_bool(fcinfo, 3, "overwrite");
+	NamespaceKey *key;
+	bytea	   *sealed;
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, BYTEAOID, INT4OID};
+	Datum		args[4];
+	SPIPlanPtr	plan;
+
+	/* the key comes first: if the key server is down, nothing is written */
+	key = key_cache_active(namespace);
+	sealed = crypto_seal(key, secret_aad(namespace, name), value);
+
+	args[0] = CStringGetTextDatum(namespace);
+	args[1] = CStringGetTextDatum(name);
+	args[2] = PointerGetDatum(sealed);
+	args[3] = Int32GetDatum(key->version);
+	explicit_bzero(key, sizeof(*key));
+
+	spi_connect();
+	if (overwrite)
+		plan = plan_once(&upsert_plan,
+						 "INSERT INTO nsvault.secrets (namespace, name, ciphertext, key_version)"
+						 " VALUES ($1, $2, $3, $4)"
+						 " ON CONFLICT (namespace, name) DO UPDATE"
+						 " SET ciphertext = EXCLUDED.ciphertext,"
+						 " key_version = EXCLUDED.key_version,"
+						 " updated_at = pg_catalog.now()",
+						 4, argtypes);
+	else
+		plan = plan_once(&insert_plan,
+						 "INSERT INTO nsvault.secrets (namespace, name, ciphertext, key_version)"
+						 " VALUES ($1, $2, $3, $4)"
+						 " ON CONFLICT (namespace, name) DO NOTHING",
+						 4, argtypes);
+	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not store secret");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("secret \"%s\" already exists in namespace \"%s\"", name, namespace),
+				 errhint("Pass overwrite => true to replace it.")));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* get_secret(namespace, name): the secret's value. */
+Datum
+nsvault_get_secret(PG_FUNCTION_ARGS)
+{
+	char	   *namespace = arg_namespace(fcinfo, 0);
+	char	   *name = arg_secret_name(fcinfo, 1);
+	MemoryContext callcxt = CurrentMemoryContext;
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	bool		isnull;
+	int32		version;
+	bytea	   *sealed;
+	NamespaceKey *key;
+	bytea	   *plaintext;
+
+	args[0] = CStringGetTextDatum(namespace);
+	args[1] = CStringGetTextDatum(name);
+
+	spi_connect();
+	plan_once(&select_plan,
+			  "SELECT key_version, ciphertext FROM nsvault.secrets"
+			  " WHERE namespace = $1 AND name = $2",
+			  2, argtypes);
+	if (SPI_execute_plan(select_plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read secret");
+	if (SPI_processed == 0)
+		report_missing(namespace, name);
+
+	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 1, &isnull));
+	sealed = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 2, &isnull));
+	key = key_cache_version(namespace, version);
+
+	/* the plaintext outlives SPI: it is the result */
+	MemoryContextSwitchTo(callcxt);
+	plaintext = open_secret(namespace, name, key, sealed);
+	SPI_finish();
+
+	PG_RETURN_TEXT_P((text *) plaintext);
+}
+
+/* A row of get_secrets' query, found by name. */
+typedef struct NamedRow
+{
+	char		name[NSVAULT_SECRET_NAME_MAX + 1];
+	int			row;
+	bool		emitted;
+} NamedRow;
+
+/*
+ * get_secrets(namespace, names): {"name": "value", ...} for every name, in
+ * one call; fails naming the first name, in array order, that is missing.
+ */
+Datum
+nsvault_get_secrets(PG_FUNCTION_ARGS)
+{
+	char	   *namespace = arg_namespace(fcinfo, 0);
+	MemoryContext callcxt = CurrentMemoryContext;
+	ArrayType  *names_array;
+	Datum	   *name_datums;
+	bool	   *name_nulls;
+	int			nnames;
+	char	  **names;
+	Oid			argtypes[2] = {TEXTOID, TEXTARRAYOID};
+	Datum		args[2];
+	HASHCTL		ctl;
+	HTAB	   *rows;
+	NamespaceKey *key = NULL;
+	JsonbParseState *state = NULL;
+	JsonbValue *object;
+	List	   *plaintexts = NIL;
+	ListCell   *lc;
+	Jsonb	   *result;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("secret names must not be null")));
+	names_array = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(names_array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("secret names must be a one-dimensional array")));
+	deconstruct_array(names_array, TEXTOID, -1, false, TYPALIGN_INT,
+					  &name_datums, &name_nulls, &nnames);
+	names = palloc(sizeof(char *) * (nnames + 1));
+	for (int i = 0; i < nnames; i++)
+	{
+		if (name_nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("secret names must not contain null")));
+		names[i] = TextDatumGetCString(name_datums[i]);
+		validate_secret_name(names[i]);
+	}
+
+	args[0] = CStringGetTextDatum(namespace);
+	args[1] = PointerGetDatum(names_array);
+	spi_connect();
+	plan_once(&select_many_plan,
+			  "SELECT name, key_version, ciphertext FROM nsvault.secrets"
+			  " WHERE namespace = $1 AND name = ANY ($2)",
+			  2, argtypes);
+	if (SPI_execute_plan(select_many_plan, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read secrets");
+
+	ctl.keysize = NSVAULT_SECRET_NAME_MAX + 1;
+	ctl.entrysize = sizeof(NamedRow);
+	ctl.hcxt = CurrentMemoryContext;
+	rows = hash_create("nsvault get_secrets rows", Max(nnames, 1), &ctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		char	   *row_name = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+		NamedRow   *entry = hash_search(rows, row_name, HASH_ENTER, NULL);
+
+		entry->row = (int) r;
+		entry->emitted = false;
+	}
+	for (int i = 0; i < nnames; i++)
+	{
+		if (hash_search(rows, names[i], HASH_FIND, NULL) == NULL)
+			report_missing(namespace, names[i]);
+	}
+
+	object = pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < nnames; i++)
+	{
+		NamedRow   *entry = hash_search(rows, names[i], HASH_FIND, NULL);
+		HeapTuple	tuple = SPI_tuptable->vals[entry->row];
+		bool		isnull;
+		int32		version;
+		bytea	   *plaintext;
+		JsonbValue	jkey;
+		JsonbValue	jvalue;
+
+		if (entry->emitted)
+			continue;
+		entry->emitted = true;
+
+		version = DatumGetInt32(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull));
+		if (key == NULL || key->version != version)
+			key = key_cache_version(namespace, version);
+		plaintext = open_secret(namespace, names[i], key,
+								DatumGetByteaPP(SPI_getbinval(tuple, SPI_tuptable->tupdesc,
+															  3, &isnull)));
+		plaintexts = lappend(plaintexts, plaintext);
+
+		jkey.type = jbvString;
+		jkey.val.string.val = names[i];
+		jkey.val.string.len = strlen(names[i]);
+		jvalue.type = jbvString;
+		jvalue.val.string.val = VARDATA_ANY(plaintext);
+		jvalue.val.string.len = VARSIZE_ANY_EXHDR(plaintext);
+		pushJsonbValue(&state, WJB_KEY, &jkey);
+		pushJsonbValue(&state, WJB_VALUE, &jvalue);
+	}
+	object = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+
+	MemoryContextSwitchTo(callcxt);
+	result = JsonbValueToJsonb(object);
+	foreach(lc, plaintexts)
+		wipe_varlena((struct varlena *) lfirst(lc));
+	if (key != NULL)
+		explicit_bzero(key, sizeof(*key));
+	SPI_finish();
+
+	PG_RETURN_JSONB_P(result);
+}
+
+/* list_secrets(namespace): names and timestamps, sorted by name, never values. */
+Datum
+nsvault_list_secrets(PG_FUNCTION_ARGS)
+{
+	char	   *namespace = arg_namespace(fcinfo, 0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+
+	InitMaterializedSRF(fcinfo, 0);
+	args[0] = CStringGetTextDatum(namespace);
+
+	spi_connect();
+	plan_once(&list_plan,
+			  "SELECT name, created_at, updated_at FROM nsvault.secrets"
+			  " WHERE namespace = $1 ORDER BY name COLLATE \"C\"",
+			  1, argtypes);
+	if (SPI_execute_plan(list_plan, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not list secrets");
+
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		Datum		values[3];
+		bool		nulls[3];
+
+		for (int col = 0; col < 3; col++)
+			values[col] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+										col + 1, &nulls[col]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/* delete_secret(namespace, name): true when a secret was deleted. */
+Datum
+nsvault_delete_secret(PG_FUNCTION_ARGS)
+{
+	char	   *namespace = arg_namespace(fcinfo, 0);
+	char	   *name = arg_secret_name(fcinfo, 1);
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	bool		deleted;
+
+	args[0] = CStringGetTextDatum(namespace);
+	args[1] = CStringGetTextDatum(name);
+
+	spi_connect();
+	plan_once(&delete_plan,
+			  "DELETE FROM nsvault.secrets WHERE namespace = $1 AND name = $2",
+			  2, argtypes);
+	if (SPI_execute_plan(delete_plan, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete secret");
+	deleted = (SPI_processed > 0);
+	SPI_finish();
+	PG_RETURN_BOOL(deleted);
+}

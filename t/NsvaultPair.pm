@@ -1,0 +1,95 @@
+# NsvaultPair.pm — starts the two clusters of nsvault for TAP tests: a key
+# cluster that accepts only TLS with SCRAM from the network, and a main
+# cluster whose foreign server reaches it with sslmode=verify-full.
+package NsvaultPair;
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+
+# Returns random hex of $bytes bytes.
+sub random_hex
+{
+	my ($bytes) = @_;
+	open my $fh, '<:raw', '/dev/urandom' or die "urandom: $!";
+	read($fh, my $buf, $bytes) == $bytes or die "urandom: short read";
+	close $fh;
+	return unpack('H*', $buf);
+}
+
+# Makes a CA and a localhost server certificate under a temp folder.
+sub make_certs
+{
+	my $dir = PostgreSQL::Test::Utils::tempdir('certs');
+	PostgreSQL::Test::Utils::system_or_bail('bash', 'scripts/make-certs.sh', $dir);
+	return $dir;
+}
+
+# Starts the key cluster with database nsvault_keys and a reader role.
+sub start_key_node
+{
+	my ($certs, $password) = @_;
+	my $node = PostgreSQL::Test::Cluster->new('key');
+	$node->init;
+	$node->append_conf('postgresql.conf', qq{
+listen_addresses = '127.0.0.1'
+ssl = on
+ssl_cert_file = '$certs/server.crt'
+ssl_key_file = '$certs/server.key'
+password_encryption = 'scram-sha-256'
+});
+	# Replaces initdb's rules, which trust plain TCP from localhost: over the
+	# network only TLS with SCRAM; the socket stays for the test harness.
+	open my $hba, '>', $node->data_dir . '/pg_hba.conf' or die "pg_hba.conf: $!";
+	print $hba "local all all trust\n";
+	print $hba "hostssl nsvault_keys nsvault_reader 127.0.0.1/32 scram-sha-256\n";
+	close $hba;
+	$node->start;
+
+	$node->safe_psql('postgres', 'CREATE DATABASE nsvault_keys');
+	$node->safe_psql('nsvault_keys', qq{
+SET log_statement = 'none';
+CREATE EXTENSION nsvault_keys CASCADE;
+CREATE ROLE nsvault_reader LOGIN PASSWORD '$password';
+SELECT nsvault_keys.grant_reader('nsvault_reader');
+});
+	return $node;
+}
+
+# Starts the main cluster linked to $key_node through foreign server nsvault_keydb.
+sub start_main_node
+{
+	my ($key_node, $certs, $password, %conf) = @_;
+	my $node = PostgreSQL::Test::Cluster->new('main');
+	$node->init;
+	$node->append_conf('postgresql.conf',
+		join('', map { "$_ = $conf{$_}\n" } sort keys %conf));
+	$node->start;
+
+	my $port = $key_node->port;
+	$node->safe_psql('postgres', qq{
+SET log_statement = 'none';
+CREATE EXTENSION nsvault CASCADE;
+CREATE SERVER nsvault_keydb FOREIGN DATA WRAPPER dblink_fdw
+	OPTIONS (host 'localhost', port '$port', dbname 'nsvault_keys',
+			 sslmode 'verify-full', sslrootcert '$certs/ca.crt');
+CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb
+	OPTIONS (user 'nsvault_reader', password '$password');
+});
+	return $node;
+}
+
+# Starts both clusters; returns (key node, main node, cert folder).
+sub start_pair
+{
+	my (%main_conf) = @_;
+	my $certs = make_certs();
+	my $password = random_hex(24);
+	my $key = start_key_node($certs, $password);
+	my $main = start_main_node($key, $certs, $password, %main_conf);
+	return ($key, $main, $certs);
+}
+
+1;

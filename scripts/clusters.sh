@@ -1,0 +1,84 @@
+# clusters.sh — sourced: starts nsvault's two throwaway clusters in a folder.
+#
+#   key cluster:  TCP on 127.0.0.1 with TLS and SCRAM only (hostssl), plus a
+#                 private socket for its administrator (peer)
+#   main cluster: private socket only; its foreign server nsvault_keydb
+#                 reaches the key cluster with sslmode=verify-full
+#
+# Callers set DEMO (the folder), KEY_PORT and MAIN_PORT, and run as the
+# user that owns the clusters (never root).
+
+bindir=$(pg_config --bindir)
+scripts_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# psql on one of the clusters, quiet and stopping at the first error.
+key_psql() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$DEMO/run" -p "$KEY_PORT" "$@"; }
+main_psql() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$DEMO/run" -p "$MAIN_PORT" "$@"; }
+
+# Stops both clusters if they run.
+clusters_stop() {
+	local c
+	for c in main key; do
+		if [ -f "$DEMO/$c/postmaster.pid" ]; then
+			"$bindir/pg_ctl" -D "$DEMO/$c" -m fast -w stop >/dev/null || true
+		fi
+	done
+}
+
+# Creates and starts both clusters and links them.
+clusters_start() {
+	local reader_password
+	mkdir -p "$DEMO/run" "$DEMO/log"
+	chmod 700 "$DEMO" "$DEMO/run"
+	bash "$scripts_dir/make-certs.sh" "$DEMO/certs"
+
+	"$bindir/initdb" -D "$DEMO/key" -A peer --no-instructions >"$DEMO/log/initdb-key.log"
+	"$bindir/initdb" -D "$DEMO/main" -A peer --no-instructions >"$DEMO/log/initdb-main.log"
+
+	cat >>"$DEMO/key/postgresql.conf" <<CONF
+port = $KEY_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$DEMO/run'
+ssl = on
+ssl_cert_file = '$DEMO/certs/server.crt'
+ssl_key_file = '$DEMO/certs/server.key'
+ssl_min_protocol_version = 'TLSv1.3'
+password_encryption = 'scram-sha-256'
+CONF
+	cat >"$DEMO/key/pg_hba.conf" <<HBA
+# administrator on the private socket; over the network, TLS and SCRAM only
+local   all           all                            peer
+hostssl nsvault_keys  nsvault_reader  127.0.0.1/32   scram-sha-256
+HBA
+	cat >>"$DEMO/main/postgresql.conf" <<CONF
+port = $MAIN_PORT
+listen_addresses = ''
+unix_socket_directories = '$DEMO/run'
+CONF
+
+	"$bindir/pg_ctl" -D "$DEMO/key" -l "$DEMO/log/key.log" -w start >/dev/null
+	"$bindir/pg_ctl" -D "$DEMO/main" -l "$DEMO/log/main.log" -w start >/dev/null
+
+	# the reader's password lives only in the key cluster (as a SCRAM
+	# verifier) and in the main cluster's user mapping: it reaches psql on
+	# standard input, never on a command line or in a file
+	reader_password=$(openssl rand -hex 24)
+	key_psql -d postgres -c 'CREATE DATABASE nsvault_keys'
+	key_psql -d nsvault_keys <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION nsvault_keys CASCADE;
+CREATE ROLE nsvault_reader LOGIN PASSWORD '$reader_password';
+SELECT nsvault_keys.grant_reader('nsvault_reader') \\g /dev/null
+SQL
+	main_psql -d postgres -c 'CREATE DATABASE nsvault_demo'
+	main_psql -d nsvault_demo <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION nsvault CASCADE;
+CREATE SERVER nsvault_keydb FOREIGN DATA WRAPPER dblink_fdw
+	OPTIONS (host 'localhost', port '$KEY_PORT', dbname 'nsvault_keys',
+			 sslmode 'verify-full', sslrootcert '$DEMO/certs/ca.crt');
+CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb
+	OPTIONS (user 'nsvault_reader', password '$reader_password');
+SQL
+	unset reader_password
+}

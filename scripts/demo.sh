@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# demo.sh — starts a key cluster (TLS only) and a main cluster under .demo/
+# and runs the seed's demo: the workflow's secretToken stored in a namespace,
+# listed and read back over the TLS key link.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+export DEMO=${DEMO:-$top/.demo}
+export KEY_PORT=${NSVAULT_DEMO_KEY_PORT:-54331}
+export MAIN_PORT=${NSVAULT_DEMO_MAIN_PORT:-54330}
+
+if [ "$(id -u)" -eq 0 ]; then
+	# PostgreSQL will not run as root: the clusters belong to postgres, who
+	# must be able to reach them; where it cannot enter the checkout, they
+	# live under /tmp and .demo points there
+	"$top/scripts/demo-stop.sh" >/dev/null 2>&1 || true
+	if runuser -u postgres -- test -x "$top" && runuser -u postgres -- test -r "$top/scripts/demo.sh"; then
+		mkdir -p "$DEMO"
+	else
+		target=$(mktemp -d /tmp/nsvault-demo.XXXXXX)
+		ln -sfn "$target" "$DEMO"
+		mkdir -p "$target/scripts"
+		cp "$top"/scripts/{demo.sh,clusters.sh,make-certs.sh} "$target/scripts/"
+		top=$target
+	fi
+	chown -R postgres:postgres "$(readlink -f "$DEMO")"
+	exec runuser -u postgres -- env DEMO="$(readlink -f "$DEMO")" NSVAULT_DEMO_FROM_ROOT=1 \
+		NSVAULT_DEMO_KEY_PORT="$KEY_PORT" NSVAULT_DEMO_MAIN_PORT="$MAIN_PORT" \
+		bash "$top/scripts/demo.sh"
+fi
+
+# shellcheck source=clusters.sh
+. "$top/scripts/clusters.sh"
+clusters_stop
+rm -rf "${DEMO:?}"/{key,main,run,log,certs}
+clusters_start
+
+echo "== the workflow 'httpget' names secretToken; an administrator stores it in namespace 'demo'"
+main_psql -d nsvault_demo <<'SQL'
+SELECT nsvault.set_secret('demo', 'secretToken', 'demo-bearer-token-8QwFLg') \g /dev/null
+\echo '-- list_secrets: names and times, never values'
+SELECT name, created_at FROM nsvault.list_secrets('demo');
+\echo '-- what the table holds: ciphertext only'
+SELECT namespace, name, key_version, octet_length(ciphertext) AS bytes,
+	   substr(encode(ciphertext, 'hex'), 1, 24) || '...' AS ciphertext
+  FROM nsvault.secrets;
+\echo '-- get_secrets: what the engine adds under .secrets before evaluating the action input'
+SELECT nsvault.get_secrets('demo', ARRAY['secretToken']) AS ".secrets";
+SQL
+
+echo "== the key link, seen from the key cluster while a main session holds it"
+main_psql -d nsvault_demo <<SQL
+SELECT nsvault.get_secret('demo', 'secretToken') \\g /dev/null
+\\! $bindir/psql -X -h $DEMO/run -p $KEY_PORT -d nsvault_keys -c "SELECT a.usename, s.ssl, s.version, s.cipher FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'nsvault_reader'" -c "SELECT namespace, version, octet_length(key) AS key_bytes FROM nsvault_keys.keys"
+SQL
+
+as=""
+[ -n "${NSVAULT_DEMO_FROM_ROOT:-}" ] && as="runuser -u postgres -- "
+cat <<EOF2
+== the clusters run under $DEMO
+   main: ${as}psql -h $DEMO/run -p $MAIN_PORT -d nsvault_demo
+   keys: ${as}psql -h $DEMO/run -p $KEY_PORT -d nsvault_keys
+   stop: make demo-stop
+EOF2

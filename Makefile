@@ -7,6 +7,7 @@ OBJS = \
 	src/validate.o \
 	src/secure_mem.o \
 	src/catalog.o \
+	src/spi_plans.o \
 	src/crypto.o \
 	src/keydb.o \
 	src/key_cache.o \

@@ -51,30 +51,21 @@ typedef struct KeyRequest
 
 typedef void (*GuardedCall) (void *arg);
 
-/* Prepares and keeps one plan over dblink's functions. */
-static SPIPlanPtr
-prepare_dblink_plan(const char *sql_format, int nargs)
-{
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	char	   *sql = psprintf(sql_format, extension_schema("dblink"));
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-			 sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
-
+/* Prepares the plans over dblink's functions, in dblink's schema. */
 static void
 prepare_plans(void)
 {
-	if (request_plan != NULL)
-		return;
-	connect_plan = prepare_dblink_plan("SELECT %s.dblink_connect($1, $2)", 2);
-	disconnect_plan = prepare_dblink_plan("SELECT %s.dblink_disconnect($1)", 1);
-	request_plan = prepare_dblink_plan(
-		"SELECT k.version, k.key FROM %s.dblink($1, $2) AS k(version integer, key bytea)", 2);
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	const char *dblink = extension_schema("dblink");
+
+	plan_once(&connect_plan, psprintf("SELECT %s.dblink_connect($1, $2)", dblink),
+			  2, argtypes);
+	plan_once(&disconnect_plan, psprintf("SELECT %s.dblink_disconnect($1)", dblink),
+			  1, argtypes);
+	plan_once(&request_plan,
+			  psprintf("SELECT k.version, k.key FROM %s.dblink($1, $2) AS k(version integer, key bytea)",
+					   dblink),
+			  2, argtypes);
 }
 
 /*
@@ -238,9 +229,9 @@ keydb_request(const char *remote_sql, int32 *version)
 	request.rows = 0;
 	request.version = 0;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	prepare_plans();
+	spi_connect();
+	if (request_plan == NULL)
+		prepare_plans();
 
 	if (connected_server != NULL && strcmp(connected_server, server) != 0)
 		keydb_disconnect();

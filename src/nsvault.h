@@ -8,6 +8,7 @@
 #ifndef NSVAULT_H
 #define NSVAULT_H
 
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 
@@ -37,6 +38,11 @@ extern void guc_init(void);
 extern char *extension_schema(const char *extname);
 extern Oid	extension_function(const char *extname, const char *funcname,
 							   int nargs, const Oid *argtypes);
+
+/* spi_plans.c */
+extern SPIPlanPtr plan_once(SPIPlanPtr *slot, const char *sql, int nargs,
+							 Oid *argtypes);
+extern void spi_connect(void);
 
 /* validate.c */
 extern char *arg_namespace(FunctionCallInfo fcinfo, int argno);

@@ -21,42 +21,12 @@
 
 #include "nsvault.h"
 
-PG_FUNCTION_INFO_V1(nsvault_set_secret);
-PG_FUNCTION_INFO_V1(nsvault_get_secret);
-PG_FUNCTION_INFO_V1(nsvault_get_secrets);
-PG_FUNCTION_INFO_V1(nsvault_list_secrets);
-PG_FUNCTION_INFO_V1(nsvault_delete_secret);
-
 static SPIPlanPtr upsert_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr select_plan = NULL;
 static SPIPlanPtr select_many_plan = NULL;
 static SPIPlanPtr list_plan = NULL;
 static SPIPlanPtr delete_plan = NULL;
-
-/* Prepares a plan the first time it is needed and keeps it. */
-static SPIPlanPtr
-plan_once(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
-{
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 sql, SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		*slot = plan;
-	}
-	return *slot;
-}
-
-static void
-spi_connect(void)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-}
 
 /* Associated data that binds a value to its namespace and name. */
 static StringInfo
@@ -94,6 +64,8 @@ open_secret(const char *namespace, const char *name,
 				 errhint("Set the secret again.")));
 	return plaintext;
 }
+
+PG_FUNCTION_INFO_V1(nsvault_set_secret);
 
 /*
  * set_secret(namespace, name, value, overwrite): stores value sealed under
@@ -149,6 +121,8 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+PG_FUNCTION_INFO_V1(nsvault_get_secret);
+
 /* get_secret(namespace, name): the secret's value. */
 Datum
 nsvault_get_secret(PG_FUNCTION_ARGS)
@@ -198,6 +172,8 @@ typedef struct NamedRow
 	int			row;
 	bool		emitted;
 } NamedRow;
+
+PG_FUNCTION_INFO_V1(nsvault_get_secrets);
 
 /*
  * get_secrets(namespace, names): {"name": "value", ...} for every name, in
@@ -320,6 +296,8 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 	PG_RETURN_JSONB_P(result);
 }
 
+PG_FUNCTION_INFO_V1(nsvault_list_secrets);
+
 /* list_secrets(namespace): names and timestamps, sorted by name, never values. */
 Datum
 nsvault_list_secrets(PG_FUNCTION_ARGS)
@@ -353,6 +331,8 @@ nsvault_list_secrets(PG_FUNCTION_ARGS)
 	SPI_finish();
 	return (Datum) 0;
 }
+
+PG_FUNCTION_INFO_V1(nsvault_delete_secret);
 
 /* delete_secret(namespace, name): true when a secret was deleted. */
 Datum

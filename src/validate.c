@@ -11,6 +11,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "utils/builtins.h"
 
 #include "nsvault.h"
@@ -94,14 +95,20 @@ validate_secret_name(const char *name)
 		invalid_secret_name("The secret name ends in \"/\".");
 }
 
+/* Returns text argument argno, which must not be NULL, as a C string. */
+static char *
+arg_cstring(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	require_not_null(fcinfo, argno, what);
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
 /* Returns argument argno as a valid namespace. */
 char *
 arg_namespace(FunctionCallInfo fcinfo, int argno)
 {
-	char	   *ns;
+	char	   *ns = arg_cstring(fcinfo, argno, "namespace");
 
-	require_not_null(fcinfo, argno, "namespace");
-	ns = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	validate_namespace(ns);
 	return ns;
 }
@@ -110,10 +117,8 @@ arg_namespace(FunctionCallInfo fcinfo, int argno)
 char *
 arg_secret_name(FunctionCallInfo fcinfo, int argno)
 {
-	char	   *name;
+	char	   *name = arg_cstring(fcinfo, argno, "secret name");
 
-	require_not_null(fcinfo, argno, "secret name");
-	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	validate_secret_name(name);
 	return name;
 }
@@ -122,12 +127,11 @@ arg_secret_name(FunctionCallInfo fcinfo, int argno)
 text *
 arg_secret_value(FunctionCallInfo fcinfo, int argno)
 {
-	text	   *value;
 	Size		len;
 
 	require_not_null(fcinfo, argno, "secret value");
-	value = PG_GETARG_TEXT_PP(argno);
-	len = VARSIZE_ANY_EXHDR(value);
+	/* measured before detoasting, so an oversized value is never expanded */
+	len = toast_raw_datum_size(PG_GETARG_DATUM(argno)) - VARHDRSZ;
 	if (len == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -140,7 +144,7 @@ arg_secret_value(FunctionCallInfo fcinfo, int argno)
 				 errmsg("invalid secret value"),
 				 errdetail("The value is %zu bytes long.", len),
 				 errhint("A secret value is 1 to %d bytes of text.", NSVAULT_VALUE_MAX)));
-	return value;
+	return PG_GETARG_TEXT_PP(argno);
 }
 
 /* Returns boolean argument argno, which must not be NULL. */

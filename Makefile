@@ -11,13 +11,15 @@ OBJS = \
 	src/crypto.o \
 	src/keydb.o \
 	src/key_cache.o \
-	src/secrets.o
+	src/secrets.o \
+	src/registry_ref.o \
+	src/registries.o
 
 EXTENSION = nsvault nsvault_keys
 DATA = nsvault--0.1.sql nsvault_keys--0.1.sql
 PGFILEDESC = "nsvault - namespace-scoped encrypted secrets"
 
-REGRESS = setup keys secrets get_secrets validation integrity privileges key_link
+REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf
 TAP_TESTS = 1
 

@@ -56,6 +56,81 @@ REVOKE ALL ON FUNCTION nsvault.list_secrets(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION nsvault.delete_secret(text, text) FROM PUBLIC;
 
 /*
+ * Container registry credentials in three scopes.  registry is the URL
+ * normalized for matching (host[:port][/path], Docker Hub as docker.io):
+ * one row per registry and scope, whatever spelling of its URL was used.
+ * Tokens are sealed; user names are kept in clear.
+ */
+CREATE TABLE nsvault.registries (
+	scope text NOT NULL
+		CHECK (scope IN ('namespace', 'global', 'global-private')),
+	namespace text CHECK ((scope = 'namespace') = (namespace IS NOT NULL)),
+	registry text NOT NULL,
+	url text NOT NULL,
+	user_name text NOT NULL,
+	token bytea NOT NULL,
+	key_version integer NOT NULL CHECK (key_version > 0),
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CONSTRAINT registries_scope_namespace_registry_key
+		UNIQUE NULLS NOT DISTINCT (scope, namespace, registry)
+);
+REVOKE ALL ON TABLE nsvault.registries FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('nsvault.registries', '');
+
+CREATE FUNCTION nsvault.set_registry(namespace text, url text, data text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'nsvault_set_registry'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.set_global_registry(url text, data text,
+											private boolean DEFAULT false)
+RETURNS void
+AS 'MODULE_PATHNAME', 'nsvault_set_global_registry'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.list_registries(namespace text)
+RETURNS TABLE (url text, user_hint text, created_at timestamptz)
+AS 'MODULE_PATHNAME', 'nsvault_list_registries'
+LANGUAGE C STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.list_global_registries()
+RETURNS TABLE (scope text, url text, user_hint text, created_at timestamptz)
+AS 'MODULE_PATHNAME', 'nsvault_list_global_registries'
+LANGUAGE C STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.delete_registry(namespace text, url text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'nsvault_delete_registry'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.delete_global_registry(url text, private boolean DEFAULT false)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'nsvault_delete_global_registry'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.docker_config(namespace text, image text DEFAULT NULL,
+									  global_service boolean DEFAULT false)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'nsvault_docker_config'
+LANGUAGE C STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION nsvault.set_registry(text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.set_global_registry(text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.list_registries(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.list_global_registries() FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.delete_registry(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.delete_global_registry(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.docker_config(text, text, boolean) FROM PUBLIC;
+
+/*
  * Each backend keeps its key-database link as a named dblink connection,
  * and dblink's named connections are shared by every caller in the
  * session.  Anyone who could call dblink could therefore send their own

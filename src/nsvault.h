@@ -16,6 +16,7 @@
 #define NSVAULT_NAMESPACE_MAX	64
 #define NSVAULT_SECRET_NAME_MAX	128
 #define NSVAULT_VALUE_MAX		65536
+#define NSVAULT_REGISTRY_KEY_MAX	2049	/* normalized registry, NUL included */
 
 /*
  * The working keys of one version of a namespace key: the raw key from the
@@ -63,6 +64,20 @@ extern bytea *crypto_seal(const NamespaceKey *key, const StringInfo aad,
 extern bytea *crypto_open(const NamespaceKey *key, const StringInfo aad,
 						  const bytea *sealed);
 extern void aad_append(StringInfo aad, const char *field);
+
+/* registry_ref.c */
+typedef struct RegistryLocation
+{
+	char	   *host;			/* lower-case host[:port]; Docker Hub is docker.io */
+	char	   *path;			/* repository path prefix, or "" */
+} RegistryLocation;
+
+extern const char *registry_parse_url(const char *url, RegistryLocation *loc);
+extern const char *image_parse_reference(const char *image, RegistryLocation *loc);
+extern char *registry_location_key(const RegistryLocation *loc);
+extern void registry_location_from_key(const char *key, RegistryLocation *loc);
+extern bool registry_matches(const RegistryLocation *registry,
+							 const RegistryLocation *image);
 
 /* keydb.c */
 extern uint8 *keydb_fetch_active_key(const char *namespace, int32 *version);

@@ -1,0 +1,550 @@
+/*-------------------------------------------------------------------------
+ *
+ * registries.c
+ *		The SQL functions on container registry credentials.
+ *
+ * A registry is kept in one of three scopes: a namespace's (used by its
+ * services), global (used by every service) and global-private (used only
+ * by global services).  Tokens are sealed like secret values, bound to
+ * scope, namespace and registry; global scopes use the reserved key
+ * namespace "@global", which no user namespace can be.  User names are
+ * kept in clear and listed only as a hint.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/base64.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/jsonb.h"
+
+#include "nsvault.h"
+
+#define SCOPE_NAMESPACE			"namespace"
+#define SCOPE_GLOBAL			"global"
+#define SCOPE_GLOBAL_PRIVATE	"global-private"
+#define GLOBAL_KEY_NAMESPACE	"@global"
+#define REGISTRY_USER_MAX		256
+
+static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr list_plan = NULL;
+static SPIPlanPtr list_global_plan = NULL;
+static SPIPlanPtr delete_plan = NULL;
+static SPIPlanPtr candidates_plan = NULL;
+static SPIPlanPtr global_candidates_plan = NULL;
+
+/* Credentials split out of "USER:TOKEN". */
+typedef struct RegistryCredentials
+{
+	char	   *user;
+	text	   *token;			/* in secure memory */
+} RegistryCredentials;
+
+static void
+invalid_registry(const char *what, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s", what),
+			 errdetail("%s", detail)));
+}
+
+/* Returns argument argno as a parsed registry URL; *url gets the text. */
+static RegistryLocation
+arg_registry_url(FunctionCallInfo fcinfo, int argno, char **url)
+{
+	RegistryLocation loc;
+	const char *problem;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("registry URL must not be null")));
+	*url = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	problem = registry_parse_url(*url, &loc);
+	if (problem != NULL)
+		invalid_registry("registry URL", problem);
+	return loc;
+}
+
+/*
+ * Splits argument argno, "USER:TOKEN", at its first colon.  The token may
+ * hold anything, colons included; neither part is ever quoted in an error.
+ */
+static RegistryCredentials
+arg_registry_data(FunctionCallInfo fcinfo, int argno)
+{
+	RegistryCredentials creds;
+	text	   *data;
+	const char *bytes;
+	int			len;
+	const char *colon;
+	int			user_len;
+	int			token_len;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("registry data must not be null")));
+	data = PG_GETARG_TEXT_PP(argno);
+	bytes = VARDATA_ANY(data);
+	len = VARSIZE_ANY_EXHDR(data);
+	colon = memchr(bytes, ':', len);
+	if (colon == NULL)
+		invalid_registry("registry data",
+						 "The data has no \":\" between user name and token.");
+	user_len = colon - bytes;
+	token_len = len - user_len - 1;
+	if (user_len == 0)
+		invalid_registry("registry data", "The user name before the first \":\" is empty.");
+	if (user_len > REGISTRY_USER_MAX)
+		invalid_registry("registry data", "The user name is longer than 256 bytes.");
+	for (int i = 0; i < user_len; i++)
+		if ((unsigned char) bytes[i] < ' ' || bytes[i] == 0x7f)
+			invalid_registry("registry data", "The user name contains a control character.");
+	if (token_len == 0)
+		invalid_registry("registry data", "The token after the first \":\" is empty.");
+	if (token_len > NSVAULT_VALUE_MAX)
+		invalid_registry("registry data", "The token is longer than 65536 bytes.");
+
+	creds.user = pnstrdup(bytes, user_len);
+	creds.token = secure_alloc(VARHDRSZ + token_len);
+	SET_VARSIZE(creds.token, VARHDRSZ + token_len);
+	memcpy(VARDATA(creds.token), colon + 1, token_len);
+	return creds;
+}
+
+/* Associated data binding a token to its scope, namespace and registry. */
+static StringInfo
+registry_aad(const char *scope, const char *namespace, const char *registry)
+{
+	StringInfo	aad = makeStringInfo();
+
+	aad_append(aad, "registry");
+	aad_append(aad, scope);
+	aad_append(aad, namespace ? namespace : "");
+	aad_append(aad, registry);
+	return aad;
+}
+
+static const char *
+key_namespace(const char *namespace)
+{
+	return namespace ? namespace : GLOBAL_KEY_NAMESPACE;
+}
+
+/* Seals and stores a registry, replacing the same registry in the same scope. */
+static void
+store_registry(const char *scope, const char *namespace, const char *url,
+			   const RegistryLocation *loc, const RegistryCredentials *creds)
+{
+	char	   *registry = registry_location_key(loc);
+	NamespaceKey *key = key_cache_active(key_namespace(namespace));
+	bytea	   *sealed = crypto_seal(key, registry_aad(scope, namespace, registry),
+									 creds->token);
+	Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, INT4OID};
+	Datum		args[7];
+	char		nulls[7] = {' ', namespace ? ' ' : 'n', ' ', ' ', ' ', ' ', ' '};
+
+	args[0] = CStringGetTextDatum(scope);
+	args[1] = namespace ? CStringGetTextDatum(namespace) : (Datum) 0;
+	args[2] = CStringGetTextDatum(registry);
+	args[3] = CStringGetTextDatum(url);
+	args[4] = CStringGetTextDatum(creds->user);
+	args[5] = PointerGetDatum(sealed);
+	args[6] = Int32GetDatum(key->version);
+	explicit_bzero(key, sizeof(*key));
+	wipe_varlena((struct varlena *) creds->token);
+
+	spi_connect();
+	plan_once(&upsert_plan,
+			  "INSERT INTO nsvault.registries"
+			  " (scope, namespace, registry, url, user_name, token, key_version)"
+			  " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+			  " ON CONFLICT ON CONSTRAINT registries_scope_namespace_registry_key DO UPDATE"
+			  " SET url = EXCLUDED.url, user_name = EXCLUDED.user_name,"
+			  " token = EXCLUDED.token, key_version = EXCLUDED.key_version,"
+			  " updated_at = pg_catalog.now()",
+			  7, argtypes);
+	if (SPI_execute_plan(upsert_plan, args, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not store registry");
+	SPI_finish();
+}
+
+/* Deletes a registry of a scope; true when one was deleted. */
+static bool
+remove_registry(const char *scope, const char *namespace, const RegistryLocation *loc)
+{
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[3];
+	char		nulls[3] = {' ', namespace ? ' ' : 'n', ' '};
+	bool		deleted;
+
+	args[0] = CStringGetTextDatum(scope);
+	args[1] = namespace ? CStringGetTextDatum(namespace) : (Datum) 0;
+	args[2] = CStringGetTextDatum(registry_location_key(loc));
+
+	spi_connect();
+	plan_once(&delete_plan,
+			  "DELETE FROM nsvault.registries"
+			  " WHERE scope = $1 AND namespace IS NOT DISTINCT FROM $2 AND registry = $3",
+			  3, argtypes);
+	if (SPI_execute_plan(delete_plan, args, nulls, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete registry");
+	deleted = (SPI_processed > 0);
+	SPI_finish();
+	return deleted;
+}
+
+/*
+ * Returns a hint of a user name that never shows the whole of a name longer
+ * than three characters: "ad***or", "a***n", "***".
+ */
+static char *
+user_hint(const char *user)
+{
+	int			chars = pg_mbstrlen(user);
+	int			shown = chars >= 6 ? 2 : (chars >= 4 ? 1 : 0);
+	const char *tail = user;
+	int			head_bytes;
+
+	if (shown == 0)
+		return pstrdup("***");
+	head_bytes = pg_mbcharcliplen(user, strlen(user), shown);
+	for (int i = 0; i < chars - shown; i++)
+		tail += pg_mblen(tail);
+	return psprintf("%.*s***%s", head_bytes, user, tail);
+}
+
+/* Puts the rows of an SPI listing into the function's result, hinting user names. */
+static void
+return_listing(FunctionCallInfo fcinfo, int user_column)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			ncolumns = SPI_tuptable->tupdesc->natts;
+
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		Datum		values[4];
+		bool		nulls[4];
+
+		for (int col = 0; col < ncolumns; col++)
+			values[col] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+										col + 1, &nulls[col]);
+		values[user_column] = CStringGetTextDatum(user_hint(TextDatumGetCString(values[user_column])));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+PG_FUNCTION_INFO_V1(nsvault_set_registry);
+
+/* set_registry(namespace, url, data): creates or replaces a namespace registry. */
+Datum
+nsvault_set_registry(PG_FUNCTION_ARGS)
+{
+	char	   *namespace = arg_namespace(fcinfo, 0);
+	char	   *url;
+	RegistryLocation loc = arg_registry_url(fcinfo, 1, &url);
+	RegistryCredentials creds = arg_registry_data(fcinfo, 2);
+
+	store_registry(SCOPE_NAMESPACE, namespace, url, &loc, &creds);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(nsvault_set_global_registry);
+
+/* set_global_registry(url, data, private): creates or replaces a global registry. */
+Datum
+nsvault_set_global_registry(PG_FUNCTION_ARGS)
+{
+	char	   *url;
+	RegistryLocation loc = arg_registry_url(fcinfo, 0, &url);
+	RegistryCredentials creds = arg_registry_data(fcinfo, 1);
+	bool		private = arg_bool(fcinfo, 2, "private");
+
+	store_registry(private ? SCOPE_GLOBAL_PRIVATE : SCOPE_GLOBAL, NULL, url, &loc, &creds);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(nsvault_list_registries);
+
+/* list_registries(namespace): URL, user hint and creation time, never a token. */
+Datum
+nsvault_list_registries(PG_FUNCTION_ARGS)
+{
+	char	   *namespace = arg_namespace(fcinfo, 0);
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+
+	InitMaterializedSRF(fcinfo, 0);
+	args[0] = CStringGetTextDatum(namespace);
+	spi_connect();
+	plan_once(&list_plan,
+			  "SELECT url, user_name, created_at FROM nsvault.registries"
+			  " WHERE scope = 'namespace' AND namespace = $1 ORDER BY url COLLATE \"C\"",
+			  1, argtypes);
+	if (SPI_execute_plan(list_plan, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not list registries");
+	return_listing(fcinfo, 1);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(nsvault_list_global_registries);
+
+/* list_global_registries(): scope, URL, user hint and creation time. */
+Datum
+nsvault_list_global_registries(PG_FUNCTION_ARGS)
+{
+	InitMaterializedSRF(fcinfo, 0);
+	spi_connect();
+	plan_once(&list_global_plan,
+			  "SELECT scope, url, user_name, created_at FROM nsvault.registries"
+			  " WHERE scope <> 'namespace' ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",
+			  0, NULL);
+	if (SPI_execute_plan(list_global_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not list global registries");
+	return_listing(fcinfo, 2);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(nsvault_delete_registry);
+
+/* delete_registry(namespace, url): true when a registry was deleted. */
+Datum
+nsvault_delete_registry(PG_FUNCTION_ARGS)
+{
+	char	   *namespace = arg_namespace(fcinfo, 0);
+	char	   *url;
+	RegistryLocation loc = arg_registry_url(fcinfo, 1, &url);
+
+	PG_RETURN_BOOL(remove_registry(SCOPE_NAMESPACE, namespace, &loc));
+}
+
+PG_FUNCTION_INFO_V1(nsvault_delete_global_registry);
+
+/* delete_global_registry(url, private): true when a registry was deleted. */
+Datum
+nsvault_delete_global_registry(PG_FUNCTION_ARGS)
+{
+	char	   *url;
+	RegistryLocation loc = arg_registry_url(fcinfo, 0, &url);
+	bool		private = arg_bool(fcinfo, 1, "private");
+
+	PG_RETURN_BOOL(remove_registry(private ? SCOPE_GLOBAL_PRIVATE : SCOPE_GLOBAL,
+								   NULL, &loc));
+}
+
+/* A candidate registry for docker_config: the winning row of its registry. */
+typedef struct Candidate
+{
+	char		registry[NSVAULT_REGISTRY_KEY_MAX];
+	int			row;
+	int			rank;			/* 0: the specific scope, 1: global */
+} Candidate;
+
+/* Pushes one string member "key": value onto a jsonb object being built. */
+static void
+push_string_member(JsonbParseState **state, const char *key, const char *value, int len)
+{
+	JsonbValue	jkey;
+	JsonbValue	jvalue;
+
+	jkey.type = jbvString;
+	jkey.val.string.val = (char *) key;
+	jkey.val.string.len = strlen(key);
+	jvalue.type = jbvString;
+	jvalue.val.string.val = (char *) value;
+	jvalue.val.string.len = len;
+	pushJsonbValue(state, WJB_KEY, &jkey);
+	pushJsonbValue(state, WJB_VALUE, &jvalue);
+}
+
+/* Adds "url": {"username", "password", "auth"} for one registry row. */
+static void
+push_auth(JsonbParseState **state, HeapTuple row, TupleDesc desc, const char *namespace)
+{
+	bool		isnull;
+	char	   *scope = TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull));
+	char	   *registry = TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull));
+	char	   *url = TextDatumGetCString(SPI_getbinval(row, desc, 3, &isnull));
+	char	   *user = TextDatumGetCString(SPI_getbinval(row, desc, 4, &isnull));
+	bytea	   *sealed = DatumGetByteaPP(SPI_getbinval(row, desc, 5, &isnull));
+	int32		version = DatumGetInt32(SPI_getbinval(row, desc, 6, &isnull));
+	const char *row_namespace = strcmp(scope, SCOPE_NAMESPACE) == 0 ? namespace : NULL;
+	NamespaceKey *key = key_cache_version(key_namespace(row_namespace), version);
+	bytea	   *token = crypto_open(key, registry_aad(scope, row_namespace, registry), sealed);
+	int			token_len;
+	int			pair_len;
+	char	   *pair;
+	int			auth_len;
+	char	   *auth;
+	JsonbValue	jkey;
+
+	explicit_bzero(key, sizeof(*key));
+	if (token == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("token of registry \"%s\" (%s) failed its integrity check", url, scope),
+				 errdetail("The stored ciphertext was altered, or was copied from another registry or scope."),
+				 errhint("Set the registry again.")));
+	token_len = VARSIZE_ANY_EXHDR(token);
+
+	/* auth = base64(USER:TOKEN), built in memory that is wiped */
+	pair_len = strlen(user) + 1 + token_len;
+	pair = secure_alloc(pair_len);
+	memcpy(pair, user, strlen(user));
+	pair[strlen(user)] = ':';
+	memcpy(pair + strlen(user) + 1, VARDATA_ANY(token), token_len);
+	auth = secure_alloc(pg_b64_enc_len(pair_len) + 1);
+	auth_len = pg_b64_encode(pair, pair_len, auth, pg_b64_enc_len(pair_len));
+	if (auth_len < 0)
+		elog(ERROR, "could not encode registry credentials");
+
+	jkey.type = jbvString;
+	jkey.val.string.val = url;
+	jkey.val.string.len = strlen(url);
+	pushJsonbValue(state, WJB_KEY, &jkey);
+	pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+	push_string_member(state, "username", user, strlen(user));
+	push_string_member(state, "password", VARDATA_ANY(token), token_len);
+	push_string_member(state, "auth", auth, auth_len);
+	pushJsonbValue(state, WJB_END_OBJECT, NULL);
+}
+
+PG_FUNCTION_INFO_V1(nsvault_docker_config);
+
+/*
+ * docker_config(namespace, image, global_service): the Docker config JSON
+ * with the credentials a service needs.  Candidates are the namespace's
+ * registries and the global ones (global-private and global for a global
+ * service); of two candidates for the same registry the more specific
+ * scope wins.  Without an image, every candidate; with one, only the most
+ * specific registry that serves it.
+ */
+Datum
+nsvault_docker_config(PG_FUNCTION_ARGS)
+{
+	bool		global_service = arg_bool(fcinfo, 2, "global_service");
+	char	   *namespace = NULL;
+	RegistryLocation image;
+	bool		have_image = !PG_ARGISNULL(1);
+	MemoryContext callcxt = CurrentMemoryContext;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	HASHCTL		ctl;
+	HTAB	   *winners;
+	HASH_SEQ_STATUS status;
+	Candidate  *candidate;
+	Candidate  *best = NULL;
+	JsonbParseState *state = NULL;
+	JsonbValue	auths;
+	JsonbValue *result;
+	Jsonb	   *config;
+
+	if (!global_service || !PG_ARGISNULL(0))
+		namespace = arg_namespace(fcinfo, 0);
+	if (have_image)
+	{
+		const char *problem = image_parse_reference(text_to_cstring(PG_GETARG_TEXT_PP(1)),
+													&image);
+
+		if (problem != NULL)
+			invalid_registry("image reference", problem);
+	}
+
+	spi_connect();
+	if (global_service)
+	{
+		plan_once(&global_candidates_plan,
+				  "SELECT scope, registry, url, user_name, token, key_version"
+				  " FROM nsvault.registries WHERE scope <> 'namespace'",
+				  0, NULL);
+		if (SPI_execute_plan(global_candidates_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read registries");
+	}
+	else
+	{
+		args[0] = CStringGetTextDatum(namespace);
+		plan_once(&candidates_plan,
+				  "SELECT scope, registry, url, user_name, token, key_version"
+				  " FROM nsvault.registries"
+				  " WHERE (scope = 'namespace' AND namespace = $1) OR scope = 'global'",
+				  1, argtypes);
+		if (SPI_execute_plan(candidates_plan, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read registries");
+	}
+
+	/* one winner per registry: the specific scope over global */
+	ctl.keysize = NSVAULT_REGISTRY_KEY_MAX;
+	ctl.entrysize = sizeof(Candidate);
+	ctl.hcxt = CurrentMemoryContext;
+	winners = hash_create("nsvault docker_config candidates", 16, &ctl,
+						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		char	   *scope = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[r],
+															  SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *registry = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[r],
+																 SPI_tuptable->tupdesc, 2, &isnull));
+		int			rank = strcmp(scope, SCOPE_GLOBAL) == 0 ? 1 : 0;
+		bool		found;
+
+		if (strlen(registry) >= NSVAULT_REGISTRY_KEY_MAX)
+			elog(ERROR, "stored registry key too long");
+		candidate = hash_search(winners, registry, HASH_ENTER, &found);
+		if (!found || rank < candidate->rank)
+		{
+			candidate->row = (int) r;
+			candidate->rank = rank;
+		}
+	}
+
+	/* with an image, only the most specific registry serving it */
+	if (have_image)
+	{
+		hash_seq_init(&status, winners);
+		while ((candidate = hash_seq_search(&status)) != NULL)
+		{
+			RegistryLocation loc;
+
+			registry_location_from_key(candidate->registry, &loc);
+			if (registry_matches(&loc, &image) &&
+				(best == NULL || strlen(candidate->registry) > strlen(best->registry)))
+				best = candidate;
+		}
+	}
+
+	auths.type = jbvString;
+	auths.val.string.val = "auths";
+	auths.val.string.len = strlen("auths");
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	pushJsonbValue(&state, WJB_KEY, &auths);
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	if (have_image)
+	{
+		if (best != NULL)
+			push_auth(&state, SPI_tuptable->vals[best->row], SPI_tuptable->tupdesc, namespace);
+	}
+	else
+	{
+		hash_seq_init(&status, winners);
+		while ((candidate = hash_seq_search(&status)) != NULL)
+			push_auth(&state, SPI_tuptable->vals[candidate->row], SPI_tuptable->tupdesc,
+					  namespace);
+	}
+	pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+
+	MemoryContextSwitchTo(callcxt);
+	config = JsonbValueToJsonb(result);
+	SPI_finish();
+	PG_RETURN_JSONB_P(config);
+}

@@ -37,7 +37,42 @@ all:
 	@echo "PostgreSQL's build files (PGXS) are missing: run 'make deps' first." >&2; exit 1
 endif
 
-.PHONY: deps build-install test demo demo-stop
+# The client: a plain program against libpq, not PGXS's PROGRAM, which
+# would link it with the server's whole link line.
+CLIENT_BINDIR ?= /usr/local/bin
+CLIENT_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+	-I$(shell $(PG_CONFIG) --includedir)
+CLIENT_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lm
+CLIENT_OBJS = $(addprefix client/, main.o admin.o enrich.o connection.o jx.o \
+	json_text.o yaml_json.o io.o secure_heap.o)
+# the template engine's unit tests run under ASan and UBSan, with no database
+SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+client/%.o: client/%.c client/nsvault.h
+	$(CC) $(CLIENT_CFLAGS) -c -o $@ $<
+
+client/nsvault: $(CLIENT_OBJS)
+	$(CC) -o $@ $(CLIENT_OBJS) $(CLIENT_LIBS)
+
+client/test_jx: client/test_jx.c client/jx.c client/json_text.c client/yaml_json.c client/nsvault.h
+	$(CC) $(CLIENT_CFLAGS) -O1 $(SANITIZE) -o $@ client/test_jx.c client/jx.c \
+		client/json_text.c client/yaml_json.c -ljansson -ljq -lyaml -lm
+
+all: client/nsvault
+
+install: install-client
+install-client: client/nsvault
+	install -d '$(DESTDIR)$(CLIENT_BINDIR)'
+	install -m 755 client/nsvault '$(DESTDIR)$(CLIENT_BINDIR)/nsvault'
+
+clean: clean-client
+clean-client:
+	rm -f client/*.o client/nsvault client/test_jx
+
+unit-test: client/test_jx
+	client/test_jx
+
+.PHONY: deps build-install test demo demo-stop install-client clean-client unit-test
 
 # Installs the system packages the build and tests need (apt, as root).
 deps:

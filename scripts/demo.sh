@@ -20,6 +20,7 @@ if [ "$(id -u)" -eq 0 ]; then
 		ln -sfn "$target" "$DEMO"
 		mkdir -p "$target/scripts"
 		cp "$top"/scripts/{demo.sh,clusters.sh,make-certs.sh} "$target/scripts/"
+		cp -r "$top/examples" "$target/"
 		top=$target
 	fi
 	chown -R postgres:postgres "$(readlink -f "$DEMO")"
@@ -34,11 +35,15 @@ clusters_stop
 rm -rf "${DEMO:?}"/{key,main,run,log,certs}
 clusters_start
 
+client=$(command -v nsvault || echo "$top/client/nsvault")
+conninfo="host=$DEMO/run port=$MAIN_PORT dbname=nsvault_demo"
+
 echo "== the workflow 'httpget' names secretToken; an administrator stores it in namespace 'demo'"
+echo "\$ printf %s '...' | nsvault secret set demo secretToken"
+printf %s 'demo-bearer-token-8QwFLg' | "$client" -d "$conninfo" secret set demo secretToken
+echo "\$ nsvault secret list demo"
+"$client" -d "$conninfo" secret list demo
 main_psql -d nsvault_demo <<'SQL'
-SELECT nsvault.set_secret('demo', 'secretToken', 'demo-bearer-token-8QwFLg') \g /dev/null
-\echo '-- list_secrets: names and times, never values'
-SELECT name, created_at FROM nsvault.list_secrets('demo');
 \echo '-- what the table holds: ciphertext only'
 SELECT namespace, name, key_version, octet_length(ciphertext) AS bytes,
 	   substr(encode(ciphertext, 'hex'), 1, 24) || '...' AS ciphertext
@@ -53,11 +58,17 @@ SELECT nsvault.get_secret('demo', 'secretToken') \\g /dev/null
 \\! $bindir/psql -X -h $DEMO/run -p $KEY_PORT -d nsvault_keys -c "SELECT a.usename, s.ssl, s.version, s.cipher FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'nsvault_reader'" -c "SELECT namespace, version, octet_length(key) AS key_bytes FROM nsvault_keys.keys"
 SQL
 
+echo "== the seed's httpget workflow, its action input made by nsvault enrich"
+echo "\$ nsvault enrich --namespace demo --workflow examples/httpget.yaml --state getter --data examples/httpget-data.json"
+"$client" -d "$conninfo" enrich --namespace demo --workflow "$top/examples/httpget.yaml" \
+	--state getter --data "$top/examples/httpget-data.json"
+
 as=""
 [ -n "${NSVAULT_DEMO_FROM_ROOT:-}" ] && as="runuser -u postgres -- "
 cat <<EOF2
 == the clusters run under $DEMO
    main: ${as}psql -h $DEMO/run -p $MAIN_PORT -d nsvault_demo
    keys: ${as}psql -h $DEMO/run -p $KEY_PORT -d nsvault_keys
+   client: ${as}nsvault -d "$conninfo" secret list demo
    stop: make demo-stop
 EOF2

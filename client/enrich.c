@@ -1,0 +1,450 @@
+/*
+ * enrich.c — the enrich command: an action's input, as the seed's engine
+ * makes it.
+ *
+ * Copy the instance data; if the action names secrets, fetch them all in
+ * one round trip (nsvault.get_secrets) and put them under .secrets,
+ * replacing whatever was there; evaluate the action's input template
+ * against that; print the result; throw the enriched data away.  An action
+ * that names no secrets opens no database connection.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsvault.h"
+
+static const char *enrich_usage =
+"Usage:\n"
+"  nsvault [-d CONNINFO] enrich [--namespace NS] --workflow FILE --state ID [--data FILE]\n"
+"  nsvault [-d CONNINFO] enrich [--namespace NS] --action FILE [--data FILE]\n"
+"  nsvault [-d CONNINFO] enrich --batch\n"
+"\n"
+"Prints the input an action's function gets, as JSON: the action's input\n"
+"template evaluated against the instance data, with the secrets the action\n"
+"names under .secrets.\n"
+"\n"
+"  -n, --namespace=NS   namespace of the secrets (needed when the action names any)\n"
+"  -w, --workflow=FILE  workflow definition (YAML); with --state, its action state\n"
+"  -s, --state=ID       the state of type action to enrich\n"
+"  -a, --action=FILE    an action definition alone (JSON or YAML)\n"
+"      --data=FILE      instance data, a JSON object (default: standard input)\n"
+"      --batch          read requests as JSON lines on standard input:\n"
+"                       {\"namespace\": ..., \"action\": {...}, \"data\": {...}}\n"
+"                       and write one line each, in order: {\"input\": ...} or\n"
+"                       {\"error\": {\"code\": ..., \"message\": ...}}; codes are\n"
+"                       invalid_request, not_found, template and database\n"
+"\n"
+"Exit status: 0 done, 2 usage error, 3 a named secret does not exist,\n"
+"1 any other failure.\n";
+
+/* What enrichment of one action needs and keeps across requests. */
+typedef struct Enricher
+{
+	const char *conninfo;
+	PGconn	   *conn;			/* opened on the first action that names secrets */
+	const char *warn_prefix;	/* "" or "request N: " */
+} Enricher;
+
+/* The outcome of enriching one action. */
+typedef struct Outcome
+{
+	int			status;			/* EXIT_* */
+	const char *code;			/* batch error code */
+	char		message[1024];
+} Outcome;
+
+static json_t *
+failed(Outcome *out, int status, const char *code, const char *fmt,...)
+	__attribute__((format(printf, 4, 5)));
+
+static json_t *
+failed(Outcome *out, int status, const char *code, const char *fmt,...)
+{
+	va_list		ap;
+
+	out->status = status;
+	out->code = code;
+	va_start(ap, fmt);
+	vsnprintf(out->message, sizeof(out->message), fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+/* Fetches the named secrets in one call; returns {NAME: value, ...}. */
+static json_t *
+fetch_secrets(Enricher *en, const char *namespace, const json_t *names, Outcome *out)
+{
+	size_t		n = json_array_size(names);
+	const char **items = malloc(sizeof(char *) * (n ? n : 1));
+	char	   *array;
+	const char *params[2];
+	DbError		error;
+	PGresult   *res;
+	json_t	   *secrets;
+	json_error_t parse_error;
+
+	if (items == NULL)
+		die(EXIT_FAIL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		items[i] = json_string_value(json_array_get(names, i));
+	array = db_text_array(items, n);
+	free(items);
+
+	if (en->conn != NULL && PQstatus(en->conn) != CONNECTION_OK)
+		PQreset(en->conn);
+	if (en->conn == NULL)
+	{
+		en->conn = db_connect(en->conninfo, &error);
+		if (en->conn == NULL)
+		{
+			free(array);
+			return failed(out, error.status, "database", "%s", error.message);
+		}
+	}
+	params[0] = namespace;
+	params[1] = array;
+	res = db_call(en->conn, "SELECT nsvault.get_secrets($1, $2)", 2, params, &error);
+	free(array);
+	if (res == NULL)
+		return failed(out, error.status,
+					  error.status == EXIT_NOT_FOUND ? "not_found" : "database",
+					  "%s", error.message);
+	secrets = json_loadb(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), 0, &parse_error);
+	db_wipe_result(res);
+	if (!json_is_object(secrets))
+	{
+		json_decref(secrets);
+		return failed(out, EXIT_FAIL, "database", "get_secrets returned something other than a JSON object");
+	}
+	return secrets;
+}
+
+/*
+ * Enriches one action: returns its input, or NULL with the outcome set.
+ * is_subflow says the action calls a subflow, which gets a warning.
+ */
+static json_t *
+enrich_action(Enricher *en, const char *namespace, const json_t *action,
+			  const json_t *data, bool is_subflow, Outcome *out)
+{
+	const json_t *names = json_object_get(action, "secrets");
+	const json_t *template = json_object_get(action, "input");
+	json_t	   *implicit = NULL;
+	json_t	   *enriched;
+	json_t	   *input;
+	char		error[1024];
+
+	if (!json_is_object(data))
+		return failed(out, EXIT_FAIL, "invalid_request", "the instance data is not a JSON object");
+	if (names != NULL && !json_is_null(names))
+	{
+		if (!json_is_array(names))
+			return failed(out, EXIT_FAIL, "invalid_request", "the action's secrets field is not a list");
+		for (size_t i = 0; i < json_array_size(names); i++)
+			if (!json_is_string(json_array_get(names, i)))
+				return failed(out, EXIT_FAIL, "invalid_request",
+							  "the action's secrets field holds something other than names");
+	}
+
+	if (template == NULL)
+	{
+		warn("%saction has no input: the whole data, secrets included, goes to the function",
+			 en->warn_prefix);
+		template = implicit = json_string("jq(.)");
+	}
+	if (is_subflow && json_array_size(names) > 0)
+		warn("%sthe action calls a subflow: its input, secrets included, will be logged and kept in the subflow's instance data",
+			 en->warn_prefix);
+	else if (is_subflow)
+		warn("%sthe action calls a subflow: its input will be logged and kept in the subflow's instance data",
+			 en->warn_prefix);
+
+	enriched = json_deep_copy(data);
+	if (json_array_size(names) > 0)
+	{
+		json_t	   *secrets;
+
+		if (namespace == NULL)
+		{
+			json_decref(enriched);
+			json_decref(implicit);
+			return failed(out, EXIT_USAGE, "invalid_request",
+						  "the action names secrets: a namespace is required");
+		}
+		secrets = fetch_secrets(en, namespace, names, out);
+		if (secrets == NULL)
+		{
+			json_decref(enriched);
+			json_decref(implicit);
+			return NULL;
+		}
+		json_object_set_new(enriched, "secrets", secrets);
+	}
+
+	input = jx_evaluate(template, enriched, error, sizeof(error));
+	json_decref(enriched);
+	json_decref(implicit);
+	if (input == NULL)
+		return failed(out, EXIT_FAIL, "template", "%s", error);
+	return input;
+}
+
+/* Reads a JSON or YAML file that must hold an object. */
+static json_t *
+load_document(const char *path, const char *what)
+{
+	json_error_t json_error;
+	json_t	   *doc = json_load_file(path, JSON_DECODE_ANY, &json_error);
+	char		error[512];
+
+	if (doc == NULL)
+		doc = yaml_file_to_json(path, error, sizeof(error));
+	if (doc == NULL)
+		die(EXIT_FAIL, "could not read the %s: %s", what, error);
+	if (!json_is_object(doc))
+		die(EXIT_FAIL, "the %s in \"%s\" is not a mapping", what, path);
+	return doc;
+}
+
+/* Finds the action of state id in a workflow; tells whether it calls a subflow. */
+static const json_t *
+workflow_action(const json_t *workflow, const char *path, const char *id, bool *is_subflow)
+{
+	const json_t *states = json_object_get(workflow, "states");
+	const json_t *functions = json_object_get(workflow, "functions");
+	const json_t *state = NULL;
+	const json_t *action;
+	const char *function;
+
+	for (size_t i = 0; i < json_array_size(states); i++)
+	{
+		const json_t *candidate = json_array_get(states, i);
+		const char *candidate_id = json_string_value(json_object_get(candidate, "id"));
+
+		if (candidate_id != NULL && strcmp(candidate_id, id) == 0)
+			state = candidate;
+	}
+	if (state == NULL)
+		die(EXIT_FAIL, "workflow \"%s\" has no state \"%s\"", path, id);
+	if (!json_is_string(json_object_get(state, "type")) ||
+		strcmp(json_string_value(json_object_get(state, "type")), "action") != 0)
+		die(EXIT_FAIL, "state \"%s\" of workflow \"%s\" is not of type action", id, path);
+	action = json_object_get(state, "action");
+	if (!json_is_object(action))
+		die(EXIT_FAIL, "state \"%s\" of workflow \"%s\" has no action", id, path);
+
+	*is_subflow = json_object_get(action, "workflow") != NULL;
+	function = json_string_value(json_object_get(action, "function"));
+	for (size_t i = 0; function != NULL && i < json_array_size(functions); i++)
+	{
+		const json_t *fn = json_array_get(functions, i);
+		const char *fn_id = json_string_value(json_object_get(fn, "id"));
+		const char *fn_type = json_string_value(json_object_get(fn, "type"));
+
+		if (fn_id != NULL && strcmp(fn_id, function) == 0 &&
+			fn_type != NULL && strcmp(fn_type, "subflow") == 0)
+			*is_subflow = true;
+	}
+	return action;
+}
+
+/* Writes a JSON value and a newline to standard output. */
+static void
+print_json_line(const json_t *value)
+{
+	char	   *text = json_text(value);
+	size_t		len = strlen(text);
+	bool		ok = write_all(1, text, len) && write_all(1, "\n", 1);
+
+	wipe_and_free(text, len);
+	if (!ok)
+		die(EXIT_FAIL, "enrich: could not write to standard output");
+}
+
+/* Serves JSON-line requests until standard input ends. */
+static int
+run_batch(Enricher *en)
+{
+	char	   *line = NULL;
+	size_t		cap = 0;
+	ssize_t		len;
+	long		number = 0;
+	char		prefix[64];
+
+	en->warn_prefix = prefix;
+	while ((len = getline(&line, &cap, stdin)) >= 0)
+	{
+		json_error_t parse_error;
+		json_t	   *request;
+		json_t	   *reply;
+		json_t	   *input = NULL;
+		Outcome		out = {0};
+
+		number++;
+		snprintf(prefix, sizeof(prefix), "request %ld: ", number);
+		if (len <= 1 && (len == 0 || line[0] == '\n'))
+			continue;
+		request = json_loadb(line, len, 0, &parse_error);
+		if (!json_is_object(request))
+			failed(&out, EXIT_FAIL, "invalid_request", "line %ld is not a JSON object", number);
+		else if (!json_is_object(json_object_get(request, "action")))
+			failed(&out, EXIT_FAIL, "invalid_request", "the request has no action object");
+		else if (json_object_get(request, "namespace") != NULL &&
+				 !json_is_string(json_object_get(request, "namespace")))
+			failed(&out, EXIT_FAIL, "invalid_request", "the request's namespace is not a string");
+		else
+		{
+			const json_t *action = json_object_get(request, "action");
+			json_t	   *data = json_object_get(request, "data");
+			json_t	   *empty = json_object();
+
+			input = enrich_action(en, json_string_value(json_object_get(request, "namespace")),
+								  action, data ? data : empty,
+								  json_object_get(action, "workflow") != NULL, &out);
+			json_decref(empty);
+		}
+		if (input != NULL)
+			reply = json_pack("{s:o}", "input", input);
+		else
+			reply = json_pack("{s:{s:s,s:s}}", "error", "code", out.code, "message", out.message);
+		print_json_line(reply);
+		json_decref(reply);
+		json_decref(request);
+	}
+	free(line);
+	return EXIT_OK;
+}
+
+int
+cmd_enrich(const char *conninfo, int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{"namespace", required_argument, NULL, 'n'},
+		{"workflow", required_argument, NULL, 'w'},
+		{"state", required_argument, NULL, 's'},
+		{"action", required_argument, NULL, 'a'},
+		{"data", required_argument, NULL, 'D'},
+		{"batch", no_argument, NULL, 'b'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *namespace = NULL;
+	const char *workflow_path = NULL;
+	const char *state_id = NULL;
+	const char *action_path = NULL;
+	const char *data_path = NULL;
+	bool		batch = false;
+	Enricher	en = {conninfo, NULL, ""};
+	json_t	   *doc;
+	const json_t *action;
+	bool		is_subflow = false;
+	json_t	   *data;
+	json_t	   *input;
+	Outcome		out = {0};
+	int			c;
+	int			status;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "n:w:s:a:h", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'n':
+				namespace = optarg;
+				break;
+			case 'w':
+				workflow_path = optarg;
+				break;
+			case 's':
+				state_id = optarg;
+				break;
+			case 'a':
+				action_path = optarg;
+				break;
+			case 'D':
+				data_path = optarg;
+				break;
+			case 'b':
+				batch = true;
+				break;
+			case 'h':
+				fputs(enrich_usage, stdout);
+				return EXIT_OK;
+			default:
+				die(EXIT_USAGE, "enrich: unknown option or missing value: \"%s\" (see \"nsvault enrich --help\")",
+					argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		die(EXIT_USAGE, "enrich: unexpected argument \"%s\"", argv[optind]);
+
+	if (batch)
+	{
+		if (workflow_path || action_path || state_id || data_path || namespace)
+			die(EXIT_USAGE, "enrich --batch takes its requests on standard input, and no other option");
+		status = run_batch(&en);
+		PQfinish(en.conn);
+		jx_reset();
+		return status;
+	}
+	if ((workflow_path != NULL) == (action_path != NULL))
+		die(EXIT_USAGE, "enrich: give either --workflow FILE --state ID or --action FILE");
+	if (workflow_path != NULL && state_id == NULL)
+		die(EXIT_USAGE, "enrich: --workflow needs --state ID");
+	if (action_path != NULL && state_id != NULL)
+		die(EXIT_USAGE, "enrich: --state goes with --workflow");
+
+	if (workflow_path != NULL)
+	{
+		doc = load_document(workflow_path, "workflow");
+		action = workflow_action(doc, workflow_path, state_id, &is_subflow);
+	}
+	else
+	{
+		doc = load_document(action_path, "action");
+		action = doc;
+		is_subflow = json_object_get(action, "workflow") != NULL;
+	}
+
+	{
+		json_error_t parse_error;
+		size_t		len;
+		char	   *text;
+
+		if (data_path != NULL)
+		{
+			data = json_load_file(data_path, JSON_DECODE_ANY, &parse_error);
+			if (data == NULL)
+				die(EXIT_FAIL, "could not read the data: %s: %s", data_path, parse_error.text);
+		}
+		else
+		{
+			text = read_all(0, &len);
+			if (text == NULL)
+				die(EXIT_FAIL, "could not read the data from standard input");
+			data = json_loadb(text, len, JSON_DECODE_ANY, &parse_error);
+			wipe_and_free(text, len);
+			if (data == NULL)
+				die(EXIT_FAIL, "the data on standard input is not JSON: line %d: %s",
+					parse_error.line, parse_error.text);
+		}
+	}
+
+	input = enrich_action(&en, namespace, action, data, is_subflow, &out);
+	PQfinish(en.conn);
+	json_decref(data);
+	json_decref(doc);
+	if (input == NULL)
+	{
+		jx_reset();
+		die(out.status, "enrich: %s", out.message);
+	}
+	print_json_line(input);
+	json_decref(input);
+	jx_reset();
+	return EXIT_OK;
+}

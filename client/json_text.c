@@ -1,0 +1,192 @@
+/*
+ * json_text.c — compact JSON text: object keys sorted, integral numbers
+ * without a fraction, other numbers in their shortest exact form.
+ *
+ * jansson's own encoder writes reals with 17 significant digits (0.1 as
+ * 0.10000000000000001) and keeps 100.0 as "100.0"; the seed's engine writes
+ * neither, so the client writes JSON itself.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsvault.h"
+
+/* Appends n raw bytes to a growing buffer. */
+void
+json_text_raw_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
+{
+	if (*len + n + 1 > *cap)
+	{
+		size_t		want = *cap ? *cap : 256;
+		char	   *bigger;
+
+		while (*len + n + 1 > want)
+			want *= 2;
+		bigger = realloc(*buf, want);
+		if (bigger == NULL)
+			die(EXIT_FAIL, "out of memory");
+		*buf = bigger;
+		*cap = want;
+	}
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+static void
+append_string(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	json_text_raw_append(buf, len, cap, "\"", 1);
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+		char		esc[8];
+
+		switch (c)
+		{
+			case '"':
+				json_text_raw_append(buf, len, cap, "\\\"", 2);
+				break;
+			case '\\':
+				json_text_raw_append(buf, len, cap, "\\\\", 2);
+				break;
+			case '\n':
+				json_text_raw_append(buf, len, cap, "\\n", 2);
+				break;
+			case '\r':
+				json_text_raw_append(buf, len, cap, "\\r", 2);
+				break;
+			case '\t':
+				json_text_raw_append(buf, len, cap, "\\t", 2);
+				break;
+			case '\b':
+				json_text_raw_append(buf, len, cap, "\\b", 2);
+				break;
+			case '\f':
+				json_text_raw_append(buf, len, cap, "\\f", 2);
+				break;
+			default:
+				if (c < 0x20 || c == 0x7f)
+				{
+					snprintf(esc, sizeof(esc), "\\u%04x", c);
+					json_text_raw_append(buf, len, cap, esc, 6);
+				}
+				else
+					json_text_raw_append(buf, len, cap, (const char *) &s[i], 1);
+		}
+	}
+	json_text_raw_append(buf, len, cap, "\"", 1);
+}
+
+/* Formats a double: integral ones as integers, others in the fewest digits that read back exactly. */
+static void
+append_real(char **buf, size_t *len, size_t *cap, double d)
+{
+	char		text[64];
+
+	if (isnan(d))
+	{
+		json_text_raw_append(buf, len, cap, "null", 4);
+		return;
+	}
+	if (isinf(d))
+		d = d > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308;
+	if (d == floor(d) && fabs(d) < 9007199254740992.0)
+		snprintf(text, sizeof(text), "%.0f", d);
+	else
+	{
+		for (int precision = 1; precision <= 17; precision++)
+		{
+			snprintf(text, sizeof(text), "%.*g", precision, d);
+			if (strtod(text, NULL) == d)
+				break;
+		}
+	}
+	json_text_raw_append(buf, len, cap, text, strlen(text));
+}
+
+static int
+compare_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Appends the compact text of value to a growing buffer. */
+void
+json_text_append(const json_t *value, char **buf, size_t *len, size_t *cap)
+{
+	char		text[32];
+
+	switch (json_typeof(value))
+	{
+		case JSON_NULL:
+			json_text_raw_append(buf, len, cap, "null", 4);
+			break;
+		case JSON_TRUE:
+			json_text_raw_append(buf, len, cap, "true", 4);
+			break;
+		case JSON_FALSE:
+			json_text_raw_append(buf, len, cap, "false", 5);
+			break;
+		case JSON_INTEGER:
+			snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+			json_text_raw_append(buf, len, cap, text, strlen(text));
+			break;
+		case JSON_REAL:
+			append_real(buf, len, cap, json_real_value(value));
+			break;
+		case JSON_STRING:
+			append_string(buf, len, cap, json_string_value(value), json_string_length(value));
+			break;
+		case JSON_ARRAY:
+			json_text_raw_append(buf, len, cap, "[", 1);
+			for (size_t i = 0; i < json_array_size(value); i++)
+			{
+				if (i > 0)
+					json_text_raw_append(buf, len, cap, ",", 1);
+				json_text_append(json_array_get(value, i), buf, len, cap);
+			}
+			json_text_raw_append(buf, len, cap, "]", 1);
+			break;
+		case JSON_OBJECT:
+			{
+				size_t		n = json_object_size(value);
+				const char **keys = malloc(sizeof(char *) * (n ? n : 1));
+				const char *key;
+				json_t	   *member;
+				size_t		i = 0;
+
+				if (keys == NULL)
+					die(EXIT_FAIL, "out of memory");
+				json_object_foreach((json_t *) value, key, member)
+					keys[i++] = key;
+				qsort(keys, n, sizeof(char *), compare_keys);
+				json_text_raw_append(buf, len, cap, "{", 1);
+				for (i = 0; i < n; i++)
+				{
+					if (i > 0)
+						json_text_raw_append(buf, len, cap, ",", 1);
+					append_string(buf, len, cap, keys[i], strlen(keys[i]));
+					json_text_raw_append(buf, len, cap, ":", 1);
+					json_text_append(json_object_get(value, keys[i]), buf, len, cap);
+				}
+				json_text_raw_append(buf, len, cap, "}", 1);
+				free(keys);
+			}
+			break;
+	}
+}
+
+/* Returns the compact text of value in a malloc'd string. */
+char *
+json_text(const json_t *value)
+{
+	char	   *buf = NULL;
+	size_t		len = 0;
+	size_t		cap = 0;
+
+	json_text_append(value, &buf, &len, &cap);
+	return buf;
+}

@@ -1,0 +1,622 @@
+/*
+ * jx.c — structured JX evaluation: the seed engine's action-input templates.
+ *
+ * A template is any JSON value.  null, booleans and numbers are returned as
+ * they are, arrays element by element, objects value by value (keys are
+ * never evaluated).  A string is trimmed, then scanned for jq(...) : a
+ * string that is exactly one jq(...) becomes the expression's value, with
+ * its type; otherwise literal text and results are concatenated, strings
+ * raw and anything else as compact JSON.  Each expression must give
+ * exactly one output that is not null.
+ *
+ * Compiling a jq program costs about 15 ms in libjq 1.6 (it compiles all
+ * builtins each time), so programs are compiled once and kept, and plain
+ * paths such as .secrets.token are looked up directly without jq at all.
+ * Programs are wrapped so that env and $ENV are {}, stderr and debug print
+ * nothing, and import or include are syntax errors: a template cannot read
+ * the environment, files, or leak the data to stderr.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jq.h>
+#include <jv.h>
+
+#include "nsvault.h"
+
+#define PROGRAM_PRELUDE \
+	"def env: {}; def stderr: .; def debug: .; def input_filename: null; " \
+	"def get_search_list: []; {} as $ENV | ("
+#define PROGRAM_EPILOGUE	"\n)"
+#define PROGRAM_CACHE_MAX	256
+
+/* A compiled program, kept for reuse. */
+typedef struct Program
+{
+	char	   *text;
+	jq_state   *jq;
+	char	   *compile_error;	/* NULL when it compiled */
+} Program;
+
+static Program program_cache[PROGRAM_CACHE_MAX];
+static int	program_count = 0;
+
+/* The state of one evaluation. */
+typedef struct Eval
+{
+	const json_t *data;
+	jv			data_jv;		/* data for jq, converted on first need */
+	bool		have_data_jv;
+	char	   *path;			/* where in the template, e.g. input.headers.x */
+	size_t		path_len;
+	size_t		path_cap;
+	char	   *error;
+	size_t		error_len;
+	bool		failed;
+} Eval;
+
+static void
+fail(Eval *ev, const char *fmt,...)
+{
+	va_list		ap;
+	int			n;
+
+	if (ev->failed)
+		return;
+	ev->failed = true;
+	n = snprintf(ev->error, ev->error_len, "%s: ", ev->path);
+	if (n < 0 || (size_t) n >= ev->error_len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ev->error + n, ev->error_len - n, fmt, ap);
+	va_end(ap);
+}
+
+static void
+path_push(Eval *ev, const char *fmt,...)
+{
+	va_list		ap;
+	char		part[512];
+	size_t		n;
+
+	va_start(ap, fmt);
+	vsnprintf(part, sizeof(part), fmt, ap);
+	va_end(ap);
+	n = strlen(part);
+	if (ev->path_len + n + 1 > ev->path_cap)
+	{
+		ev->path_cap = (ev->path_len + n + 1) * 2;
+		ev->path = realloc(ev->path, ev->path_cap);
+		if (ev->path == NULL)
+			die(EXIT_FAIL, "out of memory");
+	}
+	memcpy(ev->path + ev->path_len, part, n + 1);
+	ev->path_len += n;
+}
+
+static void
+path_pop(Eval *ev, size_t len)
+{
+	ev->path_len = len;
+	ev->path[len] = '\0';
+}
+
+/* Converts a jansson value to jq's. */
+static jv
+to_jv(const json_t *value)
+{
+	const char *key;
+	json_t	   *member;
+	jv			result;
+
+	switch (json_typeof(value))
+	{
+		case JSON_OBJECT:
+			result = jv_object();
+			json_object_foreach((json_t *) value, key, member)
+				result = jv_object_set(result, jv_string(key), to_jv(member));
+			return result;
+		case JSON_ARRAY:
+			result = jv_array();
+			for (size_t i = 0; i < json_array_size(value); i++)
+				result = jv_array_append(result, to_jv(json_array_get(value, i)));
+			return result;
+		case JSON_STRING:
+			return jv_string_sized(json_string_value(value), (int) json_string_length(value));
+		case JSON_INTEGER:
+			return jv_number((double) json_integer_value(value));
+		case JSON_REAL:
+			return jv_number(json_real_value(value));
+		case JSON_TRUE:
+			return jv_true();
+		case JSON_FALSE:
+			return jv_false();
+		default:
+			return jv_null();
+	}
+}
+
+/* Converts (and frees) a jq value to jansson: integral numbers become integers. */
+static json_t *
+from_jv(jv value)
+{
+	json_t	   *result;
+
+	switch (jv_get_kind(value))
+	{
+		case JV_KIND_OBJECT:
+			result = json_object();
+			jv_object_foreach(value, key, member)
+			{
+				json_object_set_new(result, jv_string_value(key), from_jv(member));
+				jv_free(key);
+			}
+			break;
+		case JV_KIND_ARRAY:
+			result = json_array();
+			jv_array_foreach(value, i, element)
+				json_array_append_new(result, from_jv(element));
+			break;
+		case JV_KIND_STRING:
+			result = json_stringn_nocheck(jv_string_value(value),
+										  jv_string_length_bytes(jv_copy(value)));
+			break;
+		case JV_KIND_NUMBER:
+			{
+				double		d = jv_number_value(value);
+
+				if (isnan(d))
+					result = json_null();
+				else if (d == floor(d) && fabs(d) < 9007199254740992.0)
+					result = json_integer((json_int_t) d);
+				else if (isinf(d))
+					result = json_real(d > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308);
+				else
+					result = json_real(d);
+			}
+			break;
+		case JV_KIND_TRUE:
+			result = json_true();
+			break;
+		case JV_KIND_FALSE:
+			result = json_false();
+			break;
+		default:
+			result = json_null();
+	}
+	jv_free(value);
+	return result;
+}
+
+static void
+collect_compile_error(void *data, jv message)
+{
+	char	  **slot = (char **) data;
+	jv			formatted;
+	const char *text;
+	const char *cut;
+
+	if (*slot != NULL)
+	{
+		jv_free(message);
+		return;
+	}
+	formatted = jq_format_error(message);
+	text = jv_string_value(formatted);
+	if (strncmp(text, "jq: error: ", 11) == 0)
+		text += 11;
+	/* the position refers to the wrapped program: drop it */
+	cut = strstr(text, " at <top-level>");
+	*slot = strndup(text, cut ? (size_t) (cut - text) : strlen(text));
+	jv_free(formatted);
+}
+
+/* Returns the compiled program for text, compiling it on first use. */
+static Program *
+program_for(const char *text)
+{
+	Program    *program;
+	char	   *wrapped;
+	size_t		len;
+
+	for (int i = 0; i < program_count; i++)
+		if (strcmp(program_cache[i].text, text) == 0)
+			return &program_cache[i];
+	if (program_count == PROGRAM_CACHE_MAX)
+		jx_reset();
+
+	program = &program_cache[program_count++];
+	program->text = strdup(text);
+	program->compile_error = NULL;
+	program->jq = jq_init();
+	if (program->text == NULL || program->jq == NULL)
+		die(EXIT_FAIL, "out of memory");
+	jq_set_attr(program->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
+	jq_set_error_cb(program->jq, collect_compile_error, &program->compile_error);
+
+	len = strlen(PROGRAM_PRELUDE) + strlen(text) + strlen(PROGRAM_EPILOGUE) + 1;
+	wrapped = malloc(len);
+	if (wrapped == NULL)
+		die(EXIT_FAIL, "out of memory");
+	snprintf(wrapped, len, "%s%s%s", PROGRAM_PRELUDE, text, PROGRAM_EPILOGUE);
+	if (!jq_compile(program->jq, wrapped) && program->compile_error == NULL)
+		program->compile_error = strdup("compile error");
+	free(wrapped);
+	jq_set_error_cb(program->jq, NULL, NULL);
+	return program;
+}
+
+/* Frees every compiled program. */
+void
+jx_reset(void)
+{
+	for (int i = 0; i < program_count; i++)
+	{
+		free(program_cache[i].text);
+		free(program_cache[i].compile_error);
+		jq_teardown(&program_cache[i].jq);
+	}
+	program_count = 0;
+}
+
+/*
+ * Looks up a plain path (., .a, .a.b, .["k"], .[0], .a[1].b) directly.
+ * Returns false when text is not such a path or the lookup meets a value
+ * jq would complain about: jq then runs it, for jq's own message.
+ */
+static bool
+plain_path(const char *text, const json_t *data, const json_t **result)
+{
+	const json_t *current = data;
+	const char *p = text;
+
+	if (*p != '.')
+		return false;
+	if (p[1] == '\0')
+	{
+		*result = data;
+		return true;
+	}
+	while (*p)
+	{
+		if (p[0] == '.' && (isalpha((unsigned char) p[1]) || p[1] == '_'))
+		{
+			char		key[256];
+			size_t		n = 0;
+
+			p++;
+			while (isalnum((unsigned char) *p) || *p == '_')
+			{
+				if (n + 1 >= sizeof(key))
+					return false;
+				key[n++] = *p++;
+			}
+			key[n] = '\0';
+			if (json_is_null(current))
+				continue;
+			if (!json_is_object(current))
+				return false;
+			current = json_object_get(current, key);
+			if (current == NULL)
+				current = json_null();
+		}
+		else if (p[0] == '[' || (p[0] == '.' && p[1] == '['))
+		{
+			char	   *end;
+			long		index;
+
+			p += (p[0] == '.') ? 2 : 1;
+			if (!(isdigit((unsigned char) *p) || (*p == '-' && isdigit((unsigned char) p[1]))))
+				return false;
+			index = strtol(p, &end, 10);
+			if (*end != ']')
+				return false;
+			p = end + 1;
+			if (json_is_null(current))
+				continue;
+			if (!json_is_array(current))
+				return false;
+			if (index < 0)
+				index += (long) json_array_size(current);
+			current = (index < 0 || (size_t) index >= json_array_size(current))
+				? json_null() : json_array_get(current, index);
+		}
+		else
+			return false;
+	}
+	*result = current;
+	return true;
+}
+
+/* Reports an invalid jq value as an error, with its message if it has one. */
+static void
+fail_invalid(Eval *ev, jv invalid)
+{
+	jv			message;
+
+	if (!jv_invalid_has_msg(jv_copy(invalid)))
+	{
+		jv_free(invalid);
+		fail(ev, "jq: no results");
+		return;
+	}
+	message = jv_invalid_get_msg(invalid);
+	if (jv_get_kind(message) != JV_KIND_STRING)
+		message = jv_dump_string(message, 0);
+	fail(ev, "jq: error: %s", jv_string_value(message));
+	jv_free(message);
+}
+
+/* Runs one expression; returns its single non-null output, or NULL after fail(). */
+static json_t *
+run_expression(Eval *ev, const char *text)
+{
+	const json_t *found;
+	Program    *program;
+	jv			first;
+	jv			second;
+
+	if (plain_path(text, ev->data, &found))
+	{
+		if (json_is_null(found))
+		{
+			fail(ev, "jq: no results");
+			return NULL;
+		}
+		return json_incref((json_t *) found);
+	}
+
+	program = program_for(text);
+	if (program->compile_error != NULL)
+	{
+		fail(ev, "jq: %s", program->compile_error);
+		return NULL;
+	}
+	if (!ev->have_data_jv)
+	{
+		ev->data_jv = to_jv(ev->data);
+		ev->have_data_jv = true;
+	}
+	jq_start(program->jq, jv_copy(ev->data_jv), 0);
+	first = jq_next(program->jq);
+	if (!jv_is_valid(first))
+	{
+		fail_invalid(ev, first);
+		return NULL;
+	}
+	if (jv_get_kind(first) == JV_KIND_NULL)
+	{
+		jv_free(first);
+		fail(ev, "jq: no results");
+		return NULL;
+	}
+	second = jq_next(program->jq);
+	if (jv_is_valid(second))
+	{
+		jv_free(first);
+		jv_free(second);
+		fail(ev, "jq: multiple outputs");
+		return NULL;
+	}
+	if (jv_invalid_has_msg(jv_copy(second)))
+	{
+		jv_free(first);
+		fail_invalid(ev, second);
+		return NULL;
+	}
+	jv_free(second);
+	return from_jv(first);
+}
+
+/*
+ * Finds the end of the expression starting at p (just after "jq("): the
+ * ")" that closes it, counting nested parentheses outside jq string
+ * literals.  Inside a string, \( opens an interpolation, which is code
+ * again until its own ")".  Returns NULL when the string ends first.
+ */
+static const char *
+expression_end(const char *p)
+{
+	/* each level: the parenthesis depth of code, or -1 inside a string */
+	int			stack[256];
+	int			top = 0;
+
+	stack[0] = 1;
+	for (; *p; p++)
+	{
+		if (stack[top] < 0)
+		{
+			if (*p == '\\' && p[1] == '(')
+			{
+				if (top + 1 >= (int) (sizeof(stack) / sizeof(stack[0])))
+					return NULL;
+				stack[++top] = 1;
+				p++;
+			}
+			else if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				top--;
+		}
+		else if (*p == '"')
+		{
+			if (top + 1 >= (int) (sizeof(stack) / sizeof(stack[0])))
+				return NULL;
+			stack[++top] = -1;
+		}
+		else if (*p == '(')
+			stack[top]++;
+		else if (*p == ')' && --stack[top] == 0)
+		{
+			if (top == 0)
+				return p;
+			top--;				/* back into the string */
+		}
+	}
+	return NULL;
+}
+
+/* Evaluates the trimmed, terminated string template s. */
+static json_t *
+evaluate_trimmed(Eval *ev, const char *s)
+{
+	const char *p = s;
+	const char *next = strstr(s, "jq(");
+	char	   *out = NULL;
+	size_t		out_len = 0;
+	size_t		out_cap = 0;
+	json_t	   *result;
+
+	if (next == NULL)
+		return json_string_nocheck(s);
+
+	/* exactly one expression: its value, with its type */
+	if (next == s)
+	{
+		const char *close = expression_end(s + 3);
+
+		if (close != NULL && close[1] == '\0')
+		{
+			char	   *expr = strndup(s + 3, close - s - 3);
+
+			result = run_expression(ev, expr);
+			free(expr);
+			return result;
+		}
+	}
+
+	for (; next != NULL; next = strstr(p, "jq("))
+	{
+		const char *close = expression_end(next + 3);
+		char	   *expr;
+		json_t	   *value;
+
+		json_text_raw_append(&out, &out_len, &out_cap, p, next - p);
+		if (close == NULL)
+		{
+			fail(ev, "jq: missing bracket");
+			free(out);
+			return NULL;
+		}
+		expr = strndup(next + 3, close - next - 3);
+		value = run_expression(ev, expr);
+		free(expr);
+		if (value == NULL)
+		{
+			free(out);
+			return NULL;
+		}
+		if (json_is_string(value))
+			json_text_raw_append(&out, &out_len, &out_cap,
+								 json_string_value(value), json_string_length(value));
+		else
+			json_text_append(value, &out, &out_len, &out_cap);
+		json_decref(value);
+		p = close + 1;
+	}
+	json_text_raw_append(&out, &out_len, &out_cap, p, strlen(p));
+	result = json_stringn_nocheck(out, out_len);
+	free(out);
+	return result;
+}
+
+/* Evaluates a string template: trimmed of white space first. */
+static json_t *
+evaluate_string(Eval *ev, const char *s, size_t len)
+{
+	const char *start = s;
+	const char *end = s + len;
+	char	   *trimmed;
+	json_t	   *result;
+
+	while (start < end && isspace((unsigned char) *start))
+		start++;
+	while (end > start && isspace((unsigned char) end[-1]))
+		end--;
+	trimmed = strndup(start, end - start);
+	if (trimmed == NULL)
+		die(EXIT_FAIL, "out of memory");
+	result = evaluate_trimmed(ev, trimmed);
+	free(trimmed);
+	return result;
+}
+
+static json_t *
+evaluate_node(Eval *ev, const json_t *node)
+{
+	size_t		mark = ev->path_len;
+	json_t	   *result;
+
+	switch (json_typeof(node))
+	{
+		case JSON_STRING:
+			return evaluate_string(ev, json_string_value(node), json_string_length(node));
+		case JSON_ARRAY:
+			result = json_array();
+			for (size_t i = 0; i < json_array_size(node); i++)
+			{
+				json_t	   *element;
+
+				path_push(ev, "[%zu]", i);
+				element = evaluate_node(ev, json_array_get(node, i));
+				path_pop(ev, mark);
+				if (element == NULL)
+				{
+					json_decref(result);
+					return NULL;
+				}
+				json_array_append_new(result, element);
+			}
+			return result;
+		case JSON_OBJECT:
+			{
+				const char *key;
+				json_t	   *member;
+
+				result = json_object();
+				json_object_foreach((json_t *) node, key, member)
+				{
+					json_t	   *value;
+
+					path_push(ev, ".%s", key);
+					value = evaluate_node(ev, member);
+					path_pop(ev, mark);
+					if (value == NULL)
+					{
+						json_decref(result);
+						return NULL;
+					}
+					json_object_set_new(result, key, value);
+				}
+				return result;
+			}
+		default:
+			return json_deep_copy(node);
+	}
+}
+
+/*
+ * Evaluates template against data.  Returns the result, or NULL with a
+ * message naming where it failed ("input.headers.x: jq: no results").
+ */
+json_t *
+jx_evaluate(const json_t *template, const json_t *data, char *error, size_t error_len)
+{
+	Eval		ev;
+	json_t	   *result;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.data = data;
+	ev.error = error;
+	ev.error_len = error_len;
+	path_push(&ev, "input");
+	result = evaluate_node(&ev, template);
+	if (ev.have_data_jv)
+		jv_free(ev.data_jv);
+	free(ev.path);
+	return result;
+}

@@ -1,0 +1,64 @@
+/*
+ * nsvault.h — declarations shared by the nsvault client's modules.
+ */
+#ifndef NSVAULT_CLIENT_H
+#define NSVAULT_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+/* exit statuses */
+#define EXIT_OK			0
+#define EXIT_FAIL		1
+#define EXIT_USAGE		2
+#define EXIT_NOT_FOUND	3
+
+extern const char *progname;
+
+/* main.c */
+extern void die(int status, const char *fmt,...) __attribute__((format(printf, 2, 3), noreturn));
+extern void warn(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+
+/* connection.c */
+typedef struct DbError
+{
+	int			status;			/* EXIT_NOT_FOUND for a missing secret, else EXIT_FAIL */
+	char		message[1024];
+} DbError;
+
+extern PGconn *db_connect(const char *conninfo, DbError *error);
+extern PGresult *db_call(PGconn *conn, const char *sql, int nparams,
+						 const char *const *values, DbError *error);
+extern void db_wipe_result(PGresult *res);
+extern char *db_text_array(const char *const *items, size_t n);
+
+/* admin.c */
+extern int cmd_secret(const char *conninfo, int argc, char **argv);
+extern int cmd_registry(const char *conninfo, int argc, char **argv);
+
+/* enrich.c */
+extern int cmd_enrich(const char *conninfo, int argc, char **argv);
+
+/* jx.c */
+extern json_t *jx_evaluate(const json_t *template, const json_t *data,
+						   char *error, size_t error_len);
+extern void jx_reset(void);
+
+/* json_text.c */
+extern char *json_text(const json_t *value);
+extern void json_text_append(const json_t *value, char **buf, size_t *len, size_t *cap);
+extern void json_text_raw_append(char **buf, size_t *len, size_t *cap,
+								 const char *data, size_t n);
+
+/* yaml_json.c */
+extern json_t *yaml_file_to_json(const char *path, char *error, size_t error_len);
+
+/* io.c */
+extern char *read_all(int fd, size_t *len);
+extern bool write_all(int fd, const char *buf, size_t len);
+extern void wipe_and_free(char *buf, size_t len);
+
+#endif							/* NSVAULT_CLIENT_H */

@@ -1,0 +1,250 @@
+/*
+ * test_jx.c — unit tests of the template engine, without a database.
+ *
+ * Each case is a template, the (enriched) data and either the expected
+ * result, as compact sorted JSON, or the expected error.  Built with
+ * AddressSanitizer and UndefinedBehaviorSanitizer by "make unit-test".
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsvault.h"
+
+const char *progname = "test_jx";
+
+void
+die(int status, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+void
+warn(const char *fmt,...)
+{
+	(void) fmt;
+}
+
+typedef struct Case
+{
+	const char *name;
+	const char *template;
+	const char *data;
+	const char *expected;		/* compact sorted JSON, or NULL */
+	const char *error;			/* expected error, or NULL */
+} Case;
+
+#define DATA "{\"n\": 5, \"f\": 0.1, \"whole\": 100.0, \"no\": false, \"s\": \"h\\u00e9llo\", " \
+	"\"o\": {\"b\": 1, \"a\": [true, null]}, \"list\": [10, 20, 30], \"big\": 12345678901234, " \
+	"\"k-y\": \"dash\", \"secrets\": {\"secretToken\": \"abc123\"}}"
+
+static const Case cases[] = {
+	/* values other than strings are returned as they are */
+	{"null", "null", DATA, "null", NULL},
+	{"booleans", "[true, false]", DATA, "[true,false]", NULL},
+	{"numbers", "[1, -2.5, 1e3, 100.0]", DATA, "[1,-2.5,1000,100]", NULL},
+	{"nested", "{\"a\": {\"b\": [1, {\"c\": null}]}}", DATA, "{\"a\":{\"b\":[1,{\"c\":null}]}}", NULL},
+	{"keys are literal", "{\"jq(.n)\": \"v\"}", DATA, "{\"jq(.n)\":\"v\"}", NULL},
+
+	/* strings: trimmed, literal without jq( */
+	{"literal", "\"hello\"", DATA, "\"hello\"", NULL},
+	{"trimmed", "\"  \\t hello world \\n \"", DATA, "\"hello world\"", NULL},
+	{"empty", "\"\"", DATA, "\"\"", NULL},
+	{"blank", "\"   \"", DATA, "\"\"", NULL},
+	{"parentheses alone", "\"(a) (b)\"", DATA, "\"(a) (b)\"", NULL},
+
+	/* exactly one expression keeps its type */
+	{"number", "\"jq(.n)\"", DATA, "5", NULL},
+	{"object", "\"jq(.o)\"", DATA, "{\"a\":[true,null],\"b\":1}", NULL},
+	{"trimmed expression", "\"  jq(.list)  \"", DATA, "[10,20,30]", NULL},
+	{"false is a result", "\"jq(.no)\"", DATA, "false", NULL},
+	{"whole data", "\"jq(.)\"", "{\"a\": 1}", "{\"a\":1}", NULL},
+	{"string", "\"jq(.s)\"", DATA, "\"h\xc3\xa9llo\"", NULL},
+	{"computed", "\"jq(.n * 2 + 1)\"", DATA, "11", NULL},
+	{"integral real", "\"jq(.whole)\"", DATA, "100", NULL},
+	{"fraction", "\"jq(1 / 3)\"", DATA, "0.3333333333333333", NULL},
+	{"big integer", "\"jq(.big)\"", DATA, "12345678901234", NULL},
+	{"array element", "\"jq(.list[1])\"", DATA, "20", NULL},
+	{"negative index", "\"jq(.list[-1])\"", DATA, "30", NULL},
+	{"quoted key", "\"jq(.[\\\"k-y\\\"])\"", DATA, "\"dash\"", NULL},
+	{"pipe", "\"jq(.o | keys)\"", DATA, "[\"a\",\"b\"]", NULL},
+
+	/* otherwise the parts are concatenated */
+	{"the seed's header", "\"bearer jq(.secrets.secretToken)\"", DATA, "\"bearer abc123\"", NULL},
+	{"number in text", "\"n=jq(.n)\"", DATA, "\"n=5\"", NULL},
+	{"real in text", "\"f=jq(.f) w=jq(.whole)\"", DATA, "\"f=0.1 w=100\"", NULL},
+	{"object in text", "\"o=jq(.o)\"", DATA, "\"o={\\\"a\\\":[true,null],\\\"b\\\":1}\"", NULL},
+	{"string raw in text", "\"<jq(.s)>\"", DATA, "\"<h\xc3\xa9llo>\"", NULL},
+	{"two expressions", "\"jq(.n)-jq(.list[0])\"", DATA, "\"5-10\"", NULL},
+	{"text around", "\"  a jq(.n) b  \"", DATA, "\"a 5 b\"", NULL},
+	{"inside a word", "\"xjq(.n)y\"", DATA, "\"x5y\"", NULL},
+	{"parentheses around", "\"(jq(.n))\"", DATA, "\"(5)\"", NULL},
+	{"false in text", "\"is jq(.no)\"", DATA, "\"is false\"", NULL},
+	{"nested parentheses", "\"v=jq((.n + (1 * 2)))\"", DATA, "\"v=7\"", NULL},
+
+	/* parentheses inside jq string literals do not count */
+	{"open paren in string", "\"jq(\\\"(\\\" + .s)\"", DATA, "\"(h\xc3\xa9llo\"", NULL},
+	{"close paren in string", "\"a jq(\\\")\\\") b\"", DATA, "\"a ) b\"", NULL},
+	{"escaped quote in string", "\"jq(\\\"q\\\\\\\")\\\")\"", DATA, "\"q\\\")\"", NULL},
+	{"interpolation", "\"jq(\\\"x\\\\(.n)y\\\")\"", DATA, "\"x5y\"", NULL},
+	{"parens in interpolation", "\"<jq(\\\"\\\\((.n + 1))\\\")>\"", DATA, "\"<6>\"", NULL},
+	{"string in interpolation", "\"jq(\\\"\\\\(\\\")\\\" + .s)\\\")\"", DATA, "\")h\xc3\xa9llo\"", NULL},
+
+	/* arrays and objects, element by element */
+	{"array of templates", "[\"jq(.n)\", \"lit\", 3]", DATA, "[5,\"lit\",3]", NULL},
+	{"the seed's input",
+		"{\"method\": \"GET\", \"url\": \"https://jsonplaceholder.typicode.com/todos/1\", "
+		"\"headers\": {\"Content-type\": \"application/json; charset=UTF-8\", "
+		"\"Authorization\": \"bearer jq(.secrets.secretToken)\"}}",
+		"{\"secrets\": {\"secretToken\": \"t0k\"}}",
+		"{\"headers\":{\"Authorization\":\"bearer t0k\",\"Content-type\":\"application/json; charset=UTF-8\"},"
+		"\"method\":\"GET\",\"url\":\"https://jsonplaceholder.typicode.com/todos/1\"}", NULL},
+
+	/* errors, naming where */
+	{"no results", "\"jq(.missing)\"", DATA, NULL, "input: jq: no results"},
+	{"no results in text", "\"x jq(.missing)\"", DATA, NULL, "input: jq: no results"},
+	{"null result", "\"jq(null)\"", DATA, NULL, "input: jq: no results"},
+	{"empty", "\"jq(empty)\"", DATA, NULL, "input: jq: no results"},
+	{"where", "{\"headers\": {\"Authorization\": \"bearer jq(.nope)\"}}", DATA, NULL,
+		"input.headers.Authorization: jq: no results"},
+	{"where in an array", "{\"l\": [\"ok\", \"jq(.zz)\"]}", DATA, NULL, "input.l[1]: jq: no results"},
+	{"multiple outputs", "\"jq(.n, .n)\"", DATA, NULL, "input: jq: multiple outputs"},
+	{"endless outputs", "\"jq(repeat(1))\"", DATA, NULL, "input: jq: multiple outputs"},
+	{"missing bracket", "\"jq(.n\"", DATA, NULL, "input: jq: missing bracket"},
+	{"missing bracket later", "\"a jq(.n) b jq((.n)\"", DATA, NULL, "input: jq: missing bracket"},
+	{"bracket in string only", "\"jq(\\\")\\\"\"", DATA, NULL, "input: jq: missing bracket"},
+	{"runtime error", "\"jq(.n | .x)\"", DATA, NULL, "input: jq: error: Cannot index number with string \"x\""},
+	{"error after a result", "\"jq(1, error(\\\"boom\\\"))\"", DATA, NULL, "input: jq: error: boom"},
+	{"syntax error", "\"jq(.n +)\"", DATA, NULL, "input: jq: syntax error, unexpected ')' (Unix shell quoting issues?)"},
+
+	/* the environment and files are out of reach */
+	{"env", "\"jq(env)\"", DATA, "{}", NULL},
+	{"$ENV", "\"jq($ENV)\"", DATA, "{}", NULL},
+	{"env.HOME", "\"jq(env.HOME)\"", DATA, NULL, "input: jq: no results"},
+	{"$ENV.PATH", "\"jq($ENV.PATH)\"", DATA, NULL, "input: jq: no results"},
+	{"import", "\"jq(import \\\"a\\\" as a; .)\"", DATA, NULL, "input: jq: syntax error, unexpected import (Unix shell quoting issues?)"},
+	{"include", "\"jq(include \\\"a\\\"; .)\"", DATA, NULL, "input: jq: syntax error, unexpected include (Unix shell quoting issues?)"},
+	{"stderr prints nothing", "\"jq(.secrets.secretToken | stderr)\"", DATA, "\"abc123\"", NULL},
+	{"debug prints nothing", "\"jq(.secrets.secretToken | debug)\"", DATA, "\"abc123\"", NULL},
+	{"input_filename", "\"jq(input_filename)\"", DATA, NULL, "input: jq: no results"},
+};
+
+static int
+run_case(const Case *c)
+{
+	json_error_t parse_error;
+	json_t	   *template = json_loads(c->template, JSON_DECODE_ANY, &parse_error);
+	json_t	   *data = json_loads(c->data, 0, &parse_error);
+	char		error[1024] = "";
+	json_t	   *result;
+	char	   *text = NULL;
+	int			ok;
+
+	if (template == NULL || data == NULL)
+	{
+		printf("not ok - %s: test case does not parse\n", c->name);
+		json_decref(template);
+		json_decref(data);
+		return 0;
+	}
+	result = jx_evaluate(template, data, error, sizeof(error));
+	if (result != NULL)
+		text = json_text(result);
+	if (c->expected != NULL)
+		ok = text != NULL && strcmp(text, c->expected) == 0;
+	else
+		ok = result == NULL && strcmp(error, c->error) == 0;
+	if (ok)
+		printf("ok - %s\n", c->name);
+	else
+		printf("not ok - %s\n#   got:      %s\n#   expected: %s\n", c->name,
+			   text ? text : error, c->expected ? c->expected : c->error);
+	free(text);
+	json_decref(result);
+	json_decref(template);
+	json_decref(data);
+	return ok;
+}
+
+/* The seed's workflow file, through the YAML reader and the engine. */
+static int
+run_workflow_case(void)
+{
+	char		error[512] = "";
+	json_t	   *workflow = yaml_file_to_json("examples/httpget.yaml", error, sizeof(error));
+	json_t	   *data = json_pack("{s:{s:s}}", "secrets", "secretToken", "s3cr3t");
+	const json_t *action;
+	json_t	   *result;
+	char	   *text = NULL;
+	const char *expected =
+		"{\"headers\":{\"Authorization\":\"bearer s3cr3t\",\"Content-type\":\"application/json; charset=UTF-8\"},"
+		"\"method\":\"GET\",\"url\":\"https://jsonplaceholder.typicode.com/todos/1\"}";
+	int			ok;
+
+	action = json_object_get(json_array_get(json_object_get(workflow, "states"), 0), "action");
+	result = action ? jx_evaluate(json_object_get(action, "input"), data, error, sizeof(error)) : NULL;
+	if (result != NULL)
+		text = json_text(result);
+	ok = text != NULL && strcmp(text, expected) == 0;
+	printf("%s - the seed's httpget workflow\n", ok ? "ok" : "not ok");
+	if (!ok)
+		printf("#   got: %s\n", text ? text : error);
+	free(text);
+	json_decref(result);
+	json_decref(data);
+	json_decref(workflow);
+	return ok;
+}
+
+/* YAML scalars resolve to the JSON types of YAML 1.2's core schema. */
+static int
+run_yaml_case(void)
+{
+	const char *path = "client/test_yaml.tmp";
+	FILE	   *f = fopen(path, "w");
+	char		error[512] = "";
+	json_t	   *doc;
+	char	   *text = NULL;
+	const char *expected =
+		"{\"alias\":[1,2],\"anchor\":[1,2],\"b\":true,\"f\":1.5,\"hex\":255,\"i\":-42,"
+		"\"n\":null,\"q\":\"123\",\"s\":\"yes\",\"t\":null,\"w\":\"x y\"}";
+	int			ok;
+
+	fputs("i: -42\nf: 1.5\nhex: 0xff\nb: True\nn: ~\nt:\ns: yes\nq: \"123\"\n"
+		  "w: x y\nanchor: &a [1, 2]\nalias: *a\n", f);
+	fclose(f);
+	doc = yaml_file_to_json(path, error, sizeof(error));
+	remove(path);
+	if (doc != NULL)
+		text = json_text(doc);
+	ok = text != NULL && strcmp(text, expected) == 0;
+	printf("%s - YAML scalars\n", ok ? "ok" : "not ok");
+	if (!ok)
+		printf("#   got: %s\n", text ? text : error);
+	free(text);
+	json_decref(doc);
+	return ok;
+}
+
+int
+main(void)
+{
+	int			passed = 0;
+	int			total = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++, total++)
+		passed += run_case(&cases[i]);
+	passed += run_workflow_case();
+	passed += run_yaml_case();
+	total += 2;
+	jx_reset();
+	printf("%d passed, %d failed\n", passed, total - passed);
+	return passed == total ? 0 : 1;
+}

@@ -1,0 +1,140 @@
+# 050_client_admin.pl — the client's secret and registry commands against
+# real clusters: values from stdin byte for byte, every exit status, and
+# no value in stderr or in the server log, even when a write fails.
+use strict;
+use warnings;
+use lib 't';
+
+use Cwd qw(abs_path);
+use MIME::Base64 qw(decode_base64);
+use PostgreSQL::Test::Utils;
+use Test::More;
+use NsvaultPair;
+
+# the server's default logging: statements are not logged, failing ones are
+my ($key, $main) = NsvaultPair::start_pair(log_statement => "'none'");
+my $client = abs_path('client/nsvault');
+my $connstr = $main->connstr('postgres');
+my @stderrs;
+
+# Runs the client; returns (exit status, stdout, stderr).
+sub nsvault
+{
+	my ($stdin, @args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $client, '-d', $connstr, @args ], '<', \$stdin, '>', \$out, '2>', \$err);
+	push @stderrs, $err;
+	return ($? >> 8, $out, $err);
+}
+
+my $value = "first line\nsecond line \x{c3}\x{bc}ber \$HOME %s\n\n";
+my ($rc, $out, $err) = nsvault($value, 'secret', 'set', 'ops', 'db/password');
+is($rc, 0, 'secret set exits 0') or diag($err);
+($rc, $out) = nsvault('', 'secret', 'get', 'ops', 'db/password');
+is($rc, 0, 'secret get exits 0');
+is($out, $value, 'secret get writes back exactly the bytes of stdin');
+
+# --no-overwrite on an existing name fails and keeps the old value
+my $refused = 'REFUSED-' . NsvaultPair::random_hex(8);
+($rc, $out, $err) = nsvault($refused, 'secret', 'set', '--no-overwrite', 'ops', 'db/password');
+is($rc, 1, 'secret set --no-overwrite on an existing secret exits 1');
+like($err, qr/^nsvault: error: secret set: secret "db\/password" already exists in namespace "ops"\n\z/,
+	'one line naming what failed');
+is((nsvault('', 'secret', 'get', 'ops', 'db/password'))[1], $value, 'the old value is kept');
+($rc) = nsvault('new value', 'secret', 'set', 'ops', 'api-token', '--no-overwrite');
+is($rc, 0, '--no-overwrite after the operands, on a new name');
+
+($rc, $out, $err) = nsvault('', 'secret', 'list', 'ops');
+is($rc, 0, 'secret list exits 0');
+like($out, qr/^api-token\t[^\t]+\t[^\t]+\ndb\/password\t[^\t]+\t[^\t]+\n\z/, 'list: name, created, updated');
+
+# missing secrets: exit 3, nothing on stdout
+($rc, $out, $err) = nsvault('', 'secret', 'get', 'ops', 'nope');
+is($rc, 3, 'secret get of a missing secret exits 3');
+is($out, '', 'and prints nothing on stdout');
+like($err, qr/secret "nope" not found in namespace "ops"/, 'and names it');
+
+($rc) = nsvault('', 'secret', 'delete', 'ops', 'api-token');
+is($rc, 0, 'secret delete exits 0');
+($rc, $out, $err) = nsvault('', 'secret', 'delete', 'ops', 'api-token');
+is($rc, 3, 'deleting it again exits 3');
+like($err, qr/secret "api-token" not found in namespace "ops"/, 'naming it');
+
+# bad input and bad usage
+($rc, $out, $err) = nsvault("a\0b", 'secret', 'set', 'ops', 'nul');
+is($rc, 1, 'a NUL byte on stdin exits 1');
+like($err, qr/NUL byte/, 'saying why');
+($rc, $out, $err) = nsvault('v', 'secret', 'set', 'Bad NS', 'x');
+is($rc, 1, 'an invalid namespace exits 1');
+like($err, qr/^nsvault: error: secret set: invalid namespace \(The namespace does not start with a lowercase letter\.\)\n\z/,
+	"with the server's message and detail on one line");
+($rc, $out, $err) = nsvault('', 'secret', 'set', 'ops', '');
+is($rc, 1, 'an empty value exits 1');
+for my $usage ([], ['secret'], [ 'secret', 'set', 'ops' ], [ 'secret', 'get', 'a', 'b', 'c' ],
+	[ 'secret', 'frob' ], [ 'secret', 'list', '--bogus', 'ops' ], ['frob'],
+	[ 'registry', 'set', '--private', 'ops', 'quay.io' ], [ 'registry', 'list' ])
+{
+	($rc) = nsvault('', @$usage);
+	is($rc, 2, "usage error exits 2: nsvault @$usage");
+}
+for my $help ([ '--help' ], [ 'secret', '--help' ], [ 'registry', '--help' ], [ 'enrich', '--help' ],
+	[ 'secret', 'set', '--help' ])
+{
+	($rc, $out) = nsvault('', @$help);
+	is($rc, 0, "nsvault @$help exits 0");
+	like($out, qr/Usage:/, "nsvault @$help prints usage");
+}
+{
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ $client, '-d', 'host=/nonexistent-socket-dir', 'secret', 'list', 'ops' ],
+		'<', \'', '>', \$o, '2>', \$e);
+	is($? >> 8, 1, 'a connection failure exits 1');
+	like($e, qr/^nsvault: error: could not connect: /, 'saying so');
+}
+
+# registries: USER:TOKEN on stdin, one trailing newline dropped
+my $token = 'tok:en"with\\odd%$chars-' . NsvaultPair::random_hex(8);
+($rc, $out, $err) = nsvault("robot:$token\n", 'registry', 'set', 'ops', 'https://quay.io');
+is($rc, 0, 'registry set exits 0') or diag($err);
+($rc, $out) = nsvault('', 'registry', 'docker-config', 'ops', 'quay.io/org/app:1');
+is($rc, 0, 'registry docker-config exits 0');
+my $auth = ($out =~ /"auth": "([^"]+)"/)[0];
+is(decode_base64($auth // ''), "robot:$token", 'the token round-trips exactly, colons and all');
+($rc, $out) = nsvault('', 'registry', 'list', 'ops');
+like($out, qr/^https:\/\/quay.io\tr\*\*\*t\t[^\t]+\n\z/, 'registry list: URL, user hint, created');
+
+($rc) = nsvault("svc:$token", 'registry', 'set', '--global', '--private', 'ghcr.io');
+is($rc, 0, 'registry set --global --private exits 0');
+($rc, $out) = nsvault('', 'registry', 'list', '--global');
+like($out, qr/^global-private\tghcr.io\t\*\*\*\t/, 'registry list --global shows the scope');
+($rc, $out) = nsvault('', 'registry', 'docker-config', 'ops', 'ghcr.io/x/y', '--global-service');
+like($out, qr/"username": "svc"/, 'docker-config --global-service sees global-private registries');
+($rc, $out) = nsvault('', 'registry', 'docker-config', 'ops', 'ghcr.io/x/y');
+is($out, qq({"auths": {}}\n), 'a namespace service does not');
+($rc, $out, $err) = nsvault('', 'registry', 'docker-config', 'ops', 'Not/An/Image');
+is($rc, 1, 'an invalid image reference exits 1');
+($rc, $out, $err) = nsvault('no-colon', 'registry', 'set', 'ops', 'ghcr.io');
+is($rc, 1, 'credentials without a colon exit 1');
+like($err, qr/invalid registry data/, 'saying so');
+
+($rc) = nsvault('', 'registry', 'delete', 'ops', 'quay.io/');
+is($rc, 0, 'registry delete, by any spelling of the URL, exits 0');
+($rc, $out, $err) = nsvault('', 'registry', 'delete', 'ops', 'quay.io');
+is($rc, 3, 'deleting it again exits 3');
+($rc) = nsvault('', 'registry', 'delete', '--global', '--private', 'ghcr.io');
+is($rc, 0, 'registry delete --global --private exits 0');
+($rc, $out, $err) = nsvault('', 'registry', 'delete', '--global', 'ghcr.io');
+is($rc, 3, 'a global registry that is not there exits 3');
+like($err, qr/global registry "ghcr.io" not found/, 'naming it');
+
+# no value anywhere it should not be
+my $stderr_all = join('', @stderrs);
+my $log = slurp_file($main->logfile);
+like($log, qr/already exists/, 'the failed write is in the server log');
+for my $secret ($refused, $token, 'second line', 'new value')
+{
+	ok(index($stderr_all, $secret) < 0, "no value in the client's stderr: $secret");
+	ok(index($log, $secret) < 0, "no value in the server log: $secret");
+}
+
+done_testing();

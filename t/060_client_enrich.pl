@@ -1,0 +1,161 @@
+# 060_client_enrich.pl — nsvault enrich against real clusters: the seed's
+# workflow, .secrets replaced, no connection without secrets, a missing
+# secret, the warnings, batch mode over one connection, and no value in the
+# server log or stderr.
+use strict;
+use warnings;
+use lib 't';
+
+use Cwd qw(abs_path);
+use PostgreSQL::Test::Utils;
+use Test::More;
+use NsvaultPair;
+
+my ($key, $main) = NsvaultPair::start_pair(log_statement => "'none'", log_connections => 'on');
+my $client = abs_path('client/nsvault');
+my $connstr = $main->connstr('postgres');
+my $dir = PostgreSQL::Test::Utils::tempdir();
+my @stderrs;
+
+sub run_client
+{
+	my ($conn, $stdin, @args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $client, '-d', $conn, @args ], '<', \$stdin, '>', \$out, '2>', \$err);
+	push @stderrs, $err;
+	return ($? >> 8, $out, $err);
+}
+sub nsvault { return run_client($connstr, @_); }
+
+sub write_file
+{
+	my ($name, $content) = @_;
+	open my $fh, '>', "$dir/$name" or die "$name: $!";
+	print $fh $content;
+	close $fh;
+	return "$dir/$name";
+}
+
+my $token = 'tok-' . NsvaultPair::random_hex(12);
+my $other = 'other-' . NsvaultPair::random_hex(12);
+is((nsvault($token, 'secret', 'set', 'demo', 'secretToken'))[0], 0, 'the seed secret is stored');
+is((nsvault($other, 'secret', 'set', 'demo', 'db/password'))[0], 0, 'a second secret is stored');
+
+# the seed's workflow, shipped in examples/
+my ($rc, $out, $err) = nsvault('', 'enrich', '--namespace', 'demo',
+	'--workflow', 'examples/httpget.yaml', '--state', 'getter', '--data', 'examples/httpget-data.json');
+is($rc, 0, "enrich of the seed's httpget workflow exits 0") or diag($err);
+is($out,
+	qq({"headers":{"Authorization":"bearer $token","Content-type":"application/json; charset=UTF-8"},)
+	  . qq("method":"GET","url":"https://jsonplaceholder.typicode.com/todos/1"}\n),
+	'the input has the bearer token filled in');
+is($err, '', 'and nothing on stderr');
+
+# .secrets is replaced; the rest of the data stays; data from stdin
+my $action = write_file('action.json', qq({"function": "f", "secrets": ["db/password"],
+	"input": {"s": "jq(.secrets)", "keep": "jq(.keep)"}}));
+($rc, $out, $err) = nsvault(qq({"keep": 1, "secrets": {"forged": "x"}}),
+	'enrich', '-n', 'demo', '--action', $action);
+is($out, qq({"keep":1,"s":{"db/password":"$other"}}\n), '.secrets replaced, the rest kept');
+
+# YAML actions too
+my $yaml_action = write_file('action.yaml', "secrets: [secretToken]\ninput:\n  t: \"x jq(.secrets.secretToken) y\"\n");
+($rc, $out) = nsvault('{}', 'enrich', '-n', 'demo', '-a', $yaml_action);
+is($out, qq({"t":"x $token y"}\n), 'a YAML action');
+
+# no secrets: no connection at all, not even a namespace
+my $plain = write_file('plain.json', '{"function": "f", "input": {"n": "jq(.n + 1)"}}');
+($rc, $out, $err) = run_client('host=/nonexistent-socket-dir', '{"n": 41}', 'enrich', '--action', $plain);
+is($rc, 0, 'an action without secrets needs no database') or diag($err);
+is($out, qq({"n":42}\n), 'and is evaluated');
+
+# a missing secret: exit 3, named, nothing on stdout
+my $missing = write_file('missing.json', '{"secrets": ["secretToken", "gone"], "input": "jq(.secrets)"}');
+($rc, $out, $err) = nsvault('{}', 'enrich', '-n', 'demo', '-a', $missing);
+is($rc, 3, 'a missing secret exits 3');
+is($out, '', 'with nothing on stdout');
+like($err, qr/^nsvault: error: enrich: secret "gone" not found in namespace "demo"\n\z/, 'naming it');
+
+# usage and input errors
+($rc, $out, $err) = nsvault('{}', 'enrich', '-a', $missing);
+is($rc, 2, 'secrets without --namespace exit 2');
+like($err, qr/a namespace is required/, 'saying so');
+($rc) = nsvault('{}', 'enrich', '--workflow', 'examples/httpget.yaml');
+is($rc, 2, '--workflow without --state exits 2');
+($rc) = nsvault('{}', 'enrich', '--workflow', 'examples/httpget.yaml', '--action', $plain, '--state', 'getter');
+is($rc, 2, '--workflow with --action exits 2');
+($rc, $out, $err) = nsvault('{}', 'enrich', '-n', 'demo', '--workflow', 'examples/httpget.yaml', '--state', 'nope');
+is($rc, 1, 'an unknown state exits 1');
+like($err, qr/has no state "nope"/, 'naming it');
+($rc, $out, $err) = nsvault('[1]', 'enrich', '--action', $plain);
+is($rc, 1, 'data that is not an object exits 1');
+($rc, $out, $err) = nsvault('{"n": 1', 'enrich', '--action', $plain);
+is($rc, 1, 'data that is not JSON exits 1');
+my $broken = write_file('broken.json', '{"input": {"h": {"x": "a jq(.nope) b"}}}');
+($rc, $out, $err) = nsvault('{}', 'enrich', '-a', $broken);
+is($rc, 1, 'a template error exits 1');
+like($err, qr/^nsvault: error: enrich: input.h.x: jq: no results\n\z/, 'naming where');
+my $state = write_file('wf.yaml', "id: w\nstates:\n- id: s\n  type: noop\n");
+($rc, $out, $err) = nsvault('{}', 'enrich', '-w', $state, '-s', 's');
+is($rc, 1, 'a state that is not an action exits 1');
+
+# the warnings: no input (everything, secrets included, goes out) and subflows
+my $no_input = write_file('noinput.json', '{"function": "f", "secrets": ["secretToken"]}');
+($rc, $out, $err) = nsvault('{"a": 1}', 'enrich', '-n', 'demo', '-a', $no_input);
+is($out, qq({"a":1,"secrets":{"secretToken":"$token"}}\n), 'no input sends the whole enriched data');
+like($err, qr/^nsvault: warning: action has no input: the whole data, secrets included, goes to the function\n\z/,
+	'with a warning');
+my $subflow = write_file('sub.yaml', <<'YAML');
+id: parent
+functions:
+- id: child
+  type: subflow
+  workflow: child-workflow
+states:
+- id: call
+  type: action
+  action:
+    function: child
+    secrets: [secretToken]
+    input:
+      token: jq(.secrets.secretToken)
+YAML
+($rc, $out, $err) = nsvault('{}', 'enrich', '-n', 'demo', '-w', $subflow, '-s', 'call');
+is($rc, 0, 'a subflow action is enriched');
+like($err, qr/warning: the action calls a subflow: its input, secrets included, will be logged/,
+	'with a warning about subflows');
+
+# batch: JSON lines in, JSON lines out, in order, one connection
+my $connections_before = () = slurp_file($main->logfile) =~ /connection authorized/g;
+my $batch = join("\n",
+	qq({"namespace": "demo", "action": {"secrets": ["secretToken"], "input": {"auth": "bearer jq(.secrets.secretToken)"}}, "data": {}}),
+	qq({"namespace": "demo", "action": {"secrets": ["gone"], "input": "jq(.)"}, "data": {}}),
+	qq(not json),
+	qq({"action": {"input": "jq(.n)"}, "data": {"n": 7}}),
+	qq({"namespace": "demo", "action": {"secrets": ["db/password"], "input": "jq(.missing)"}, "data": {}}),
+	qq({"namespace": "demo", "action": {"secrets": ["secretToken", "db/password"], "input": ["jq(.secrets | length)"]}, "data": {"x": 1}}))
+  . "\n";
+($rc, $out, $err) = nsvault($batch, 'enrich', '--batch');
+is($rc, 0, 'enrich --batch exits 0');
+my @lines = split /\n/, $out;
+is(scalar(@lines), 6, 'one line per request');
+is($lines[0], qq({"input":{"auth":"bearer $token"}}), 'request 1: the input');
+is($lines[1], q({"error":{"code":"not_found","message":"secret \"gone\" not found in namespace \"demo\""}}),
+	'request 2: a missing secret');
+like($lines[2], qr/^\{"error":\{"code":"invalid_request",/, 'request 3: not JSON');
+is($lines[3], q({"input":7}), 'request 4: no secrets');
+is($lines[4], q({"error":{"code":"template","message":"input: jq: no results"}}), 'request 5: a template error');
+is($lines[5], q({"input":[2]}), 'request 6: two secrets');
+my $connections_after = () = slurp_file($main->logfile) =~ /connection authorized/g;
+is($connections_after - $connections_before, 1, 'the batch used one connection');
+
+# no value in the server log or in anything the client wrote to stderr
+my $log = slurp_file($main->logfile);
+my $stderr_all = join('', @stderrs);
+for my $secret ($token, $other)
+{
+	ok(index($log, $secret) < 0, 'no secret value in the server log');
+	ok(index($stderr_all, $secret) < 0, "no secret value in the client's stderr");
+}
+
+done_testing();

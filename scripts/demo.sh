@@ -58,11 +58,6 @@ SELECT nsvault.get_secret('demo', 'secretToken') \\g /dev/null
 \\! $bindir/psql -X -h $DEMO/run -p $KEY_PORT -d nsvault_keys -c "SELECT a.usename, s.ssl, s.version, s.cipher FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'nsvault_reader'" -c "SELECT namespace, version, octet_length(key) AS key_bytes FROM nsvault_keys.keys"
 SQL
 
-echo "== the seed's httpget workflow, its action input made by nsvault enrich"
-echo "\$ nsvault enrich --namespace demo --workflow examples/httpget.yaml --state getter --data examples/httpget-data.json"
-"$client" -d "$conninfo" enrich --namespace demo --workflow "$top/examples/httpget.yaml" \
-	--state getter --data "$top/examples/httpget-data.json"
-
 as=""
 [ -n "${NSVAULT_DEMO_FROM_ROOT:-}" ] && as="runuser -u postgres -- "
 cat <<EOF2
@@ -72,3 +67,8 @@ cat <<EOF2
    client: ${as}nsvault -d "$conninfo" secret list demo
    stop: make demo-stop
 EOF2
+
+echo "== the seed's httpget workflow, its action input made by nsvault enrich"
+echo "\$ nsvault enrich --namespace demo --workflow examples/httpget.yaml --state getter --data examples/httpget-data.json"
+"$client" -d "$conninfo" enrich --namespace demo --workflow "$top/examples/httpget.yaml" \
+	--state getter --data "$top/examples/httpget-data.json"

@@ -11,6 +11,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/jsonb.h"
 
 #define NSVAULT_KEY_LEN			32	/* raw and derived keys: 256 bits */
 #define NSVAULT_NAMESPACE_MAX	64
@@ -39,6 +40,10 @@ extern void guc_init(void);
 extern char *extension_schema(const char *extname);
 extern Oid	extension_function(const char *extname, const char *funcname,
 							   int nargs, const Oid *argtypes);
+
+/* jsonb_build.c */
+extern void jsonb_push_string(JsonbParseState **state, JsonbIteratorToken token,
+							  const char *s, int len);
 
 /* spi_plans.c */
 extern SPIPlanPtr plan_once(SPIPlanPtr *slot, const char *sql, int nargs,

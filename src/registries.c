@@ -353,17 +353,8 @@ typedef struct Candidate
 static void
 push_string_member(JsonbParseState **state, const char *key, const char *value, int len)
 {
-	JsonbValue	jkey;
-	JsonbValue	jvalue;
-
-	jkey.type = jbvString;
-	jkey.val.string.val = (char *) key;
-	jkey.val.string.len = strlen(key);
-	jvalue.type = jbvString;
-	jvalue.val.string.val = (char *) value;
-	jvalue.val.string.len = len;
-	pushJsonbValue(state, WJB_KEY, &jkey);
-	pushJsonbValue(state, WJB_VALUE, &jvalue);
+	jsonb_push_string(state, WJB_KEY, key, strlen(key));
+	jsonb_push_string(state, WJB_VALUE, value, len);
 }
 
 /* Adds "url": {"username", "password", "auth"} for one registry row. */
@@ -385,7 +376,6 @@ push_auth(JsonbParseState **state, HeapTuple row, TupleDesc desc, const char *na
 	char	   *pair;
 	int			auth_len;
 	char	   *auth;
-	JsonbValue	jkey;
 
 	explicit_bzero(key, sizeof(*key));
 	if (token == NULL)
@@ -407,10 +397,7 @@ push_auth(JsonbParseState **state, HeapTuple row, TupleDesc desc, const char *na
 	if (auth_len < 0)
 		elog(ERROR, "could not encode registry credentials");
 
-	jkey.type = jbvString;
-	jkey.val.string.val = url;
-	jkey.val.string.len = strlen(url);
-	pushJsonbValue(state, WJB_KEY, &jkey);
+	jsonb_push_string(state, WJB_KEY, url, strlen(url));
 	pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
 	push_string_member(state, "username", user, strlen(user));
 	push_string_member(state, "password", VARDATA_ANY(token), token_len);
@@ -444,7 +431,6 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	Candidate  *candidate;
 	Candidate  *best = NULL;
 	JsonbParseState *state = NULL;
-	JsonbValue	auths;
 	JsonbValue *result;
 	Jsonb	   *config;
 
@@ -522,11 +508,8 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 		}
 	}
 
-	auths.type = jbvString;
-	auths.val.string.val = "auths";
-	auths.val.string.len = strlen("auths");
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	pushJsonbValue(&state, WJB_KEY, &auths);
+	jsonb_push_string(&state, WJB_KEY, "auths", strlen("auths"));
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	if (have_image)
 	{

@@ -259,8 +259,6 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 		bool		isnull;
 		int32		version;
 		bytea	   *plaintext;
-		JsonbValue	jkey;
-		JsonbValue	jvalue;
 
 		if (entry->emitted)
 			continue;
@@ -273,15 +271,9 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 								DatumGetByteaPP(SPI_getbinval(tuple, SPI_tuptable->tupdesc,
 															  3, &isnull)));
 		plaintexts = lappend(plaintexts, plaintext);
-
-		jkey.type = jbvString;
-		jkey.val.string.val = names[i];
-		jkey.val.string.len = strlen(names[i]);
-		jvalue.type = jbvString;
-		jvalue.val.string.val = VARDATA_ANY(plaintext);
-		jvalue.val.string.len = VARSIZE_ANY_EXHDR(plaintext);
-		pushJsonbValue(&state, WJB_KEY, &jkey);
-		pushJsonbValue(&state, WJB_VALUE, &jvalue);
+		jsonb_push_string(&state, WJB_KEY, names[i], strlen(names[i]));
+		jsonb_push_string(&state, WJB_VALUE, VARDATA_ANY(plaintext),
+						  VARSIZE_ANY_EXHDR(plaintext));
 	}
 	object = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 

@@ -14,13 +14,16 @@ OBJS = \
 	src/key_cache.o \
 	src/secrets.o \
 	src/registry_ref.o \
-	src/registries.o
+	src/registries.o \
+	src/access.o \
+	src/audit.o \
+	src/namespace_admin.o
 
 EXTENSION = nsvault nsvault_keys
 DATA = nsvault--0.1.sql nsvault_keys--0.1.sql
 PGFILEDESC = "nsvault - namespace-scoped encrypted secrets"
 
-REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching
+REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching namespace_access
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf
 TAP_TESTS = 1
 

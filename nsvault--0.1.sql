@@ -28,13 +28,13 @@ SET search_path = pg_catalog, pg_temp;
 CREATE FUNCTION nsvault.get_secret(namespace text, name text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'nsvault_get_secret'
-LANGUAGE C STABLE SECURITY DEFINER
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION nsvault.get_secrets(namespace text, names text[])
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'nsvault_get_secrets'
-LANGUAGE C STABLE SECURITY DEFINER
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION nsvault.list_secrets(namespace text)
@@ -119,7 +119,7 @@ CREATE FUNCTION nsvault.docker_config(namespace text, image text DEFAULT NULL,
 									  global_service boolean DEFAULT false)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'nsvault_docker_config'
-LANGUAGE C STABLE SECURITY DEFINER
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
 REVOKE ALL ON FUNCTION nsvault.set_registry(text, text, text) FROM PUBLIC;
@@ -129,6 +129,96 @@ REVOKE ALL ON FUNCTION nsvault.list_global_registries() FROM PUBLIC;
 REVOKE ALL ON FUNCTION nsvault.delete_registry(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION nsvault.delete_global_registry(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION nsvault.docker_config(text, text, boolean) FROM PUBLIC;
+
+/*
+ * Per-namespace privileges: level 1 read, 2 write, 3 admin.  Namespace
+ * "@global" stands for the global registries.
+ */
+CREATE TABLE nsvault.grants (
+	namespace text NOT NULL,
+	grantee regrole NOT NULL,
+	level integer NOT NULL CHECK (level BETWEEN 1 AND 3),
+	granted_by name NOT NULL,
+	granted_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (namespace, grantee)
+);
+REVOKE ALL ON TABLE nsvault.grants FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('nsvault.grants', '');
+
+/* The audit trail: names and actions, never a value. */
+CREATE TABLE nsvault.audit_events (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	role_name name NOT NULL,
+	namespace text NOT NULL,
+	secret_name text,
+	action text NOT NULL,
+	detail text
+);
+REVOKE ALL ON TABLE nsvault.audit_events FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('nsvault.audit_events', '');
+
+CREATE FUNCTION nsvault.has_namespace_privilege(namespace text, privilege text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'nsvault_has_namespace_privilege'
+LANGUAGE C STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+/* Each admin sees the events of the namespaces it administers. */
+CREATE VIEW nsvault.audit_log WITH (security_barrier) AS
+	SELECT e.id, e.at, e.role_name, e.namespace, e.secret_name, e.action, e.detail
+	  FROM nsvault.audit_events e
+	 WHERE nsvault.has_namespace_privilege(e.namespace, 'admin');
+REVOKE ALL ON nsvault.audit_log FROM PUBLIC;
+
+CREATE FUNCTION nsvault.grant_namespace(namespace text, grantee regrole, privilege text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'nsvault_grant_namespace'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.revoke_namespace(namespace text, grantee regrole, privilege text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'nsvault_revoke_namespace'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.rotate_key(namespace text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'nsvault_rotate_key'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION nsvault.delete_namespace(namespace text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'nsvault_delete_namespace'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+/*
+ * Keeps a role's bind parameters out of the server log, even with
+ * log_statement = 'all' or log_min_duration_statement = 0.
+ */
+CREATE FUNCTION nsvault.harden_role(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF role IS NULL THEN
+		RAISE EXCEPTION 'role must not be null' USING ERRCODE = '22004';
+	END IF;
+	EXECUTE format('ALTER ROLE %s SET log_parameter_max_length = 0', role);
+	EXECUTE format('ALTER ROLE %s SET log_parameter_max_length_on_error = 0', role);
+END
+$$;
+
+REVOKE ALL ON FUNCTION nsvault.has_namespace_privilege(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.grant_namespace(text, regrole, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.revoke_namespace(text, regrole, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.rotate_key(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.delete_namespace(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault.harden_role(regrole) FROM PUBLIC;
 
 /*
  * Each backend keeps its key-database link as a named dblink connection,

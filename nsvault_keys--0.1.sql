@@ -124,8 +124,85 @@ END
 $$;
 
 /*
- * Lets a login role of the main database fetch keys: EXECUTE on the two
- * key functions and USAGE on this schema (needed to name them), nothing else.
+ * Makes a new key version for the namespace, which becomes its active key.
+ * Concurrent rotations of one namespace queue on an advisory lock.
+ */
+CREATE FUNCTION nsvault_keys.rotate_key(namespace text)
+RETURNS TABLE (version integer, key bytea)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	ns text := namespace;
+	next_version integer;
+BEGIN
+	PERFORM nsvault_keys.check_namespace(ns);
+	PERFORM pg_advisory_xact_lock(pg_catalog.hashtext('nsvault_keys.rotate_key'),
+								  pg_catalog.hashtext(ns));
+	SELECT coalesce(max(k.version), 0) + 1 INTO next_version
+	  FROM nsvault_keys.keys k WHERE k.namespace = ns;
+	RETURN QUERY
+		INSERT INTO nsvault_keys.keys AS k (namespace, version, key)
+		VALUES (ns, next_version, nsvault_keys.new_key())
+		RETURNING k.version, k.key;
+END
+$$;
+
+/*
+ * Destroys one version of a namespace's key: whatever was sealed under it
+ * can never be read again.  The active (newest) version is refused.
+ */
+CREATE FUNCTION nsvault_keys.destroy_key(namespace text, version integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	ns text := namespace;
+	ver integer := version;
+	active integer;
+BEGIN
+	PERFORM nsvault_keys.check_namespace(ns);
+	SELECT max(k.version) INTO active FROM nsvault_keys.keys k WHERE k.namespace = ns;
+	IF ver IS NOT NULL AND ver = active THEN
+		RAISE EXCEPTION 'cannot destroy key version % of namespace "%": it is the active version', ver, ns
+			USING ERRCODE = '55000',
+				  HINT = 'Rotate the key first (nsvault.rotate_key in the main database), then destroy the old version.';
+	END IF;
+	DELETE FROM nsvault_keys.keys k WHERE k.namespace = ns AND k.version = ver;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'key version % of namespace "%" does not exist', ver, ns
+			USING ERRCODE = 'P0002';
+	END IF;
+END
+$$;
+
+/* Destroys every key of a namespace; returns how many versions went. */
+CREATE FUNCTION nsvault_keys.destroy_namespace(namespace text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	ns text := namespace;
+	destroyed integer;
+BEGIN
+	PERFORM nsvault_keys.check_namespace(ns);
+	DELETE FROM nsvault_keys.keys k WHERE k.namespace = ns;
+	GET DIAGNOSTICS destroyed = ROW_COUNT;
+	RETURN destroyed;
+END
+$$;
+
+/*
+ * Lets a login role of the main database use the keys: EXECUTE on the
+ * functions the main database calls (fetch, rotate, and destroy a whole
+ * namespace for nsvault.delete_namespace) and USAGE on this schema, needed
+ * to name them; nothing else.  destroy_key stays with the key database's
+ * administrators.
  */
 CREATE FUNCTION nsvault_keys.grant_reader(role regrole) RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -136,10 +213,15 @@ BEGIN
 		RAISE EXCEPTION 'role must not be null' USING ERRCODE = '22004';
 	END IF;
 	EXECUTE format('GRANT USAGE ON SCHEMA nsvault_keys TO %s', role);
-	EXECUTE format('GRANT EXECUTE ON FUNCTION nsvault_keys.active_key(text), nsvault_keys.key(text, integer) TO %s', role);
+	EXECUTE format('GRANT EXECUTE ON FUNCTION nsvault_keys.active_key(text), '
+				   'nsvault_keys.key(text, integer), nsvault_keys.rotate_key(text), '
+				   'nsvault_keys.destroy_namespace(text) TO %s', role);
 END
 $$;
 
 REVOKE ALL ON FUNCTION nsvault_keys.active_key(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION nsvault_keys.key(text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault_keys.rotate_key(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault_keys.destroy_key(text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nsvault_keys.destroy_namespace(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION nsvault_keys.grant_reader(regrole) FROM PUBLIC;

@@ -20,23 +20,14 @@ SELECT has_table_privilege('public', 'nsvault.secrets', 'SELECT') AS public_sele
 SELECT proname, prosecdef, proconfig FROM pg_proc
  WHERE pronamespace = 'nsvault'::regnamespace ORDER BY proname;
 
--- the README's roles: an administrator and a read-only reader
+-- the README's roles: an administrator and a read-only reader of namespace
+-- "shop"; grant_namespace gives them the EXECUTE rights they need
 CREATE ROLE regress_vault_admin LOGIN;
 CREATE ROLE regress_vault_reader LOGIN;
 CREATE ROLE regress_nobody LOGIN;
-GRANT USAGE ON SCHEMA nsvault TO regress_vault_admin, regress_vault_reader;
-GRANT EXECUTE ON FUNCTION
-	nsvault.set_secret(text, text, text, boolean),
-	nsvault.get_secret(text, text),
-	nsvault.get_secrets(text, text[]),
-	nsvault.list_secrets(text),
-	nsvault.delete_secret(text, text)
-	TO regress_vault_admin;
-GRANT EXECUTE ON FUNCTION
-	nsvault.get_secret(text, text),
-	nsvault.get_secrets(text, text[]),
-	nsvault.list_secrets(text)
-	TO regress_vault_reader;
+SELECT nsvault.grant_namespace('shop', 'regress_vault_admin', 'admin');
+SELECT nsvault.grant_namespace('shop', 'regress_vault_reader', 'read');
+SELECT nsvault.grant_namespace('newshop', 'regress_vault_admin', 'write');
 
 SET ROLE regress_vault_admin;
 SELECT nsvault.set_secret('shop', 'stripe/key', 'sk_live_1');

@@ -26,9 +26,9 @@
 
 #include "nsvault.h"
 
-/* Returns the OID and schema of an installed extension. */
+/* Returns the OID, schema and owner of an installed extension. */
 static Oid
-extension_lookup(const char *extname, Oid *schema)
+extension_lookup(const char *extname, Oid *schema, Oid *owner)
 {
 	Relation	rel;
 	ScanKeyData key;
@@ -47,6 +47,7 @@ extension_lookup(const char *extname, Oid *schema)
 
 		extoid = form->oid;
 		*schema = form->extnamespace;
+		*owner = form->extowner;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -64,9 +65,21 @@ char *
 extension_schema(const char *extname)
 {
 	Oid			schema;
+	Oid			owner;
 
-	extension_lookup(extname, &schema);
+	extension_lookup(extname, &schema, &owner);
 	return pstrdup(quote_identifier(get_namespace_name(schema)));
+}
+
+/* Returns the role that owns an extension. */
+Oid
+extension_owner(const char *extname)
+{
+	Oid			schema;
+	Oid			owner;
+
+	extension_lookup(extname, &schema, &owner);
+	return owner;
 }
 
 /* Returns the OID of an extension's function, checked to be its member. */
@@ -75,7 +88,8 @@ extension_function(const char *extname, const char *funcname,
 				   int nargs, const Oid *argtypes)
 {
 	Oid			schema;
-	Oid			extoid = extension_lookup(extname, &schema);
+	Oid			owner;
+	Oid			extoid = extension_lookup(extname, &schema, &owner);
 	List	   *qualified;
 	Oid			funcoid;
 

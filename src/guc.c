@@ -13,6 +13,7 @@
 
 #include "nsvault.h"
 
+bool		nsvault_audit = true;
 char	   *nsvault_keydb_server = NULL;
 int			nsvault_key_cache_seconds = 300;
 int			nsvault_key_cache_size = 1024;
@@ -53,6 +54,15 @@ guc_init(void)
 							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("nsvault.audit",
+							 "Records reads, writes, deletes, grants and rotations in nsvault.audit_log.",
+							 NULL,
+							 &nsvault_audit,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("nsvault");
 }

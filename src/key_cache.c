@@ -197,3 +197,43 @@ key_cache_version(const char *namespace, int32 version)
 				 errmsg("invalid key version %d", version)));
 	return key_cache_lookup(namespace, version);
 }
+
+/* Makes a new key version in the key database and caches it as the active one. */
+NamespaceKey *
+key_cache_rotate(const char *namespace)
+{
+	NamespaceKey *result = secure_alloc(sizeof(NamespaceKey));
+	int32		version;
+	uint8	   *raw = keydb_rotate_key(namespace, &version);
+
+	crypto_derive_keys(raw, result);
+	explicit_bzero(raw, NSVAULT_KEY_LEN);
+	result->version = version;
+	if (nsvault_key_cache_seconds > 0)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		if (key_cache == NULL)
+			key_cache_create();
+		store(namespace, version, result, now);
+		store(namespace, ACTIVE_VERSION, result, now);
+	}
+	return result;
+}
+
+/* Wipes and drops every cached version of the namespace's key. */
+void
+key_cache_forget(const char *namespace)
+{
+	HASH_SEQ_STATUS status;
+	KeyCacheEntry *entry;
+
+	if (key_cache == NULL)
+		return;
+	hash_seq_init(&status, key_cache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		if (strcmp(entry->tag.namespace, namespace) == 0)
+			evict(entry);
+	}
+}

@@ -213,9 +213,12 @@ keydb_server(void)
 	return server;
 }
 
-/* Sends remote_sql to the key database and returns the key it answers. */
+/*
+ * Sends remote_sql to the key database, which answers one row: a version
+ * (or a count) and, when want_key, a key.  Returns the key, or NULL.
+ */
 static uint8 *
-keydb_request(const char *remote_sql, int32 *version)
+keydb_request(const char *remote_sql, int32 *version, bool want_key)
 {
 	const char *server = keydb_server();
 	KeyRequest	request;
@@ -268,8 +271,9 @@ keydb_request(const char *remote_sql, int32 *version)
 	}
 
 	SPI_finish();
-	if (request.rows != 1 || request.version <= 0 ||
-		request.key == NULL || request.key_len != NSVAULT_KEY_LEN)
+	if (request.rows != 1 ||
+		(want_key && (request.version <= 0 || request.key == NULL ||
+					  request.key_len != NSVAULT_KEY_LEN)))
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("key server behind foreign server \"%s\" returned an unusable key",
@@ -287,7 +291,7 @@ keydb_fetch_active_key(const char *namespace, int32 *version)
 	char	   *sql = psprintf("SELECT version, key FROM nsvault_keys.active_key(%s)",
 							   quote_literal_cstr(namespace));
 
-	return keydb_request(sql, version);
+	return keydb_request(sql, version, true);
 }
 
 /* Returns one version of the namespace's key. */
@@ -297,7 +301,7 @@ keydb_fetch_key(const char *namespace, int32 version)
 	char	   *sql = psprintf("SELECT %d, nsvault_keys.key(%s, %d)",
 							   version, quote_literal_cstr(namespace), version);
 	int32		answered;
-	uint8	   *key = keydb_request(sql, &answered);
+	uint8	   *key = keydb_request(sql, &answered, true);
 
 	if (answered != version)
 		ereport(ERROR,
@@ -305,4 +309,26 @@ keydb_fetch_key(const char *namespace, int32 version)
 				 errmsg("key server answered version %d when asked for version %d",
 						answered, version)));
 	return key;
+}
+
+/* Makes a new key version, now the active one; returns it and its version. */
+uint8 *
+keydb_rotate_key(const char *namespace, int32 *version)
+{
+	char	   *sql = psprintf("SELECT version, key FROM nsvault_keys.rotate_key(%s)",
+							   quote_literal_cstr(namespace));
+
+	return keydb_request(sql, version, true);
+}
+
+/* Destroys every key version of the namespace; returns how many there were. */
+int32
+keydb_destroy_namespace(const char *namespace)
+{
+	char	   *sql = psprintf("SELECT nsvault_keys.destroy_namespace(%s), NULL::bytea",
+							   quote_literal_cstr(namespace));
+	int32		destroyed;
+
+	keydb_request(sql, &destroyed, false);
+	return destroyed;
 }

@@ -17,6 +17,7 @@
 #define NSVAULT_NAMESPACE_MAX	64
 #define NSVAULT_SECRET_NAME_MAX	128
 #define NSVAULT_VALUE_MAX		65536
+#define NSVAULT_GLOBAL_NAMESPACE	"@global"	/* key namespace of global registries */
 #define NSVAULT_REGISTRY_KEY_MAX	2049	/* normalized registry, NUL included */
 
 /*
@@ -30,14 +31,32 @@ typedef struct NamespaceKey
 	uint8		mac_key[NSVAULT_KEY_LEN];
 } NamespaceKey;
 
+typedef enum NamespacePrivilege
+{
+	PRIV_READ = 1,
+	PRIV_WRITE = 2,
+	PRIV_ADMIN = 3
+} NamespacePrivilege;
+
 /* guc.c */
+extern bool nsvault_audit;
 extern char *nsvault_keydb_server;
 extern int	nsvault_key_cache_seconds;
 extern int	nsvault_key_cache_size;
 extern void guc_init(void);
 
+/* access.c */
+extern const char *privilege_name(NamespacePrivilege privilege);
+extern void namespace_require(const char *namespace, NamespacePrivilege privilege);
+extern char *arg_namespace_or_global(FunctionCallInfo fcinfo, int argno);
+
+/* audit.c */
+extern void audit_record(const char *namespace, const char *item, const char *action,
+						 const char *detail);
+
 /* catalog.c */
 extern char *extension_schema(const char *extname);
+extern Oid	extension_owner(const char *extname);
 extern Oid	extension_function(const char *extname, const char *funcname,
 							   int nargs, const Oid *argtypes);
 
@@ -84,12 +103,20 @@ extern void registry_location_from_key(const char *key, RegistryLocation *loc);
 extern bool registry_matches(const RegistryLocation *registry,
 							 const RegistryLocation *image);
 
+/* secrets.c, registries.c: what a sealed value is bound to */
+extern StringInfo secret_aad(const char *namespace, const char *name);
+extern StringInfo registry_aad(const char *scope, const char *namespace, const char *registry);
+
 /* keydb.c */
 extern uint8 *keydb_fetch_active_key(const char *namespace, int32 *version);
 extern uint8 *keydb_fetch_key(const char *namespace, int32 version);
+extern uint8 *keydb_rotate_key(const char *namespace, int32 *version);
+extern int32 keydb_destroy_namespace(const char *namespace);
 
 /* key_cache.c */
 extern NamespaceKey *key_cache_active(const char *namespace);
 extern NamespaceKey *key_cache_version(const char *namespace, int32 version);
+extern NamespaceKey *key_cache_rotate(const char *namespace);
+extern void key_cache_forget(const char *namespace);
 
 #endif							/* NSVAULT_H */

@@ -28,7 +28,6 @@
 #define SCOPE_NAMESPACE			"namespace"
 #define SCOPE_GLOBAL			"global"
 #define SCOPE_GLOBAL_PRIVATE	"global-private"
-#define GLOBAL_KEY_NAMESPACE	"@global"
 #define REGISTRY_USER_MAX		256
 
 static SPIPlanPtr upsert_plan = NULL;
@@ -120,7 +119,7 @@ arg_registry_data(FunctionCallInfo fcinfo, int argno)
 }
 
 /* Associated data binding a token to its scope, namespace and registry. */
-static StringInfo
+StringInfo
 registry_aad(const char *scope, const char *namespace, const char *registry)
 {
 	StringInfo	aad = makeStringInfo();
@@ -135,7 +134,7 @@ registry_aad(const char *scope, const char *namespace, const char *registry)
 static const char *
 key_namespace(const char *namespace)
 {
-	return namespace ? namespace : GLOBAL_KEY_NAMESPACE;
+	return namespace ? namespace : NSVAULT_GLOBAL_NAMESPACE;
 }
 
 /* Seals and stores a registry, replacing the same registry in the same scope. */
@@ -174,11 +173,13 @@ store_registry(const char *scope, const char *namespace, const char *url,
 	if (SPI_execute_plan(upsert_plan, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store registry");
 	SPI_finish();
+	audit_record(key_namespace(namespace), url, "registry_write", scope);
 }
 
 /* Deletes a registry of a scope; true when one was deleted. */
 static bool
-remove_registry(const char *scope, const char *namespace, const RegistryLocation *loc)
+remove_registry(const char *scope, const char *namespace, const RegistryLocation *loc,
+				const char *url)
 {
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[3];
@@ -198,6 +199,8 @@ remove_registry(const char *scope, const char *namespace, const RegistryLocation
 		elog(ERROR, "could not delete registry");
 	deleted = (SPI_processed > 0);
 	SPI_finish();
+	if (deleted)
+		audit_record(key_namespace(namespace), url, "registry_delete", scope);
 	return deleted;
 }
 
@@ -252,6 +255,7 @@ nsvault_set_registry(PG_FUNCTION_ARGS)
 	RegistryLocation loc = arg_registry_url(fcinfo, 1, &url);
 	RegistryCredentials creds = arg_registry_data(fcinfo, 2);
 
+	namespace_require(namespace, PRIV_WRITE);
 	store_registry(SCOPE_NAMESPACE, namespace, url, &loc, &creds);
 	PG_RETURN_VOID();
 }
@@ -267,6 +271,7 @@ nsvault_set_global_registry(PG_FUNCTION_ARGS)
 	RegistryCredentials creds = arg_registry_data(fcinfo, 1);
 	bool		private = arg_bool(fcinfo, 2, "private");
 
+	namespace_require(NSVAULT_GLOBAL_NAMESPACE, PRIV_ADMIN);
 	store_registry(private ? SCOPE_GLOBAL_PRIVATE : SCOPE_GLOBAL, NULL, url, &loc, &creds);
 	PG_RETURN_VOID();
 }
@@ -281,6 +286,7 @@ nsvault_list_registries(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
+	namespace_require(namespace, PRIV_READ);
 	InitMaterializedSRF(fcinfo, 0);
 	args[0] = CStringGetTextDatum(namespace);
 	spi_connect();
@@ -301,6 +307,7 @@ PG_FUNCTION_INFO_V1(nsvault_list_global_registries);
 Datum
 nsvault_list_global_registries(PG_FUNCTION_ARGS)
 {
+	namespace_require(NSVAULT_GLOBAL_NAMESPACE, PRIV_READ);
 	InitMaterializedSRF(fcinfo, 0);
 	spi_connect();
 	plan_once(&list_global_plan,
@@ -324,7 +331,8 @@ nsvault_delete_registry(PG_FUNCTION_ARGS)
 	char	   *url;
 	RegistryLocation loc = arg_registry_url(fcinfo, 1, &url);
 
-	PG_RETURN_BOOL(remove_registry(SCOPE_NAMESPACE, namespace, &loc));
+	namespace_require(namespace, PRIV_WRITE);
+	PG_RETURN_BOOL(remove_registry(SCOPE_NAMESPACE, namespace, &loc, url));
 }
 
 PG_FUNCTION_INFO_V1(nsvault_delete_global_registry);
@@ -337,8 +345,9 @@ nsvault_delete_global_registry(PG_FUNCTION_ARGS)
 	RegistryLocation loc = arg_registry_url(fcinfo, 0, &url);
 	bool		private = arg_bool(fcinfo, 1, "private");
 
+	namespace_require(NSVAULT_GLOBAL_NAMESPACE, PRIV_ADMIN);
 	PG_RETURN_BOOL(remove_registry(private ? SCOPE_GLOBAL_PRIVATE : SCOPE_GLOBAL,
-								   NULL, &loc));
+								   NULL, &loc, url));
 }
 
 /* A candidate registry for docker_config: the winning row of its registry. */
@@ -357,8 +366,8 @@ push_string_member(JsonbParseState **state, const char *key, const char *value, 
 	jsonb_push_string(state, WJB_VALUE, value, len);
 }
 
-/* Adds "url": {"username", "password", "auth"} for one registry row. */
-static void
+/* Adds "url": {"username", "password", "auth"} for one registry row; returns the URL. */
+static char *
 push_auth(JsonbParseState **state, HeapTuple row, TupleDesc desc, const char *namespace)
 {
 	bool		isnull;
@@ -403,6 +412,7 @@ push_auth(JsonbParseState **state, HeapTuple row, TupleDesc desc, const char *na
 	push_string_member(state, "password", VARDATA_ANY(token), token_len);
 	push_string_member(state, "auth", auth, auth_len);
 	pushJsonbValue(state, WJB_END_OBJECT, NULL);
+	return url;
 }
 
 PG_FUNCTION_INFO_V1(nsvault_docker_config);
@@ -433,9 +443,13 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	JsonbParseState *state = NULL;
 	JsonbValue *result;
 	Jsonb	   *config;
+	List	   *handed_out = NIL;	/* URLs, in SPI memory */
+	List	   *audited = NIL;		/* the same, in the caller's */
+	ListCell   *lc;
 
 	if (!global_service || !PG_ARGISNULL(0))
 		namespace = arg_namespace(fcinfo, 0);
+	namespace_require(global_service ? NSVAULT_GLOBAL_NAMESPACE : namespace, PRIV_READ);
 	if (have_image)
 	{
 		const char *problem = image_parse_reference(text_to_cstring(PG_GETARG_TEXT_PP(1)),
@@ -514,20 +528,28 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	if (have_image)
 	{
 		if (best != NULL)
-			push_auth(&state, SPI_tuptable->vals[best->row], SPI_tuptable->tupdesc, namespace);
+			handed_out = lappend(handed_out,
+								 push_auth(&state, SPI_tuptable->vals[best->row],
+										   SPI_tuptable->tupdesc, namespace));
 	}
 	else
 	{
 		hash_seq_init(&status, winners);
 		while ((candidate = hash_seq_search(&status)) != NULL)
-			push_auth(&state, SPI_tuptable->vals[candidate->row], SPI_tuptable->tupdesc,
-					  namespace);
+			handed_out = lappend(handed_out,
+								 push_auth(&state, SPI_tuptable->vals[candidate->row],
+										   SPI_tuptable->tupdesc, namespace));
 	}
 	pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 
 	MemoryContextSwitchTo(callcxt);
 	config = JsonbValueToJsonb(result);
+	foreach(lc, handed_out)
+		audited = lappend(audited, pstrdup((const char *) lfirst(lc)));
 	SPI_finish();
+	foreach(lc, audited)
+		audit_record(global_service ? NSVAULT_GLOBAL_NAMESPACE : namespace,
+					 (const char *) lfirst(lc), "registry_read", NULL);
 	PG_RETURN_JSONB_P(config);
 }

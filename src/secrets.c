@@ -29,7 +29,7 @@ static SPIPlanPtr list_plan = NULL;
 static SPIPlanPtr delete_plan = NULL;
 
 /* Associated data that binds a value to its namespace and name. */
-static StringInfo
+StringInfo
 secret_aad(const char *namespace, const char *name)
 {
 	StringInfo	aad = makeStringInfo();
@@ -84,6 +84,8 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 	Datum		args[4];
 	SPIPlanPtr	plan;
 
+	namespace_require(namespace, PRIV_WRITE);
+
 	/* the key comes first: if the key server is down, nothing is written */
 	key = key_cache_active(namespace);
 	sealed = crypto_seal(key, secret_aad(namespace, name), value);
@@ -118,6 +120,7 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 				 errmsg("secret \"%s\" already exists in namespace \"%s\"", name, namespace),
 				 errhint("Pass overwrite => true to replace it.")));
 	SPI_finish();
+	audit_record(namespace, name, "write", NULL);
 	PG_RETURN_VOID();
 }
 
@@ -138,6 +141,7 @@ nsvault_get_secret(PG_FUNCTION_ARGS)
 	NamespaceKey *key;
 	bytea	   *plaintext;
 
+	namespace_require(namespace, PRIV_READ);
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = CStringGetTextDatum(name);
 
@@ -162,6 +166,7 @@ nsvault_get_secret(PG_FUNCTION_ARGS)
 	plaintext = open_secret(namespace, name, key, sealed);
 	SPI_finish();
 
+	audit_record(namespace, name, "read", NULL);
 	PG_RETURN_TEXT_P((text *) plaintext);
 }
 
@@ -222,6 +227,7 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 		validate_secret_name(names[i]);
 	}
 
+	namespace_require(namespace, PRIV_READ);
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = PointerGetDatum(names_array);
 	spi_connect();
@@ -285,6 +291,15 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 		explicit_bzero(key, sizeof(*key));
 	SPI_finish();
 
+	for (int i = 0; i < nnames; i++)
+	{
+		bool		repeated = false;
+
+		for (int j = 0; j < i && !repeated; j++)
+			repeated = strcmp(names[i], names[j]) == 0;
+		if (!repeated)
+			audit_record(namespace, names[i], "read", NULL);
+	}
 	PG_RETURN_JSONB_P(result);
 }
 
@@ -299,6 +314,7 @@ nsvault_list_secrets(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
+	namespace_require(namespace, PRIV_READ);
 	InitMaterializedSRF(fcinfo, 0);
 	args[0] = CStringGetTextDatum(namespace);
 
@@ -336,6 +352,7 @@ nsvault_delete_secret(PG_FUNCTION_ARGS)
 	Datum		args[2];
 	bool		deleted;
 
+	namespace_require(namespace, PRIV_WRITE);
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = CStringGetTextDatum(name);
 
@@ -347,5 +364,7 @@ nsvault_delete_secret(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not delete secret");
 	deleted = (SPI_processed > 0);
 	SPI_finish();
+	if (deleted)
+		audit_record(namespace, name, "delete", NULL);
 	PG_RETURN_BOOL(deleted);
 }

@@ -1,0 +1,275 @@
+/*-------------------------------------------------------------------------
+ *
+ * access.c
+ *		Per-namespace privileges: read, write, admin.
+ *
+ * A role may use a namespace when it holds, directly or through a role it
+ * is a member of, a grant of at least the privilege needed; superusers and
+ * the extension's owner hold every privilege.  The role checked is the
+ * session's current role as set by SET ROLE (GetOuterUserId), not the
+ * owner our SECURITY DEFINER functions run as, and not the owner of
+ * another SECURITY DEFINER function that calls them: a wrapper cannot
+ * lend its owner's access.  The reserved namespace "@global" stands for
+ * the global registries.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+
+#include "nsvault.h"
+
+static SPIPlanPtr check_plan = NULL;
+static SPIPlanPtr grant_plan = NULL;
+static SPIPlanPtr revoke_update_plan = NULL;
+static SPIPlanPtr revoke_delete_plan = NULL;
+
+/* the functions each privilege needs EXECUTE on, on top of the lower ones */
+static const char *const read_functions =
+	"nsvault.get_secret(text, text), nsvault.get_secrets(text, text[]), "
+	"nsvault.list_secrets(text), nsvault.list_registries(text), "
+	"nsvault.list_global_registries(), nsvault.docker_config(text, text, boolean), "
+	"nsvault.has_namespace_privilege(text, text)";
+static const char *const write_functions =
+	"nsvault.set_secret(text, text, text, boolean), nsvault.delete_secret(text, text), "
+	"nsvault.set_registry(text, text, text), nsvault.delete_registry(text, text), "
+	"nsvault.set_global_registry(text, text, boolean), "
+	"nsvault.delete_global_registry(text, boolean)";
+static const char *const admin_functions =
+	"nsvault.grant_namespace(text, regrole, text), "
+	"nsvault.revoke_namespace(text, regrole, text), "
+	"nsvault.rotate_key(text), nsvault.delete_namespace(text)";
+
+const char *
+privilege_name(NamespacePrivilege privilege)
+{
+	switch (privilege)
+	{
+		case PRIV_READ:
+			return "read";
+		case PRIV_WRITE:
+			return "write";
+		case PRIV_ADMIN:
+			return "admin";
+	}
+	return "?";
+}
+
+/* Parses "read", "write" or "admin". */
+static NamespacePrivilege
+arg_privilege(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *name;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("privilege must not be null")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (strcmp(name, "read") == 0)
+		return PRIV_READ;
+	if (strcmp(name, "write") == 0)
+		return PRIV_WRITE;
+	if (strcmp(name, "admin") == 0)
+		return PRIV_ADMIN;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid namespace privilege"),
+			 errhint("A namespace privilege is \"read\", \"write\" or \"admin\".")));
+	return PRIV_READ;			/* keep compiler quiet */
+}
+
+/* Does role hold privilege on the namespace? */
+static bool
+namespace_allowed(const char *namespace, NamespacePrivilege privilege, Oid role)
+{
+	Oid			argtypes[3] = {TEXTOID, INT4OID, OIDOID};
+	Datum		args[3];
+	bool		allowed;
+
+	if (superuser_arg(role) || role == extension_owner("nsvault"))
+		return true;
+
+	args[0] = CStringGetTextDatum(namespace);
+	args[1] = Int32GetDatum((int32) privilege);
+	args[2] = ObjectIdGetDatum(role);
+	spi_connect();
+	plan_once(&check_plan,
+			  "SELECT 1 FROM nsvault.grants g"
+			  " JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) g.grantee"
+			  " WHERE g.namespace OPERATOR(pg_catalog.=) $1 AND g.level OPERATOR(pg_catalog.>=) $2"
+			  " AND pg_catalog.pg_has_role($3, r.oid, 'USAGE') LIMIT 1",
+			  3, argtypes);
+	if (SPI_execute_plan(check_plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not check namespace privileges");
+	allowed = SPI_processed > 0;
+	SPI_finish();
+	return allowed;
+}
+
+/* Fails with 42501, naming namespace and privilege, unless the caller holds it. */
+void
+namespace_require(const char *namespace, NamespacePrivilege privilege)
+{
+	Oid			role = GetOuterUserId();
+
+	if (!namespace_allowed(namespace, privilege, role))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for namespace \"%s\"", namespace),
+				 errdetail("Role \"%s\" does not hold the %s privilege on namespace \"%s\".",
+						   GetUserNameFromId(role, false), privilege_name(privilege), namespace),
+				 errhint("An admin of the namespace can grant it with nsvault.grant_namespace().")));
+}
+
+/* Returns argument argno as a namespace, or the reserved "@global". */
+char *
+arg_namespace_or_global(FunctionCallInfo fcinfo, int argno)
+{
+	if (!PG_ARGISNULL(argno) &&
+		strcmp(text_to_cstring(PG_GETARG_TEXT_PP(argno)), NSVAULT_GLOBAL_NAMESPACE) == 0)
+		return pstrdup(NSVAULT_GLOBAL_NAMESPACE);
+	return arg_namespace(fcinfo, argno);
+}
+
+static Oid
+arg_role(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("grantee must not be null")));
+	return PG_GETARG_OID(argno);
+}
+
+/* Grants role EXECUTE on what privilege needs (and SELECT on the audit log for admins). */
+static void
+grant_execute(Oid role, NamespacePrivilege privilege)
+{
+	const char *grantee = quote_identifier(GetUserNameFromId(role, false));
+
+	spi_connect();
+	SPI_execute(psprintf("GRANT USAGE ON SCHEMA nsvault TO %s", grantee), false, 0);
+	SPI_execute(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", read_functions, grantee), false, 0);
+	if (privilege >= PRIV_WRITE)
+		SPI_execute(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", write_functions, grantee),
+					false, 0);
+	if (privilege >= PRIV_ADMIN)
+	{
+		SPI_execute(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", admin_functions, grantee),
+					false, 0);
+		SPI_execute(psprintf("GRANT SELECT ON nsvault.audit_log TO %s", grantee), false, 0);
+	}
+	SPI_finish();
+}
+
+PG_FUNCTION_INFO_V1(nsvault_grant_namespace);
+
+/*
+ * grant_namespace(namespace, grantee, privilege): gives grantee at least
+ * privilege on the namespace, and the EXECUTE rights it needs.
+ */
+Datum
+nsvault_grant_namespace(PG_FUNCTION_ARGS)
+{
+	char	   *namespace = arg_namespace_or_global(fcinfo, 0);
+	Oid			grantee = arg_role(fcinfo, 1);
+	NamespacePrivilege privilege = arg_privilege(fcinfo, 2);
+	Oid			argtypes[4] = {TEXTOID, OIDOID, INT4OID, NAMEOID};
+	Datum		args[4];
+
+	namespace_require(namespace, PRIV_ADMIN);
+
+	args[0] = CStringGetTextDatum(namespace);
+	args[1] = ObjectIdGetDatum(grantee);
+	args[2] = Int32GetDatum((int32) privilege);
+	args[3] = CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false));
+	spi_connect();
+	plan_once(&grant_plan,
+			  "INSERT INTO nsvault.grants (namespace, grantee, level, granted_by)"
+			  " VALUES ($1, $2, $3, $4)"
+			  " ON CONFLICT (namespace, grantee) DO UPDATE"
+			  " SET level = GREATEST(nsvault.grants.level, EXCLUDED.level),"
+			  " granted_by = EXCLUDED.granted_by, granted_at = pg_catalog.now()",
+			  4, argtypes);
+	if (SPI_execute_plan(grant_plan, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record the grant");
+	SPI_finish();
+
+	grant_execute(grantee, privilege);
+	audit_record(namespace, NULL, "grant",
+				 psprintf("%s to %s", privilege_name(privilege),
+						  GetUserNameFromId(grantee, false)));
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(nsvault_revoke_namespace);
+
+/*
+ * revoke_namespace(namespace, grantee, privilege): takes privilege, and
+ * every privilege above it, from grantee; true when anything changed.
+ * Revoking write from an admin leaves read.
+ */
+Datum
+nsvault_revoke_namespace(PG_FUNCTION_ARGS)
+{
+	char	   *namespace = arg_namespace_or_global(fcinfo, 0);
+	Oid			grantee = arg_role(fcinfo, 1);
+	NamespacePrivilege privilege = arg_privilege(fcinfo, 2);
+	Oid			argtypes[3] = {TEXTOID, OIDOID, INT4OID};
+	Datum		args[3];
+	bool		changed;
+
+	namespace_require(namespace, PRIV_ADMIN);
+
+	args[0] = CStringGetTextDatum(namespace);
+	args[1] = ObjectIdGetDatum(grantee);
+	args[2] = Int32GetDatum((int32) privilege - 1);
+	spi_connect();
+	if (privilege == PRIV_READ)
+	{
+		plan_once(&revoke_delete_plan,
+				  "DELETE FROM nsvault.grants WHERE namespace = $1 AND grantee = $2",
+				  2, argtypes);
+		if (SPI_execute_plan(revoke_delete_plan, args, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not revoke");
+	}
+	else
+	{
+		plan_once(&revoke_update_plan,
+				  "UPDATE nsvault.grants SET level = $3"
+				  " WHERE namespace = $1 AND grantee = $2 AND level > $3",
+				  3, argtypes);
+		if (SPI_execute_plan(revoke_update_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not revoke");
+	}
+	changed = SPI_processed > 0;
+	SPI_finish();
+
+	if (changed)
+		audit_record(namespace, NULL, "revoke",
+					 psprintf("%s from %s", privilege_name(privilege),
+							  GetUserNameFromId(grantee, false)));
+	PG_RETURN_BOOL(changed);
+}
+
+PG_FUNCTION_INFO_V1(nsvault_has_namespace_privilege);
+
+/* has_namespace_privilege(namespace, privilege): does the caller hold it? */
+Datum
+nsvault_has_namespace_privilege(PG_FUNCTION_ARGS)
+{
+	char	   *namespace;
+	NamespacePrivilege privilege;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	namespace = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	privilege = arg_privilege(fcinfo, 1);
+	PG_RETURN_BOOL(namespace_allowed(namespace, privilege, GetOuterUserId()));
+}

@@ -157,6 +157,8 @@ CREATE TABLE nsvault.audit_events (
 );
 REVOKE ALL ON TABLE nsvault.audit_events FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('nsvault.audit_events', '');
+-- the sequence too, or a restored trail would reuse its ids
+SELECT pg_catalog.pg_extension_config_dump('nsvault.audit_events_id_seq', '');
 
 CREATE FUNCTION nsvault.has_namespace_privilege(namespace text, privilege text)
 RETURNS boolean

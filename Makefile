@@ -23,7 +23,7 @@ EXTENSION = nsvault nsvault_keys
 DATA = nsvault--0.1.sql nsvault_keys--0.1.sql
 PGFILEDESC = "nsvault - namespace-scoped encrypted secrets"
 
-REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching namespace_access
+REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching namespace_access hostile_input
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf
 TAP_TESTS = 1
 

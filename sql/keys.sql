@@ -55,11 +55,11 @@ SELECT p.oid::regprocedure AS public_function
 		 WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'));
 
 -- grant_reader gave exactly EXECUTE on the two key functions and schema USAGE
-SELECT p.oid::regprocedure AS reader_may_execute
+SELECT p.oid::regprocedure::text AS reader_may_execute
   FROM pg_proc p
  WHERE p.pronamespace = 'nsvault_keys'::regnamespace
    AND has_function_privilege('regress_keyreader', p.oid, 'EXECUTE')
- ORDER BY 1::text;
+ ORDER BY reader_may_execute COLLATE "C";
 SELECT has_schema_privilege('regress_keyreader', 'nsvault_keys', 'USAGE') AS usage,
 	   has_schema_privilege('regress_keyreader', 'nsvault_keys', 'CREATE') AS "create",
 	   has_table_privilege('regress_keyreader', 'nsvault_keys.keys', 'SELECT') AS "select";

@@ -23,7 +23,7 @@ SELECT regress_error($$SELECT nsvault.grant_namespace('dev', 'regress_ops_admin'
 SELECT regress_error($$SELECT nsvault.grant_namespace('ops', 'regress_ops_reader', 'owner')$$);
 SELECT regress_error($$SELECT nsvault.grant_namespace('ops', NULL, 'read')$$);
 RESET ROLE;
-SELECT namespace, grantee, level FROM nsvault.grants ORDER BY namespace, grantee::text;
+SELECT namespace, grantee, level FROM nsvault.grants ORDER BY namespace COLLATE "C", grantee::text COLLATE "C";
 SELECT has_function_privilege('regress_ops_reader', 'nsvault.get_secret(text, text)', 'EXECUTE') AS reader_get,
 	   has_function_privilege('regress_ops_reader', 'nsvault.set_secret(text, text, text, boolean)', 'EXECUTE') AS reader_set,
 	   has_function_privilege('regress_ops_writer', 'nsvault.set_secret(text, text, text, boolean)', 'EXECUTE') AS writer_set,
@@ -171,7 +171,7 @@ SELECT action FROM nsvault.audit_events WHERE namespace = 'ops' ORDER BY id DESC
 -- harden_role: the settings that keep bind parameters out of the log
 SELECT nsvault.harden_role('regress_ops_writer');
 SELECT unnest(setconfig) AS setting FROM pg_db_role_setting
- WHERE setrole = 'regress_ops_writer'::regrole ORDER BY 1;
+ WHERE setrole = 'regress_ops_writer'::regrole ORDER BY setting COLLATE "C";
 SET ROLE regress_ops_admin;
 SELECT regress_error($$SELECT nsvault.harden_role('regress_ops_writer')$$);
 RESET ROLE;

@@ -12,7 +12,7 @@ SELECT nsvault.get_secret('team-b', 'db/password');
 SELECT namespace, name, key_version, get_byte(ciphertext, 0) AS format,
 	   octet_length(ciphertext) AS bytes,
 	   position(convert_to('correct horse', 'UTF8') IN ciphertext) AS plaintext_at
-  FROM nsvault.secrets ORDER BY namespace, name;
+  FROM nsvault.secrets ORDER BY namespace COLLATE "C", name COLLATE "C";
 
 -- overwriting is the default; created_at stays, updated_at moves
 SELECT created_at AS created, updated_at AS updated

@@ -59,7 +59,7 @@ SELECT p.oid::regprocedure::text AS reader_may_execute
   FROM pg_proc p
  WHERE p.pronamespace = 'nsvault_keys'::regnamespace
    AND has_function_privilege('regress_keyreader', p.oid, 'EXECUTE')
- ORDER BY reader_may_execute COLLATE "C";
+ ORDER BY p.oid::regprocedure::text COLLATE "C";
 SELECT has_schema_privilege('regress_keyreader', 'nsvault_keys', 'USAGE') AS usage,
 	   has_schema_privilege('regress_keyreader', 'nsvault_keys', 'CREATE') AS "create",
 	   has_table_privilege('regress_keyreader', 'nsvault_keys.keys', 'SELECT') AS "select";

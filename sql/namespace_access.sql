@@ -170,7 +170,7 @@ SELECT action FROM nsvault.audit_events WHERE namespace = 'ops' ORDER BY id DESC
 
 -- harden_role: the settings that keep bind parameters out of the log
 SELECT nsvault.harden_role('regress_ops_writer');
-SELECT unnest(setconfig) AS setting FROM pg_db_role_setting
+SELECT setting FROM pg_db_role_setting, unnest(setconfig) AS setting
  WHERE setrole = 'regress_ops_writer'::regrole ORDER BY setting COLLATE "C";
 SET ROLE regress_ops_admin;
 SELECT regress_error($$SELECT nsvault.harden_role('regress_ops_writer')$$);

@@ -72,11 +72,42 @@ install-client: client/nsvault
 clean: clean-client
 clean-client:
 	rm -f client/*.o client/nsvault client/test_jx
+	rm -rf fuzz/build
 
 unit-test: client/test_jx
 	client/test_jx
 
-.PHONY: deps build-install test demo demo-stop install-client clean-client unit-test
+# libFuzzer targets: make fuzz (not part of make test) runs each for
+# FUZZ_SECONDS and fails on any crash
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS = fuzz/build/fuzz_jx fuzz/build/fuzz_readers fuzz/build/fuzz_image_ref
+
+fuzz/build/fuzz_jx: fuzz/fuzz_jx.c client/jx.c client/json_text.c client/nsvault.h
+	@mkdir -p fuzz/build
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iclient -I$(shell $(PG_CONFIG) --includedir) -o $@ \
+		fuzz/fuzz_jx.c client/jx.c client/json_text.c -ljansson -ljq -lm
+
+fuzz/build/fuzz_readers: fuzz/fuzz_readers.c client/yaml_json.c client/json_text.c client/nsvault.h
+	@mkdir -p fuzz/build
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iclient -I$(shell $(PG_CONFIG) --includedir) -o $@ \
+		fuzz/fuzz_readers.c client/yaml_json.c client/json_text.c -lyaml -ljansson -lm
+
+# the server's parser, built against a libc shim of the few server calls it makes
+fuzz/build/fuzz_image_ref: fuzz/fuzz_image_ref.c src/registry_ref.c fuzz/shim/postgres.h fuzz/shim/nsvault.h
+	@mkdir -p fuzz/build
+	cp src/registry_ref.c fuzz/build/registry_ref.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ifuzz/shim -o $@ fuzz/fuzz_image_ref.c fuzz/build/registry_ref.c
+
+fuzz-deps:
+	@scripts/deps.sh --fuzz
+
+fuzz: fuzz-deps
+	@$(MAKE) -s $(FUZZ_TARGETS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
+
+.PHONY: deps build-install test demo demo-stop install-client clean-client unit-test fuzz fuzz-deps
 
 # Installs the system packages the build and tests need (apt, as root).
 deps:

@@ -126,6 +126,13 @@ node_to_json(yaml_document_t *doc, yaml_node_t *node, int depth, char *error, si
 				const char *value = (const char *) node->data.scalar.value;
 				size_t		len = node->data.scalar.length;
 
+				/* as jansson does for JSON: text with NUL cannot round-trip */
+				if (memchr(value, '\0', len) != NULL)
+				{
+					snprintf(error, error_len, "line %lu: a scalar contains a NUL character",
+							 (unsigned long) node->start_mark.line + 1);
+					return NULL;
+				}
 				/* libyaml's loader tags every untagged scalar !!str, so style decides */
 				if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
 					result = plain_scalar(value, len);

@@ -6,7 +6,11 @@
 set -euo pipefail
 
 packages=(postgresql-15 postgresql-contrib libpq-dev libipc-run-perl openssl
-		  make gcc libjansson-dev libjq-dev libonig-dev libyaml-dev)
+		  make gcc libjansson-dev libjq-dev libonig-dev libyaml-dev valgrind)
+# make fuzz: clang and its libFuzzer runtime
+if [ "${1:-}" = "--fuzz" ]; then
+	packages+=(clang libclang-rt-dev)
+fi
 
 installed() {
 	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]

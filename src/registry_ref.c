@@ -54,7 +54,10 @@ canonical_host(const char *host, size_t len)
 			*p += 'a' - 'A';
 	if (strcmp(result, "index.docker.io") == 0 ||
 		strcmp(result, "registry-1.docker.io") == 0)
+	{
+		pfree(result);
 		return pstrdup(DOCKER_HUB);
+	}
 	return result;
 }
 

@@ -1,0 +1,73 @@
+/*
+ * fuzz_readers.c — libFuzzer target for the client's readers: a YAML
+ * document (client/yaml_json.c) and JSON through the client's writer
+ * (client/json_text.c), which must read back to an equal value.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "nsvault.h"
+
+const char *progname = "fuzz_readers";
+
+void
+die(int status, const char *fmt,...)
+{
+	abort();
+}
+
+void
+warn(const char *fmt,...)
+{
+}
+
+static int yaml_fd = -1;
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char		path[64];
+	char		error[512];
+	json_error_t json_error;
+	json_t	   *doc;
+
+	/* YAML, from a file as the client reads it */
+	if (yaml_fd < 0)
+		yaml_fd = memfd_create("fuzz-yaml", 0);
+	if (ftruncate(yaml_fd, 0) != 0 || pwrite(yaml_fd, data, size, 0) != (ssize_t) size)
+		abort();
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", yaml_fd);
+	doc = yaml_file_to_json(path, error, sizeof(error));
+	if (doc != NULL)
+	{
+		char	   *out = json_text(doc);
+		json_t	   *again = json_loads(out, JSON_DECODE_ANY, &json_error);
+
+		if (again == NULL)
+			abort();
+		json_decref(again);
+		free(out);
+		json_decref(doc);
+	}
+
+	/* JSON: writer and reader agree */
+	doc = json_loadb((const char *) data, size, JSON_DECODE_ANY, &json_error);
+	if (doc != NULL)
+	{
+		char	   *out = json_text(doc);
+		json_t	   *again = json_loads(out, JSON_DECODE_ANY, &json_error);
+
+		if (again == NULL)
+			abort();
+		json_decref(again);
+		free(out);
+		json_decref(doc);
+	}
+	return 0;
+}

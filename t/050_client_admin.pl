@@ -13,7 +13,8 @@ use NsvaultPair;
 
 # the server's default logging: statements are not logged, failing ones are
 my ($key, $main) = NsvaultPair::start_pair(log_statement => "'none'");
-my $client = abs_path('client/nsvault');
+# NSVAULT_CLIENT_WRAPPER runs the client under a tool, e.g. valgrind
+my @client = (split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // ''), abs_path('client/nsvault'));
 my $connstr = $main->connstr('postgres');
 my @stderrs;
 
@@ -22,7 +23,7 @@ sub nsvault
 {
 	my ($stdin, @args) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ $client, '-d', $connstr, @args ], '<', \$stdin, '>', \$out, '2>', \$err);
+	IPC::Run::run([ @client, '-d', $connstr, @args ], '<', \$stdin, '>', \$out, '2>', \$err);
 	push @stderrs, $err;
 	return ($? >> 8, $out, $err);
 }
@@ -86,7 +87,7 @@ for my $help ([ '--help' ], [ 'secret', '--help' ], [ 'registry', '--help' ], [ 
 }
 {
 	my ($o, $e) = ('', '');
-	IPC::Run::run([ $client, '-d', 'host=/nonexistent-socket-dir', 'secret', 'list', 'ops' ],
+	IPC::Run::run([ @client, '-d', 'host=/nonexistent-socket-dir', 'secret', 'list', 'ops' ],
 		'<', \'', '>', \$o, '2>', \$e);
 	is($? >> 8, 1, 'a connection failure exits 1');
 	like($e, qr/^nsvault: error: could not connect: /, 'saying so');

@@ -12,7 +12,8 @@ use Test::More;
 use NsvaultPair;
 
 my ($key, $main) = NsvaultPair::start_pair(log_statement => "'none'", log_connections => 'on');
-my $client = abs_path('client/nsvault');
+# NSVAULT_CLIENT_WRAPPER runs the client under a tool, e.g. valgrind
+my @client = (split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // ''), abs_path('client/nsvault'));
 my $connstr = $main->connstr('postgres');
 my $dir = PostgreSQL::Test::Utils::tempdir();
 my @stderrs;
@@ -21,7 +22,7 @@ sub run_client
 {
 	my ($conn, $stdin, @args) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ $client, '-d', $conn, @args ], '<', \$stdin, '>', \$out, '2>', \$err);
+	IPC::Run::run([ @client, '-d', $conn, @args ], '<', \$stdin, '>', \$out, '2>', \$err);
 	push @stderrs, $err;
 	return ($? >> 8, $out, $err);
 }

@@ -29,6 +29,21 @@ warn(const char *fmt,...)
 
 static int yaml_fd = -1;
 
+/* What the writer writes, the reader must read; frees doc. */
+static void
+check_round_trip(json_t *doc)
+{
+	json_error_t json_error;
+	char	   *out = json_text(doc);
+	json_t	   *again = json_loads(out, JSON_DECODE_ANY, &json_error);
+
+	if (again == NULL)
+		abort();
+	json_decref(again);
+	free(out);
+	json_decref(doc);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,29 +60,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", yaml_fd);
 	doc = yaml_file_to_json(path, error, sizeof(error));
 	if (doc != NULL)
-	{
-		char	   *out = json_text(doc);
-		json_t	   *again = json_loads(out, JSON_DECODE_ANY, &json_error);
-
-		if (again == NULL)
-			abort();
-		json_decref(again);
-		free(out);
-		json_decref(doc);
-	}
+		check_round_trip(doc);
 
 	/* JSON: writer and reader agree */
 	doc = json_loadb((const char *) data, size, JSON_DECODE_ANY, &json_error);
 	if (doc != NULL)
-	{
-		char	   *out = json_text(doc);
-		json_t	   *again = json_loads(out, JSON_DECODE_ANY, &json_error);
-
-		if (again == NULL)
-			abort();
-		json_decref(again);
-		free(out);
-		json_decref(doc);
-	}
+		check_round_trip(doc);
 	return 0;
 }

@@ -62,4 +62,17 @@ SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype
  WHERE has_function_privilege('public', p.oid, 'EXECUTE')}), '0',
 	'dblink is still not executable by PUBLIC after the restore');
 
+# crypto-shredding: a backup taken before delete_namespace cannot be read after it
+$main->safe_psql('postgres', 'SELECT nsvault.delete_namespace(\'backup\')');
+$main->safe_psql('postgres', 'CREATE DATABASE restored_after_delete');
+command_ok([ 'pg_restore', '-d', $main->connstr('restored_after_delete'), '--exit-on-error', $dump ],
+	'the earlier dump restores after the namespace was deleted');
+is($main->safe_psql('restored_after_delete', "SELECT count(*) FROM nsvault.secrets WHERE namespace = 'backup'"),
+	'3', 'its ciphertext is all there');
+my ($ret, $out, $err) = $main->psql('restored_after_delete',
+	"SELECT nsvault.get_secret('backup', 'db/password')");
+isnt($ret, 0, 'but it cannot be decrypted');
+like($err, qr/key version \d+ of namespace "backup" does not exist/, 'its keys are gone');
+ok(index($out . $err, $value) < 0, 'and the value appears nowhere');
+
 done_testing();

@@ -58,12 +58,15 @@ SELECT nsvault_keys.grant_reader('nsvault_reader');
 	return $node;
 }
 
-# Starts the main cluster linked to $key_node through foreign server nsvault_keydb.
+# Starts the main cluster linked to $key_node through foreign server nsvault_keydb;
+# %conf is postgresql.conf settings, and allows_streaming for a primary.
 sub start_main_node
 {
 	my ($key_node, $certs, $password, %conf) = @_;
 	my $node = PostgreSQL::Test::Cluster->new('main');
-	$node->init;
+	my $allows_streaming = delete $conf{allows_streaming};
+
+	$node->init(allows_streaming => $allows_streaming);
 	$node->append_conf('postgresql.conf',
 		join('', map { "$_ = $conf{$_}\n" } sort keys %conf));
 	$node->start;

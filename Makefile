@@ -103,11 +103,16 @@ fuzz/build/fuzz_image_ref: fuzz/fuzz_image_ref.c src/registry_ref.c fuzz/shim/po
 fuzz-deps:
 	@scripts/deps.sh --fuzz
 
+# The performance table (not part of make test): see README, Performance.
+bench: build-install
+	@scripts/deps.sh --bench
+	@scripts/bench.sh
+
 fuzz: fuzz-deps
 	@$(MAKE) -s $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
-.PHONY: deps build-install test demo demo-stop install-client clean-client unit-test fuzz fuzz-deps
+.PHONY: deps build-install test demo demo-stop install-client clean-client unit-test fuzz fuzz-deps bench
 
 # Installs the system packages the build and tests need (apt, as root).
 deps:

@@ -11,6 +11,10 @@ packages=(postgresql-15 postgresql-contrib libpq-dev libipc-run-perl openssl
 if [ "${1:-}" = "--fuzz" ]; then
 	packages+=(clang libclang-rt-dev)
 fi
+# make bench: arithmetic for the table
+if [ "${1:-}" = "--bench" ]; then
+	packages+=(bc)
+fi
 
 installed() {
 	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]

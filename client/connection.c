@@ -57,22 +57,20 @@ db_connect(const char *conninfo, DbError *error)
 }
 
 /*
- * Runs sql with text parameters.  Returns the result of a query that
- * succeeded, or NULL with the server's message; a missing secret or
- * registry (SQLSTATE P0002) sets status EXIT_NOT_FOUND.
+ * Checks a result: returns true for one that succeeded, or false with the
+ * server's message; a missing secret or registry (SQLSTATE P0002) sets
+ * status EXIT_NOT_FOUND.  A failed result is cleared.
  */
-PGresult *
-db_call(PGconn *conn, const char *sql, int nparams, const char *const *values,
-		DbError *error)
+bool
+db_result_ok(PGconn *conn, PGresult *res, DbError *error)
 {
-	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, values, NULL, NULL, 0);
 	const char *sqlstate;
 	const char *message;
 	const char *detail;
 	char		line[900];
 
 	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
-		return res;
+		return true;
 
 	sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -92,7 +90,17 @@ db_call(PGconn *conn, const char *sql, int nparams, const char *const *values,
 	error->status = (sqlstate != NULL && strcmp(sqlstate, "P0002") == 0)
 		? EXIT_NOT_FOUND : EXIT_FAIL;
 	PQclear(res);
-	return NULL;
+	return false;
+}
+
+/* Runs sql with text parameters; returns its result, or NULL with the error. */
+PGresult *
+db_call(PGconn *conn, const char *sql, int nparams, const char *const *values,
+		DbError *error)
+{
+	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, values, NULL, NULL, 0);
+
+	return db_result_ok(conn, res, error) ? res : NULL;
 }
 
 /* Zeroes every value of a result before it is cleared. */

@@ -73,18 +73,45 @@ failed(Outcome *out, int status, const char *code, const char *fmt,...)
 	return NULL;
 }
 
-/* Fetches the named secrets in one call; returns {NAME: value, ...}. */
-static json_t *
-fetch_secrets(Enricher *en, const char *namespace, const json_t *names, Outcome *out)
+#define GET_SECRETS_SQL "SELECT nsvault.get_secrets($1, $2)"
+
+/*
+ * Checks an action and its data before anything is fetched.  Returns the
+ * names of the secrets it needs (possibly none), or NULL with out set.
+ */
+static const json_t *
+check_action(const char *namespace, const json_t *action, const json_t *data, Outcome *out)
+{
+	static json_t *no_names = NULL;
+	const json_t *names = json_object_get(action, "secrets");
+
+	if (!json_is_object(data))
+		return failed(out, EXIT_FAIL, "invalid_request", "the instance data is not a JSON object");
+	if (names == NULL || json_is_null(names))
+	{
+		if (no_names == NULL)
+			no_names = json_array();
+		return no_names;
+	}
+	if (!json_is_array(names))
+		return failed(out, EXIT_FAIL, "invalid_request", "the action's secrets field is not a list");
+	for (size_t i = 0; i < json_array_size(names); i++)
+		if (!json_is_string(json_array_get(names, i)))
+			return failed(out, EXIT_FAIL, "invalid_request",
+						  "the action's secrets field holds something other than names");
+	if (json_array_size(names) > 0 && namespace == NULL)
+		return failed(out, EXIT_USAGE, "invalid_request",
+					  "the action names secrets: a namespace is required");
+	return names;
+}
+
+/* Returns the text[] literal of the names, for get_secrets' bind parameter. */
+static char *
+names_literal(const json_t *names)
 {
 	size_t		n = json_array_size(names);
 	const char **items = malloc(sizeof(char *) * (n ? n : 1));
 	char	   *array;
-	const char *params[2];
-	DbError		error;
-	PGresult   *res;
-	json_t	   *secrets;
-	json_error_t parse_error;
 
 	if (items == NULL)
 		die(EXIT_FAIL, "out of memory");
@@ -92,23 +119,18 @@ fetch_secrets(Enricher *en, const char *namespace, const json_t *names, Outcome 
 		items[i] = json_string_value(json_array_get(names, i));
 	array = db_text_array(items, n);
 	free(items);
+	return array;
+}
 
-	if (en->conn != NULL && PQstatus(en->conn) != CONNECTION_OK)
-		PQreset(en->conn);
-	if (en->conn == NULL)
-	{
-		en->conn = db_connect(en->conninfo, &error);
-		if (en->conn == NULL)
-		{
-			free(array);
-			return failed(out, error.status, "database", "%s", error.message);
-		}
-	}
-	params[0] = namespace;
-	params[1] = array;
-	res = db_call(en->conn, "SELECT nsvault.get_secrets($1, $2)", 2, params, &error);
-	free(array);
-	if (res == NULL)
+/* Turns get_secrets' result into {NAME: value, ...}, or NULL with out set. */
+static json_t *
+secrets_from_result(PGconn *conn, PGresult *res, Outcome *out)
+{
+	DbError		error;
+	json_error_t parse_error;
+	json_t	   *secrets;
+
+	if (!db_result_ok(conn, res, &error))
 		return failed(out, error.status,
 					  error.status == EXIT_NOT_FOUND ? "not_found" : "database",
 					  "%s", error.message);
@@ -122,32 +144,61 @@ fetch_secrets(Enricher *en, const char *namespace, const json_t *names, Outcome 
 	return secrets;
 }
 
+/* Opens the connection on first need; false with out set when it cannot. */
+static bool
+ensure_connection(Enricher *en, Outcome *out)
+{
+	DbError		error;
+
+	if (en->conn != NULL && PQstatus(en->conn) != CONNECTION_OK)
+		PQreset(en->conn);
+	if (en->conn == NULL)
+		en->conn = db_connect(en->conninfo, &error);
+	if (en->conn == NULL || PQstatus(en->conn) != CONNECTION_OK)
+	{
+		if (en->conn != NULL)
+		{
+			snprintf(error.message, sizeof(error.message), "the connection was lost");
+			error.status = EXIT_FAIL;
+		}
+		failed(out, error.status, "database", "%s", error.message);
+		return false;
+	}
+	return true;
+}
+
+/* Fetches the named secrets in one round trip; returns {NAME: value, ...}. */
+static json_t *
+fetch_secrets(Enricher *en, const char *namespace, const json_t *names, Outcome *out)
+{
+	char	   *array;
+	const char *params[2];
+	PGresult   *res;
+
+	if (!ensure_connection(en, out))
+		return NULL;
+	array = names_literal(names);
+	params[0] = namespace;
+	params[1] = array;
+	res = PQexecParams(en->conn, GET_SECRETS_SQL, 2, NULL, params, NULL, NULL, 0);
+	free(array);
+	return secrets_from_result(en->conn, res, out);
+}
+
 /*
- * Enriches one action: returns its input, or NULL with the outcome set.
- * is_subflow says the action calls a subflow, which gets a warning.
+ * Evaluates a checked action's input against a copy of the data with
+ * secrets (taken over; NULL for none) under .secrets.  Returns the input,
+ * or NULL with out set.  is_subflow says the action calls a subflow.
  */
 static json_t *
-enrich_action(Enricher *en, const char *namespace, const json_t *action,
-			  const json_t *data, bool is_subflow, Outcome *out)
+evaluate_action(Enricher *en, const json_t *action, const json_t *data, json_t *secrets,
+				bool is_subflow, Outcome *out)
 {
-	const json_t *names = json_object_get(action, "secrets");
 	const json_t *template = json_object_get(action, "input");
 	json_t	   *implicit = NULL;
 	json_t	   *enriched;
 	json_t	   *input;
 	char		error[1024];
-
-	if (!json_is_object(data))
-		return failed(out, EXIT_FAIL, "invalid_request", "the instance data is not a JSON object");
-	if (names != NULL && !json_is_null(names))
-	{
-		if (!json_is_array(names))
-			return failed(out, EXIT_FAIL, "invalid_request", "the action's secrets field is not a list");
-		for (size_t i = 0; i < json_array_size(names); i++)
-			if (!json_is_string(json_array_get(names, i)))
-				return failed(out, EXIT_FAIL, "invalid_request",
-							  "the action's secrets field holds something other than names");
-	}
 
 	if (template == NULL)
 	{
@@ -155,7 +206,7 @@ enrich_action(Enricher *en, const char *namespace, const json_t *action,
 			 en->warn_prefix);
 		template = implicit = json_string("jq(.)");
 	}
-	if (is_subflow && json_array_size(names) > 0)
+	if (is_subflow && secrets != NULL)
 		warn("%sthe action calls a subflow: its input, secrets included, will be logged and kept in the subflow's instance data",
 			 en->warn_prefix);
 	else if (is_subflow)
@@ -163,33 +214,33 @@ enrich_action(Enricher *en, const char *namespace, const json_t *action,
 			 en->warn_prefix);
 
 	enriched = json_deep_copy(data);
-	if (json_array_size(names) > 0)
-	{
-		json_t	   *secrets;
-
-		if (namespace == NULL)
-		{
-			json_decref(enriched);
-			json_decref(implicit);
-			return failed(out, EXIT_USAGE, "invalid_request",
-						  "the action names secrets: a namespace is required");
-		}
-		secrets = fetch_secrets(en, namespace, names, out);
-		if (secrets == NULL)
-		{
-			json_decref(enriched);
-			json_decref(implicit);
-			return NULL;
-		}
+	if (secrets != NULL)
 		json_object_set_new(enriched, "secrets", secrets);
-	}
-
 	input = jx_evaluate(template, enriched, error, sizeof(error));
 	json_decref(enriched);
 	json_decref(implicit);
 	if (input == NULL)
 		return failed(out, EXIT_FAIL, "template", "%s", error);
 	return input;
+}
+
+/* Enriches one action, fetching its secrets on its own; NULL with out set on failure. */
+static json_t *
+enrich_action(Enricher *en, const char *namespace, const json_t *action,
+			  const json_t *data, bool is_subflow, Outcome *out)
+{
+	const json_t *names = check_action(namespace, action, data, out);
+	json_t	   *secrets = NULL;
+
+	if (names == NULL)
+		return NULL;
+	if (json_array_size(names) > 0)
+	{
+		secrets = fetch_secrets(en, namespace, names, out);
+		if (secrets == NULL)
+			return NULL;
+	}
+	return evaluate_action(en, action, data, secrets, is_subflow, out);
 }
 
 /* Reads a JSON or YAML file that must hold an object. */
@@ -264,7 +315,107 @@ print_json_line(const json_t *value)
 		die(EXIT_FAIL, "enrich: could not write to standard output");
 }
 
-/* Serves JSON-line requests until standard input ends. */
+/* One request of a batch window. */
+typedef struct Request
+{
+	json_t	   *line;			/* the parsed request, or NULL */
+	const json_t *action;
+	const json_t *data;
+	const char *namespace;
+	const json_t *names;		/* NULL when the request failed its checks */
+	bool		sent;			/* get_secrets is in the pipeline */
+	Outcome		out;
+	long		number;
+} Request;
+
+#define BATCH_WINDOW 64
+
+/* Parses and checks one line into request. */
+static void
+read_request(Request *req, const char *line, size_t len, json_t *empty)
+{
+	json_error_t parse_error;
+
+	req->line = json_loadb(line, len, 0, &parse_error);
+	if (!json_is_object(req->line))
+	{
+		failed(&req->out, EXIT_FAIL, "invalid_request", "line %ld is not a JSON object", req->number);
+		return;
+	}
+	req->action = json_object_get(req->line, "action");
+	req->data = json_object_get(req->line, "data");
+	if (req->data == NULL)
+		req->data = empty;
+	if (!json_is_object(req->action))
+	{
+		failed(&req->out, EXIT_FAIL, "invalid_request", "the request has no action object");
+		return;
+	}
+	if (json_object_get(req->line, "namespace") != NULL &&
+		!json_is_string(json_object_get(req->line, "namespace")))
+	{
+		failed(&req->out, EXIT_FAIL, "invalid_request", "the request's namespace is not a string");
+		return;
+	}
+	req->namespace = json_string_value(json_object_get(req->line, "namespace"));
+	req->names = check_action(req->namespace, req->action, req->data, &req->out);
+}
+
+/* Queues get_secrets for a request in the pipeline, with a sync of its own. */
+static void
+send_request(Enricher *en, Request *req)
+{
+	char	   *array;
+	const char *params[2];
+
+	if (!ensure_connection(en, &req->out))
+	{
+		req->names = NULL;
+		return;
+	}
+	if (PQpipelineStatus(en->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(en->conn))
+		die(EXIT_FAIL, "enrich --batch: could not enter pipeline mode");
+	array = names_literal(req->names);
+	params[0] = req->namespace;
+	params[1] = array;
+	/* a sync per request: an error aborts only its own request */
+	if (PQsendQueryParams(en->conn, GET_SECRETS_SQL, 2, NULL, params, NULL, NULL, 0) &&
+		PQpipelineSync(en->conn))
+		req->sent = true;
+	else
+	{
+		failed(&req->out, EXIT_FAIL, "database", "could not send the request");
+		req->names = NULL;
+	}
+	free(array);
+}
+
+/* Reads a sent request's result, its end and its sync; returns its secrets or NULL. */
+static json_t *
+receive_secrets(Enricher *en, Request *req)
+{
+	PGresult   *res = PQgetResult(en->conn);
+	PGresult   *extra;
+	json_t	   *secrets;
+
+	if (res == NULL)
+		return failed(&req->out, EXIT_FAIL, "database", "the server sent no result");
+	secrets = secrets_from_result(en->conn, res, &req->out);
+	/* the query's results end with NULL; its sync comes after */
+	while ((extra = PQgetResult(en->conn)) != NULL)
+		PQclear(extra);
+	extra = PQgetResult(en->conn);
+	if (extra == NULL || PQresultStatus(extra) != PGRES_PIPELINE_SYNC)
+		die(EXIT_FAIL, "enrich --batch: the server's replies are out of step");
+	PQclear(extra);
+	return secrets;
+}
+
+/*
+ * Serves JSON-line requests until standard input ends.  Requests are read
+ * BATCH_WINDOW at a time; their get_secrets calls go out together in
+ * libpq's pipeline mode, so the window costs one round trip, not one each.
+ */
 static int
 run_batch(Enricher *en)
 {
@@ -273,47 +424,60 @@ run_batch(Enricher *en)
 	ssize_t		len;
 	long		number = 0;
 	char		prefix[64];
+	json_t	   *empty = json_object();
+	Request		window[BATCH_WINDOW];
+	bool		more = true;
 
 	en->warn_prefix = prefix;
-	while ((len = getline(&line, &cap, stdin)) >= 0)
+	while (more)
 	{
-		json_error_t parse_error;
-		json_t	   *request;
-		json_t	   *reply;
-		json_t	   *input = NULL;
-		Outcome		out = {0};
+		int			n = 0;
 
-		number++;
-		snprintf(prefix, sizeof(prefix), "request %ld: ", number);
-		if (len <= 1 && (len == 0 || line[0] == '\n'))
-			continue;
-		request = json_loadb(line, len, 0, &parse_error);
-		if (!json_is_object(request))
-			failed(&out, EXIT_FAIL, "invalid_request", "line %ld is not a JSON object", number);
-		else if (!json_is_object(json_object_get(request, "action")))
-			failed(&out, EXIT_FAIL, "invalid_request", "the request has no action object");
-		else if (json_object_get(request, "namespace") != NULL &&
-				 !json_is_string(json_object_get(request, "namespace")))
-			failed(&out, EXIT_FAIL, "invalid_request", "the request's namespace is not a string");
-		else
+		while (n < BATCH_WINDOW && (len = getline(&line, &cap, stdin)) >= 0)
 		{
-			const json_t *action = json_object_get(request, "action");
-			json_t	   *data = json_object_get(request, "data");
-			json_t	   *empty = json_object();
+			Request    *req = &window[n];
 
-			input = enrich_action(en, json_string_value(json_object_get(request, "namespace")),
-								  action, data ? data : empty,
-								  json_object_get(action, "workflow") != NULL, &out);
-			json_decref(empty);
+			number++;
+			if (len == 0 || (len == 1 && line[0] == '\n'))
+				continue;
+			memset(req, 0, sizeof(*req));
+			req->number = number;
+			read_request(req, line, len, empty);
+			n++;
 		}
-		if (input != NULL)
-			reply = json_pack("{s:o}", "input", input);
-		else
-			reply = json_pack("{s:{s:s,s:s}}", "error", "code", out.code, "message", out.message);
-		print_json_line(reply);
-		json_decref(reply);
-		json_decref(request);
+		more = (n == BATCH_WINDOW);
+
+		for (int i = 0; i < n; i++)
+			if (window[i].names != NULL && json_array_size(window[i].names) > 0)
+				send_request(en, &window[i]);
+
+		for (int i = 0; i < n; i++)
+		{
+			Request    *req = &window[i];
+			json_t	   *input = NULL;
+			json_t	   *reply;
+
+			snprintf(prefix, sizeof(prefix), "request %ld: ", req->number);
+			if (req->names != NULL)
+			{
+				json_t	   *secrets = req->sent ? receive_secrets(en, req) : NULL;
+
+				if (!req->sent || secrets != NULL)
+					input = evaluate_action(en, req->action, req->data, secrets,
+											json_object_get(req->action, "workflow") != NULL,
+											&req->out);
+			}
+			if (input != NULL)
+				reply = json_pack("{s:o}", "input", input);
+			else
+				reply = json_pack("{s:{s:s,s:s}}", "error", "code", req->out.code,
+								  "message", req->out.message);
+			print_json_line(reply);
+			json_decref(reply);
+			json_decref(req->line);
+		}
 	}
+	json_decref(empty);
 	free(line);
 	return EXIT_OK;
 }

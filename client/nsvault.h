@@ -30,6 +30,7 @@ typedef struct DbError
 } DbError;
 
 extern PGconn *db_connect(const char *conninfo, DbError *error);
+extern bool db_result_ok(PGconn *conn, PGresult *res, DbError *error);
 extern PGresult *db_call(PGconn *conn, const char *sql, int nparams,
 						 const char *const *values, DbError *error);
 extern void db_wipe_result(PGresult *res);

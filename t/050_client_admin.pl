@@ -18,12 +18,18 @@ my @client = (split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // ''), abs_path('client/n
 my $connstr = $main->connstr('postgres');
 my @stderrs;
 
-# Runs the client; returns (exit status, stdout, stderr).
+my $stdin_file = PostgreSQL::Test::Utils::tempdir() . '/stdin';
+
+# Runs the client with stdin from a file (a pipe would break when the client
+# rightly stops before reading it); returns (exit status, stdout, stderr).
 sub nsvault
 {
 	my ($stdin, @args) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ @client, '-d', $connstr, @args ], '<', \$stdin, '>', \$out, '2>', \$err);
+	open my $fh, '>:raw', $stdin_file or die "$stdin_file: $!";
+	print $fh $stdin;
+	close $fh;
+	IPC::Run::run([ @client, '-d', $connstr, @args ], '<', $stdin_file, '>', \$out, '2>', \$err);
 	push @stderrs, $err;
 	return ($? >> 8, $out, $err);
 }

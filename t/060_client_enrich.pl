@@ -18,11 +18,17 @@ my $connstr = $main->connstr('postgres');
 my $dir = PostgreSQL::Test::Utils::tempdir();
 my @stderrs;
 
+# Runs the client with stdin from a file (a pipe would break when the client
+# rightly stops before reading it); returns (exit status, stdout, stderr).
 sub run_client
 {
 	my ($conn, $stdin, @args) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ @client, '-d', $conn, @args ], '<', \$stdin, '>', \$out, '2>', \$err);
+	my $in = "$dir/stdin";
+	open my $fh, '>:raw', $in or die "$in: $!";
+	print $fh $stdin;
+	close $fh;
+	IPC::Run::run([ @client, '-d', $conn, @args ], '<', $in, '>', \$out, '2>', \$err);
 	push @stderrs, $err;
 	return ($? >> 8, $out, $err);
 }
@@ -149,6 +155,21 @@ is($lines[4], q({"error":{"code":"template","message":"input: jq: no results"}})
 is($lines[5], q({"input":[2]}), 'request 6: two secrets');
 my $connections_after = () = slurp_file($main->logfile) =~ /connection authorized/g;
 is($connections_after - $connections_before, 1, 'the batch used one connection');
+
+# more requests than one pipeline window, failures among them: each
+# failure stays with its own request, and the order is kept
+my @many = map {
+	my $name = $_ % 10 == 0 ? "gone$_" : 'secretToken';
+	qq({"namespace": "demo", "action": {"secrets": ["$name"], "input": "jq(.n)-jq(.secrets | keys[0])"}, "data": {"n": $_}})
+} 1 .. 150;
+($rc, $out, $err) = nsvault(join("\n", @many) . "\n", 'enrich', '--batch');
+my @replies = split /\n/, $out;
+is(scalar(@replies), 150, '150 requests, 150 replies');
+is_deeply(
+	[ grep { $replies[ $_ - 1 ] ne ($_ % 10 == 0
+				? qq({"error":{"code":"not_found","message":"secret \\"gone$_\\" not found in namespace \\"demo\\""}})
+				: qq({"input":"$_-secretToken"})) } 1 .. 150 ],
+	[], 'each reply belongs to its request, in order');
 
 # no value in the server log or in anything the client wrote to stderr
 my $log = slurp_file($main->logfile);

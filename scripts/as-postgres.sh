@@ -16,7 +16,8 @@ stage=${NSVAULT_STAGE:-/tmp/nsvault-$(basename "$top")-stage}
 rm -rf "$stage"
 mkdir -p "$stage"
 tar -C "$top" --exclude=./.git --exclude=./tmp_check --exclude=./tmp_check_regress \
-	--exclude=./results --exclude=./.demo --exclude=./.bench -cf - . | tar -C "$stage" -xf -
+	--exclude=./results --exclude=./.demo --exclude=./.bench --exclude=./fuzz/build \
+	-cf - . | tar -C "$stage" -xf -
 chown -R postgres:postgres "$stage"
 echo "as-postgres: running in $stage" >&2
 cd "$stage"

@@ -175,3 +175,32 @@ SELECT setting FROM pg_db_role_setting, unnest(setconfig) AS setting
 SET ROLE regress_ops_admin;
 SELECT regress_error($$SELECT nsvault.harden_role('regress_ops_writer')$$);
 RESET ROLE;
+
+-- each backend caches privileges: a grant or revoke made in one session,
+-- or a change of role membership, is seen by the next call of another
+CREATE ROLE regress_cache_role LOGIN;
+CREATE ROLE regress_cache_group NOLOGIN;
+SELECT nsvault.set_secret('cachens', 'x', 'cached');
+SELECT nsvault.grant_namespace('cachens', 'regress_cache_role', 'read');
+SELECT nsvault.grant_namespace('cachens', 'regress_cache_group', 'write');
+-- write on another namespace: EXECUTE on set_secret, but no write on cachens
+SELECT nsvault.grant_namespace('elsewhere', 'regress_cache_role', 'write');
+DO $$
+BEGIN
+	PERFORM dblink_connect('regress_other',
+		format('host=%s port=%s dbname=%s user=regress_cache_role',
+			   split_part(current_setting('unix_socket_directories'), ',', 1),
+			   current_setting('port'), current_database()));
+END
+$$;
+SELECT v FROM dblink('regress_other', $$SELECT nsvault.get_secret('cachens', 'x')$$) AS t(v text);
+SELECT nsvault.revoke_namespace('cachens', 'regress_cache_role', 'read');
+SELECT regress_error($q$SELECT * FROM dblink('regress_other', $$SELECT nsvault.get_secret('cachens', 'x')$$) AS t(v text)$q$) AS after_revoke;
+SELECT nsvault.grant_namespace('cachens', 'regress_cache_role', 'read');
+SELECT v FROM dblink('regress_other', $$SELECT nsvault.get_secret('cachens', 'x')$$) AS t(v text);
+SELECT regress_error($q$SELECT * FROM dblink('regress_other', $$SELECT nsvault.set_secret('cachens', 'y', 'z')::text$$) AS t(v text)$q$) AS write_before_membership;
+GRANT regress_cache_group TO regress_cache_role;
+SELECT v FROM dblink('regress_other', $$SELECT nsvault.set_secret('cachens', 'y', 'z')::text$$) AS t(v text);
+REVOKE regress_cache_group FROM regress_cache_role;
+SELECT regress_error($q$SELECT * FROM dblink('regress_other', $$SELECT nsvault.set_secret('cachens', 'y', 'z')::text$$) AS t(v text)$q$) AS write_after_membership;
+SELECT dblink_disconnect('regress_other');

@@ -12,6 +12,12 @@
  * lend its owner's access.  The reserved namespace "@global" stands for
  * the global registries.
  *
+ * Each backend caches the level a role holds on a namespace.  Grants change
+ * only through grant_namespace, revoke_namespace and delete_namespace, which
+ * send a relcache invalidation for nsvault.grants at commit; role
+ * membership changes invalidate the role caches.  Either empties the cache
+ * in every backend.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -19,8 +25,14 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "catalog/namespace.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include "nsvault.h"
 
@@ -84,32 +96,127 @@ arg_privilege(FunctionCallInfo fcinfo, int argno)
 	return PRIV_READ;			/* keep compiler quiet */
 }
 
+typedef struct PrivilegeKey
+{
+	char		namespace[NSVAULT_NAMESPACE_MAX + 2];
+	Oid			role;
+} PrivilegeKey;
+
+typedef struct PrivilegeEntry
+{
+	PrivilegeKey key;			/* hash key, must be first */
+	int			level;			/* 0 (none) to PRIV_ADMIN */
+} PrivilegeEntry;
+
+static HTAB *privilege_cache = NULL;
+static Oid	grants_relid = InvalidOid;
+
+static void
+privilege_cache_reset(void)
+{
+	if (privilege_cache != NULL)
+		hash_destroy(privilege_cache);
+	privilege_cache = NULL;
+}
+
+static void
+grants_invalidated(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == grants_relid)
+		privilege_cache_reset();
+}
+
+static void
+roles_invalidated(Datum arg, int cacheid, uint32 hashvalue)
+{
+	privilege_cache_reset();
+}
+
+/* Returns the OID of nsvault.grants, registering the invalidation callbacks once. */
+static Oid
+grants_table(void)
+{
+	if (!OidIsValid(grants_relid))
+	{
+		grants_relid = get_relname_relid("grants", get_namespace_oid("nsvault", false));
+		CacheRegisterRelcacheCallback(grants_invalidated, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, roles_invalidated, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHOID, roles_invalidated, (Datum) 0);
+	}
+	return grants_relid;
+}
+
+/* Tells every backend, at commit, that grants changed. */
+void
+grants_changed(void)
+{
+	CacheInvalidateRelcacheByRelid(grants_table());
+}
+
+/* Returns the highest level role holds on the namespace, directly or through membership. */
+static int
+namespace_level(const char *namespace, Oid role)
+{
+	Oid			argtypes[2] = {TEXTOID, OIDOID};
+	Datum		args[2];
+	bool		isnull;
+	int			level;
+
+	args[0] = CStringGetTextDatum(namespace);
+	args[1] = ObjectIdGetDatum(role);
+	spi_connect();
+	plan_once(&check_plan,
+			  "SELECT pg_catalog.max(g.level) FROM nsvault.grants g"
+			  " JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) g.grantee"
+			  " WHERE g.namespace OPERATOR(pg_catalog.=) $1"
+			  " AND pg_catalog.pg_has_role($2, r.oid, 'USAGE')",
+			  2, argtypes);
+	if (SPI_execute_plan(check_plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not check namespace privileges");
+	level = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return isnull ? 0 : level;
+}
+
 /* Does role hold privilege on the namespace? */
 static bool
 namespace_allowed(const char *namespace, NamespacePrivilege privilege, Oid role)
 {
-	Oid			argtypes[3] = {TEXTOID, INT4OID, OIDOID};
-	Datum		args[3];
-	bool		allowed;
+	PrivilegeKey key;
+	PrivilegeEntry *entry;
+	bool		found;
 
 	if (superuser_arg(role) || role == extension_owner("nsvault"))
 		return true;
+	if (strlen(namespace) >= sizeof(key.namespace))
+		return false;
 
-	args[0] = CStringGetTextDatum(namespace);
-	args[1] = Int32GetDatum((int32) privilege);
-	args[2] = ObjectIdGetDatum(role);
-	spi_connect();
-	plan_once(&check_plan,
-			  "SELECT 1 FROM nsvault.grants g"
-			  " JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) g.grantee"
-			  " WHERE g.namespace OPERATOR(pg_catalog.=) $1 AND g.level OPERATOR(pg_catalog.>=) $2"
-			  " AND pg_catalog.pg_has_role($3, r.oid, 'USAGE') LIMIT 1",
-			  3, argtypes);
-	if (SPI_execute_plan(check_plan, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not check namespace privileges");
-	allowed = SPI_processed > 0;
-	SPI_finish();
-	return allowed;
+	grants_table();
+	if (privilege_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(PrivilegeKey);
+		ctl.entrysize = sizeof(PrivilegeEntry);
+		ctl.hcxt = TopMemoryContext;
+		privilege_cache = hash_create("nsvault namespace privileges", 64, &ctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	memset(&key, 0, sizeof(key));
+	strlcpy(key.namespace, namespace, sizeof(key.namespace));
+	key.role = role;
+	entry = hash_search(privilege_cache, &key, HASH_FIND, NULL);
+	if (entry == NULL)
+	{
+		int			level = namespace_level(namespace, role);
+
+		/* the lookup may have processed invalidations that reset the cache */
+		if (privilege_cache == NULL)
+			return level >= (int) privilege;
+		entry = hash_search(privilege_cache, &key, HASH_ENTER, &found);
+		entry->level = level;
+	}
+	return entry->level >= (int) privilege;
 }
 
 /* Fails with 42501, naming namespace and privilege, unless the caller holds it. */
@@ -200,6 +307,7 @@ nsvault_grant_namespace(PG_FUNCTION_ARGS)
 	if (SPI_execute_plan(grant_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record the grant");
 	SPI_finish();
+	grants_changed();
 
 	grant_execute(grantee, privilege);
 	audit_record(namespace, NULL, "grant",
@@ -252,9 +360,12 @@ nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	if (changed)
+	{
+		grants_changed();
 		audit_record(namespace, NULL, "revoke",
 					 psprintf("%s from %s", privilege_name(privilege),
 							  GetUserNameFromId(grantee, false)));
+	}
 	PG_RETURN_BOOL(changed);
 }
 

@@ -169,6 +169,7 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 			elog(ERROR, "could not delete the namespace's rows");
 	}
 	SPI_finish();
+	grants_changed();
 
 	audit_record(namespace, NULL, "delete_namespace", NULL);
 	key_cache_forget(namespace);

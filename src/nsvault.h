@@ -48,6 +48,7 @@ extern void guc_init(void);
 /* access.c */
 extern const char *privilege_name(NamespacePrivilege privilege);
 extern void namespace_require(const char *namespace, NamespacePrivilege privilege);
+extern void grants_changed(void);
 extern char *arg_namespace_or_global(FunctionCallInfo fcinfo, int argno);
 
 /* audit.c */

@@ -108,6 +108,9 @@ typedef struct PrivilegeEntry
 	int			level;			/* 0 (none) to PRIV_ADMIN */
 } PrivilegeEntry;
 
+/* past this many (namespace, role) pairs the cache starts over: a bound, not a tuning knob */
+#define PRIVILEGE_CACHE_MAX 65536
+
 static HTAB *privilege_cache = NULL;
 static Oid	grants_relid = InvalidOid;
 
@@ -211,8 +214,12 @@ namespace_allowed(const char *namespace, NamespacePrivilege privilege, Oid role)
 		int			level = namespace_level(namespace, role);
 
 		/* the lookup may have processed invalidations that reset the cache */
-		if (privilege_cache == NULL)
+		if (privilege_cache == NULL ||
+			hash_get_num_entries(privilege_cache) >= PRIVILEGE_CACHE_MAX)
+		{
+			privilege_cache_reset();
 			return level >= (int) privilege;
+		}
 		entry = hash_search(privilege_cache, &key, HASH_ENTER, &found);
 		entry->level = level;
 	}

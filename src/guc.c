@@ -16,7 +16,7 @@
 bool		nsvault_audit = true;
 char	   *nsvault_keydb_server = NULL;
 int			nsvault_key_cache_seconds = 300;
-int			nsvault_key_cache_size = 1024;
+int			nsvault_key_cache_size = 32768;
 
 /*
  * Defines the parameters.  All are superuser-only: a caller who could point
@@ -47,9 +47,9 @@ guc_init(void)
 
 	DefineCustomIntVariable("nsvault.key_cache_size",
 							"Most key versions a backend keeps in memory at once.",
-							NULL,
+							"Each namespace in use takes two entries (its active and its stored version), about 200 bytes each.",
 							&nsvault_key_cache_size,
-							1024,
+							32768,
 							1, 1000000,
 							PGC_SUSET,
 							0,

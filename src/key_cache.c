@@ -126,6 +126,32 @@ store(const char *namespace, int32 version, const NamespaceKey *key,
 	entry->key = *key;
 }
 
+/*
+ * Derives the working keys of a raw key just fetched into result, wipes the
+ * raw key, and caches them under their version (and as the active one when
+ * active).  Returns result.
+ */
+static NamespaceKey *
+adopt_key(const char *namespace, uint8 *raw, int32 version, bool active,
+		  NamespaceKey *result)
+{
+	TimestampTz now;
+
+	crypto_derive_keys(raw, result);
+	explicit_bzero(raw, NSVAULT_KEY_LEN);
+	result->version = version;
+	if (nsvault_key_cache_seconds > 0)
+	{
+		if (key_cache == NULL)
+			key_cache_create();
+		now = GetCurrentTimestamp();
+		store(namespace, version, result, now);
+		if (active)
+			store(namespace, ACTIVE_VERSION, result, now);
+	}
+	return result;
+}
+
 /* Returns the key of (namespace, version), from the cache or fetched. */
 static NamespaceKey *
 key_cache_lookup(const char *namespace, int32 version)
@@ -133,7 +159,6 @@ key_cache_lookup(const char *namespace, int32 version)
 	NamespaceKey *result = secure_alloc(sizeof(NamespaceKey));
 	KeyCacheTag tag;
 	KeyCacheEntry *entry;
-	TimestampTz now;
 	uint8	   *raw;
 	int32		fetched_version = version;
 
@@ -166,18 +191,7 @@ key_cache_lookup(const char *namespace, int32 version)
 		raw = keydb_fetch_active_key(namespace, &fetched_version);
 	else
 		raw = keydb_fetch_key(namespace, version);
-	crypto_derive_keys(raw, result);
-	explicit_bzero(raw, NSVAULT_KEY_LEN);
-	result->version = fetched_version;
-
-	if (nsvault_key_cache_seconds > 0)
-	{
-		now = GetCurrentTimestamp();
-		store(namespace, fetched_version, result, now);
-		if (version == ACTIVE_VERSION)
-			store(namespace, ACTIVE_VERSION, result, now);
-	}
-	return result;
+	return adopt_key(namespace, raw, fetched_version, version == ACTIVE_VERSION, result);
 }
 
 /* Returns the namespace's active key, creating it in the key database on first use. */
@@ -206,19 +220,7 @@ key_cache_rotate(const char *namespace)
 	int32		version;
 	uint8	   *raw = keydb_rotate_key(namespace, &version);
 
-	crypto_derive_keys(raw, result);
-	explicit_bzero(raw, NSVAULT_KEY_LEN);
-	result->version = version;
-	if (nsvault_key_cache_seconds > 0)
-	{
-		TimestampTz now = GetCurrentTimestamp();
-
-		if (key_cache == NULL)
-			key_cache_create();
-		store(namespace, version, result, now);
-		store(namespace, ACTIVE_VERSION, result, now);
-	}
-	return result;
+	return adopt_key(namespace, raw, version, true, result);
 }
 
 /* Wipes and drops every cached version of the namespace's key. */

@@ -69,6 +69,8 @@ extern void jsonb_push_string(JsonbParseState **state, JsonbIteratorToken token,
 extern SPIPlanPtr plan_once(SPIPlanPtr *slot, const char *sql, int nargs,
 							 Oid *argtypes);
 extern void spi_connect(void);
+extern void spi_return_rows(FunctionCallInfo fcinfo, int transform_column,
+							char *(*transform) (const char *));
 
 /* validate.c */
 extern char *arg_namespace(FunctionCallInfo fcinfo, int argno);

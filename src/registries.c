@@ -224,26 +224,6 @@ user_hint(const char *user)
 	return psprintf("%.*s***%s", head_bytes, user, tail);
 }
 
-/* Puts the rows of an SPI listing into the function's result, hinting user names. */
-static void
-return_listing(FunctionCallInfo fcinfo, int user_column)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int			ncolumns = SPI_tuptable->tupdesc->natts;
-
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		Datum		values[4];
-		bool		nulls[4];
-
-		for (int col = 0; col < ncolumns; col++)
-			values[col] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
-										col + 1, &nulls[col]);
-		values[user_column] = CStringGetTextDatum(user_hint(TextDatumGetCString(values[user_column])));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-}
-
 PG_FUNCTION_INFO_V1(nsvault_set_registry);
 
 /* set_registry(namespace, url, data): creates or replaces a namespace registry. */
@@ -296,7 +276,7 @@ nsvault_list_registries(PG_FUNCTION_ARGS)
 			  1, argtypes);
 	if (SPI_execute_plan(list_plan, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list registries");
-	return_listing(fcinfo, 1);
+	spi_return_rows(fcinfo, 1, user_hint);
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -316,7 +296,7 @@ nsvault_list_global_registries(PG_FUNCTION_ARGS)
 			  0, NULL);
 	if (SPI_execute_plan(list_global_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list global registries");
-	return_listing(fcinfo, 2);
+	spi_return_rows(fcinfo, 2, user_hint);
 	SPI_finish();
 	return (Datum) 0;
 }

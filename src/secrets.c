@@ -310,7 +310,6 @@ Datum
 nsvault_list_secrets(PG_FUNCTION_ARGS)
 {
 	char	   *namespace = arg_namespace(fcinfo, 0);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
@@ -326,16 +325,7 @@ nsvault_list_secrets(PG_FUNCTION_ARGS)
 	if (SPI_execute_plan(list_plan, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list secrets");
 
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		Datum		values[3];
-		bool		nulls[3];
-
-		for (int col = 0; col < 3; col++)
-			values[col] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
-										col + 1, &nulls[col]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	spi_return_rows(fcinfo, 0, NULL);
 	SPI_finish();
 	return (Datum) 0;
 }

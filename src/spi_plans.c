@@ -8,6 +8,8 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
 
 #include "nsvault.h"
 
@@ -34,4 +36,29 @@ spi_connect(void)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+}
+
+/*
+ * Returns the rows of the last SPI query as the materialized result of a
+ * set-returning function; when transform is given, column transform_column
+ * (text) is passed through it first.
+ */
+void
+spi_return_rows(FunctionCallInfo fcinfo, int transform_column,
+				char *(*transform) (const char *))
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		for (int col = 0; col < desc->natts; col++)
+			values[col] = SPI_getbinval(SPI_tuptable->vals[r], desc, col + 1, &nulls[col]);
+		if (transform != NULL && !nulls[transform_column])
+			values[transform_column] =
+				CStringGetTextDatum(transform(TextDatumGetCString(values[transform_column])));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 }

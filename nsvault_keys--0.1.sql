@@ -58,9 +58,20 @@ $$;
 REVOKE ALL ON FUNCTION nsvault_keys.check_namespace(text) FROM PUBLIC;
 
 /*
+ * Serializes the making of a namespace's keys (first use, rotation) until
+ * the end of the caller's transaction.
+ */
+CREATE FUNCTION nsvault_keys.lock_namespace(namespace text) RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('nsvault_keys.keys'),
+											 pg_catalog.hashtext(namespace)) $$;
+REVOKE ALL ON FUNCTION nsvault_keys.lock_namespace(text) FROM PUBLIC;
+
+/*
  * Returns the namespace's current key, creating version 1 on first use.
- * A concurrent first call blocks on the primary key until the other
- * transaction commits, then DO NOTHING; the second SELECT runs with a new
+ * A concurrent first call, or rotation, holds the namespace's lock until
+ * it commits; then DO NOTHING, and the second SELECT runs with a new
  * snapshot and so returns the winner's key: one key, never two.
  */
 CREATE FUNCTION nsvault_keys.active_key(namespace text)
@@ -81,6 +92,8 @@ BEGIN
 		RETURN;
 	END IF;
 
+	-- a rotation running now would otherwise make version 1 too
+	PERFORM nsvault_keys.lock_namespace(ns);
 	INSERT INTO nsvault_keys.keys AS k (namespace, version, key)
 	VALUES (ns, 1, nsvault_keys.new_key())
 	ON CONFLICT ON CONSTRAINT keys_pkey DO NOTHING;
@@ -125,7 +138,7 @@ $$;
 
 /*
  * Makes a new key version for the namespace, which becomes its active key.
- * Concurrent rotations of one namespace queue on an advisory lock.
+ * Rotations and the first use of one namespace queue on its lock.
  */
 CREATE FUNCTION nsvault_keys.rotate_key(namespace text)
 RETURNS TABLE (version integer, key bytea)
@@ -138,8 +151,7 @@ DECLARE
 	next_version integer;
 BEGIN
 	PERFORM nsvault_keys.check_namespace(ns);
-	PERFORM pg_advisory_xact_lock(pg_catalog.hashtext('nsvault_keys.rotate_key'),
-								  pg_catalog.hashtext(ns));
+	PERFORM nsvault_keys.lock_namespace(ns);
 	SELECT coalesce(max(k.version), 0) + 1 INTO next_version
 	  FROM nsvault_keys.keys k WHERE k.namespace = ns;
 	RETURN QUERY

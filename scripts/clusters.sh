@@ -50,10 +50,12 @@ CONF
 local   all           all                            peer
 hostssl nsvault_keys  nsvault_reader  127.0.0.1/32   scram-sha-256
 HBA
+	# preloaded, nsvault keeps its key cache in shared memory
 	cat >>"$DEMO/main/postgresql.conf" <<CONF
 port = $MAIN_PORT
 listen_addresses = ''
 unix_socket_directories = '$DEMO/run'
+shared_preload_libraries = 'nsvault'
 CONF
 
 	"$bindir/pg_ctl" -D "$DEMO/key" -l "$DEMO/log/key.log" -w start >/dev/null

@@ -9,6 +9,12 @@
  * each event goes to the server log as a LOG line instead.  Never a value:
  * only names.
  *
+ * A transaction whose only writes are audit rows (a plain read of secrets)
+ * commits without waiting for its WAL to reach disk, unless
+ * nsvault.audit_sync_reads is on: the wait would make every read cost a
+ * disk flush, while the values read are sent before the commit anyway.  A
+ * transaction that wrote anything else commits as configured.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -19,10 +25,58 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "nsvault.h"
 
 static SPIPlanPtr insert_plan = NULL;
+
+/*
+ * Whether this transaction's only WAL so far is its audit rows, and where
+ * the last one ended: any other record moves XactLastRecEnd past it.
+ */
+static bool only_audit_written = false;
+static XLogRecPtr audit_wal_end = InvalidXLogRecPtr;
+static bool xact_callback_registered = false;
+
+/* Before commit, stops waiting for the flush of a read's audit rows. */
+static void
+audit_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_PRE_COMMIT && only_audit_written &&
+		XactLastRecEnd == audit_wal_end && !nsvault_audit_sync_reads)
+	{
+		(void) set_config_option("synchronous_commit", "off",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+								 true, 0, false);
+		elog(DEBUG1, "nsvault: only audit rows written, commit does not wait for their flush");
+	}
+	if (event != XACT_EVENT_PRE_COMMIT)
+		only_audit_written = false;
+}
+
+/*
+ * Notes, around one audit insert, whether the transaction has written
+ * anything besides audit rows.
+ */
+static void
+track_audit_only(bool before_insert)
+{
+	if (before_insert)
+	{
+		if (!TransactionIdIsValid(GetTopTransactionIdIfAny()))
+			only_audit_written = true;
+		else if (XactLastRecEnd != audit_wal_end)
+			only_audit_written = false;
+		if (!xact_callback_registered)
+		{
+			RegisterXactCallback(audit_xact_callback, NULL);
+			xact_callback_registered = true;
+		}
+	}
+	else
+		audit_wal_end = XactLastRecEnd;
+}
 
 /* Records an action on a namespace; item is a secret name or registry URL. */
 void
@@ -52,6 +106,7 @@ audit_record(const char *namespace, const char *item, const char *action,
 	args[2] = item ? CStringGetTextDatum(item) : (Datum) 0;
 	args[3] = CStringGetTextDatum(action);
 	args[4] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+	track_audit_only(true);
 	spi_connect();
 	plan_once(&insert_plan,
 			  "INSERT INTO nsvault.audit_events (role_name, namespace, secret_name, action, detail)"
@@ -60,4 +115,5 @@ audit_record(const char *namespace, const char *item, const char *action,
 	if (SPI_execute_plan(insert_plan, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not write the audit trail");
 	SPI_finish();
+	track_audit_only(false);
 }

@@ -9,14 +9,17 @@
 
 #include <limits.h>
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "nsvault.h"
 
 bool		nsvault_audit = true;
+bool		nsvault_audit_sync_reads = false;
 char	   *nsvault_keydb_server = NULL;
 int			nsvault_key_cache_seconds = 300;
 int			nsvault_key_cache_size = 32768;
+int			nsvault_shared_key_cache_size = 32768;
 
 /*
  * Defines the parameters.  All are superuser-only: a caller who could point
@@ -55,11 +58,32 @@ guc_init(void)
 							0,
 							NULL, NULL, NULL);
 
+	/* shared memory is only to be had while preloading */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("nsvault.shared_key_cache_size",
+								"Most key versions the server keeps in its shared key cache.",
+								"Only with nsvault in shared_preload_libraries; 0 keeps a cache per backend instead.",
+								&nsvault_shared_key_cache_size,
+								32768,
+								0, 1000000,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+
 	DefineCustomBoolVariable("nsvault.audit",
 							 "Records reads, writes, deletes, grants and rotations in nsvault.audit_log.",
 							 NULL,
 							 &nsvault_audit,
 							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("nsvault.audit_sync_reads",
+							 "Waits for the audit rows of a transaction that only read to reach disk before it commits.",
+							 "Off: such a commit does not wait for the WAL flush, and a crash may lose the last fraction of a second of read events.",
+							 &nsvault_audit_sync_reads,
+							 false,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);

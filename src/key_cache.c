@@ -1,140 +1,214 @@
 /*-------------------------------------------------------------------------
  *
  * key_cache.c
- *		Per-backend cache of namespace keys fetched from the key database.
+ *		Cache of namespace keys fetched from the key database.
  *
  * An entry holds the working keys of one (namespace, version); version 0
  * stands for "the active version".  Entries live nsvault.key_cache_seconds
- * and at most nsvault.key_cache_size are kept; every entry is wiped when it
- * expires, is evicted or the backend exits.  Callers get a copy in secure
- * memory of their own context, so no pointer into the cache escapes.
+ * and are wiped when they expire, are evicted or the cache goes away.
+ * Callers get a copy in secure memory of their own context, so no pointer
+ * into the cache escapes.
+ *
+ * With nsvault in shared_preload_libraries the cache is one table in shared
+ * memory, bounded by nsvault.shared_key_cache_size: a key fetched by one
+ * backend serves every later backend, and a rotation or namespace deletion
+ * is seen by all of them at once.  Without it each backend keeps its own
+ * table, bounded by nsvault.key_cache_size and wiped when the backend exits.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "storage/ipc.h"
-#include "utils/hsearch.h"
 #include "utils/memutils.h"
-#include "utils/timestamp.h"
 
-#include "nsvault.h"
+#include "key_cache.h"
 
 #define ACTIVE_VERSION 0
 
-typedef struct KeyCacheTag
-{
-	char		namespace[NSVAULT_NAMESPACE_MAX + 2];	/* room for a reserved "@" */
-	int32		version;
-} KeyCacheTag;
+/* How often a shared cache in use is swept of expired entries, in ms. */
+#define SHARED_SWEEP_INTERVAL_MS 1000
 
-typedef struct KeyCacheEntry
-{
-	KeyCacheTag tag;			/* hash key, must be first */
-	TimestampTz fetched_at;
-	NamespaceKey key;
-} KeyCacheEntry;
+static HTAB *local_cache = NULL;
 
-static HTAB *key_cache = NULL;
-
-/* Wipes and removes one entry. */
 static void
-evict(KeyCacheEntry *entry)
+local_cache_exit(int code, Datum arg)
+{
+	HASH_SEQ_STATUS status;
+	KeyCacheEntry *entry;
+
+	hash_seq_init(&status, local_cache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+		explicit_bzero(&entry->key, sizeof(entry->key));
+}
+
+/* The table in use: the shared one if there is one, else this backend's. */
+static HTAB *
+cache_table(void)
+{
+	HASHCTL		ctl;
+
+	if (key_cache_shared_entries != NULL)
+		return key_cache_shared_entries;
+	if (local_cache == NULL)
+	{
+		ctl.keysize = sizeof(KeyCacheTag);
+		ctl.entrysize = sizeof(KeyCacheEntry);
+		ctl.hcxt = TopMemoryContext;
+		local_cache = hash_create("nsvault key cache", 64, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		on_proc_exit(local_cache_exit, (Datum) 0);
+	}
+	return local_cache;
+}
+
+static int
+cache_capacity(void)
+{
+	return key_cache_shared ? nsvault_shared_key_cache_size : nsvault_key_cache_size;
+}
+
+/* Locks the shared cache; a backend's own cache needs no lock. */
+static void
+cache_lock(LWLockMode mode)
+{
+	if (key_cache_shared)
+		LWLockAcquire(key_cache_shared->lock, mode);
+}
+
+static void
+cache_unlock(void)
+{
+	if (key_cache_shared)
+		LWLockRelease(key_cache_shared->lock);
+}
+
+/* Counts rotations and deletions, so a fetch that raced one is not cached. */
+static uint64
+cache_generation(void)
+{
+	return key_cache_shared ? key_cache_shared->generation : 0;
+}
+
+static bool
+expired(const KeyCacheEntry *entry, TimestampTz now)
+{
+	return TimestampDifferenceExceeds(entry->fetched_at, now,
+									  nsvault_key_cache_seconds * 1000);
+}
+
+static void
+make_tag(KeyCacheTag *tag, const char *namespace, int32 version)
+{
+	memset(tag, 0, sizeof(*tag));
+	strlcpy(tag->namespace, namespace, sizeof(tag->namespace));
+	tag->version = version;
+}
+
+/* Wipes and removes one entry; the caller holds the lock exclusively. */
+static void
+evict(HTAB *table, KeyCacheEntry *entry)
 {
 	KeyCacheTag tag = entry->tag;
 
 	explicit_bzero(&entry->key, sizeof(entry->key));
-	hash_search(key_cache, &tag, HASH_REMOVE, NULL);
+	hash_search(table, &tag, HASH_REMOVE, NULL);
 }
 
-/* Wipes and removes every entry, or only the expired ones. */
+/*
+ * Wipes and removes the entries of one namespace (or of all when NULL),
+ * only the expired ones if asked; the caller holds the lock exclusively.
+ */
 static void
-evict_all(bool expired_only)
+evict_matching(HTAB *table, const char *namespace, bool expired_only)
 {
 	HASH_SEQ_STATUS status;
 	KeyCacheEntry *entry;
 	TimestampTz now = GetCurrentTimestamp();
 
-	if (key_cache == NULL)
-		return;
-	hash_seq_init(&status, key_cache);
+	hash_seq_init(&status, table);
 	while ((entry = hash_seq_search(&status)) != NULL)
 	{
-		if (!expired_only ||
-			TimestampDifferenceExceeds(entry->fetched_at, now,
-									   nsvault_key_cache_seconds * 1000))
-			evict(entry);
+		if (namespace != NULL && strcmp(entry->tag.namespace, namespace) != 0)
+			continue;
+		if (!expired_only || expired(entry, now))
+			evict(table, entry);
 	}
-}
-
-static void
-key_cache_exit(int code, Datum arg)
-{
-	evict_all(false);
-}
-
-static void
-key_cache_create(void)
-{
-	HASHCTL		ctl;
-
-	ctl.keysize = sizeof(KeyCacheTag);
-	ctl.entrysize = sizeof(KeyCacheEntry);
-	ctl.hcxt = TopMemoryContext;
-	key_cache = hash_create("nsvault key cache", 64, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	on_proc_exit(key_cache_exit, (Datum) 0);
 }
 
 /* Makes room for one more entry, evicting the oldest when still full. */
 static void
-make_room(void)
+make_room(HTAB *table)
 {
 	HASH_SEQ_STATUS status;
 	KeyCacheEntry *entry;
-	KeyCacheEntry *oldest = NULL;
+	KeyCacheEntry *oldest;
 
-	if (hash_get_num_entries(key_cache) < nsvault_key_cache_size)
+	if (hash_get_num_entries(table) < cache_capacity())
 		return;
-	evict_all(true);
-	while (hash_get_num_entries(key_cache) >= nsvault_key_cache_size)
+	evict_matching(table, NULL, true);
+	while (hash_get_num_entries(table) >= cache_capacity())
 	{
 		oldest = NULL;
-		hash_seq_init(&status, key_cache);
+		hash_seq_init(&status, table);
 		while ((entry = hash_seq_search(&status)) != NULL)
 		{
 			if (oldest == NULL || entry->fetched_at < oldest->fetched_at)
 				oldest = entry;
 		}
-		evict(oldest);
+		evict(table, oldest);
 	}
 }
 
+/* Caches key under one version; the caller holds the lock exclusively. */
 static void
-store(const char *namespace, int32 version, const NamespaceKey *key,
-	  TimestampTz now)
+store(HTAB *table, const char *namespace, int32 version,
+	  const NamespaceKey *key, TimestampTz now)
 {
 	KeyCacheTag tag;
 	KeyCacheEntry *entry;
 
-	memset(&tag, 0, sizeof(tag));
-	strlcpy(tag.namespace, namespace, sizeof(tag.namespace));
-	tag.version = version;
-	make_room();
-	entry = hash_search(key_cache, &tag, HASH_ENTER, NULL);
+	make_tag(&tag, namespace, version);
+	make_room(table);
+	entry = hash_search(table, &tag, HASH_ENTER_NULL, NULL);
+	if (entry == NULL)
+		return;					/* cannot happen after make_room; caching is optional */
 	entry->fetched_at = now;
 	entry->key = *key;
 }
 
 /*
+ * Wipes the shared cache's expired entries now and then, so a key nobody
+ * asks for again does not outlive its lifetime by much.
+ */
+static void
+sweep_shared(TimestampTz now)
+{
+	if (key_cache_shared == NULL ||
+		!TimestampDifferenceExceeds(key_cache_shared->last_sweep, now,
+									SHARED_SWEEP_INTERVAL_MS))
+		return;
+	cache_lock(LW_EXCLUSIVE);
+	if (TimestampDifferenceExceeds(key_cache_shared->last_sweep, now,
+								   SHARED_SWEEP_INTERVAL_MS))
+	{
+		evict_matching(key_cache_shared_entries, NULL, true);
+		key_cache_shared->last_sweep = now;
+	}
+	cache_unlock();
+}
+
+/*
  * Derives the working keys of a raw key just fetched into result, wipes the
  * raw key, and caches them under their version (and as the active one when
- * active).  Returns result.
+ * active), unless keys were rotated or forgotten since generation was read:
+ * then what was fetched may already be stale.  Returns result.
  */
 static NamespaceKey *
 adopt_key(const char *namespace, uint8 *raw, int32 version, bool active,
-		  NamespaceKey *result)
+		  uint64 generation, NamespaceKey *result)
 {
+	HTAB	   *table;
 	TimestampTz now;
 
 	crypto_derive_keys(raw, result);
@@ -142,12 +216,16 @@ adopt_key(const char *namespace, uint8 *raw, int32 version, bool active,
 	result->version = version;
 	if (nsvault_key_cache_seconds > 0)
 	{
-		if (key_cache == NULL)
-			key_cache_create();
+		table = cache_table();
 		now = GetCurrentTimestamp();
-		store(namespace, version, result, now);
-		if (active)
-			store(namespace, ACTIVE_VERSION, result, now);
+		cache_lock(LW_EXCLUSIVE);
+		if (cache_generation() == generation)
+		{
+			store(table, namespace, version, result, now);
+			if (active)
+				store(table, namespace, ACTIVE_VERSION, result, now);
+		}
+		cache_unlock();
 	}
 	return result;
 }
@@ -157,41 +235,53 @@ static NamespaceKey *
 key_cache_lookup(const char *namespace, int32 version)
 {
 	NamespaceKey *result = secure_alloc(sizeof(NamespaceKey));
+	HTAB	   *table = cache_table();
 	KeyCacheTag tag;
 	KeyCacheEntry *entry;
+	TimestampTz now = GetCurrentTimestamp();
+	uint64		generation;
 	uint8	   *raw;
 	int32		fetched_version = version;
 
 	if (strlen(namespace) >= sizeof(tag.namespace))
 		elog(ERROR, "key namespace too long for the key cache");
+	make_tag(&tag, namespace, version);
 
 	if (nsvault_key_cache_seconds == 0)
-		evict_all(false);
+	{
+		cache_lock(LW_EXCLUSIVE);
+		evict_matching(table, NULL, false);
+		cache_unlock();
+	}
 	else
 	{
-		if (key_cache == NULL)
-			key_cache_create();
-		memset(&tag, 0, sizeof(tag));
-		strlcpy(tag.namespace, namespace, sizeof(tag.namespace));
-		tag.version = version;
-		entry = hash_search(key_cache, &tag, HASH_FIND, NULL);
+		sweep_shared(now);
+		cache_lock(LW_SHARED);
+		entry = hash_search(table, &tag, HASH_FIND, NULL);
+		if (entry != NULL && !expired(entry, now))
+		{
+			*result = entry->key;
+			cache_unlock();
+			return result;
+		}
+		cache_unlock();
 		if (entry != NULL)
 		{
-			if (!TimestampDifferenceExceeds(entry->fetched_at, GetCurrentTimestamp(),
-											nsvault_key_cache_seconds * 1000))
-			{
-				*result = entry->key;
-				return result;
-			}
-			evict(entry);
+			cache_lock(LW_EXCLUSIVE);
+			entry = hash_search(table, &tag, HASH_FIND, NULL);
+			if (entry != NULL && expired(entry, now))
+				evict(table, entry);
+			cache_unlock();
 		}
 	}
 
+	generation = cache_generation();
 	if (version == ACTIVE_VERSION)
 		raw = keydb_fetch_active_key(namespace, &fetched_version);
 	else
 		raw = keydb_fetch_key(namespace, version);
-	return adopt_key(namespace, raw, fetched_version, version == ACTIVE_VERSION, result);
+	return adopt_key(namespace, raw, fetched_version, version == ACTIVE_VERSION,
+					 generation, result);
 }
 
 /* Returns the namespace's active key, creating it in the key database on first use. */
@@ -212,6 +302,22 @@ key_cache_version(const char *namespace, int32 version)
 	return key_cache_lookup(namespace, version);
 }
 
+/*
+ * Wipes and drops every cached version of the namespace's key, in every
+ * backend when the cache is shared.
+ */
+void
+key_cache_forget(const char *namespace)
+{
+	HTAB	   *table = cache_table();
+
+	cache_lock(LW_EXCLUSIVE);
+	if (key_cache_shared)
+		key_cache_shared->generation++;
+	evict_matching(table, namespace, false);
+	cache_unlock();
+}
+
 /* Makes a new key version in the key database and caches it as the active one. */
 NamespaceKey *
 key_cache_rotate(const char *namespace)
@@ -220,22 +326,7 @@ key_cache_rotate(const char *namespace)
 	int32		version;
 	uint8	   *raw = keydb_rotate_key(namespace, &version);
 
-	return adopt_key(namespace, raw, version, true, result);
-}
-
-/* Wipes and drops every cached version of the namespace's key. */
-void
-key_cache_forget(const char *namespace)
-{
-	HASH_SEQ_STATUS status;
-	KeyCacheEntry *entry;
-
-	if (key_cache == NULL)
-		return;
-	hash_seq_init(&status, key_cache);
-	while ((entry = hash_seq_search(&status)) != NULL)
-	{
-		if (strcmp(entry->tag.namespace, namespace) == 0)
-			evict(entry);
-	}
+	/* drops the stale active alias; old versions are fetched again if needed */
+	key_cache_forget(namespace);
+	return adopt_key(namespace, raw, version, true, cache_generation(), result);
 }

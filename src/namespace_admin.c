@@ -172,8 +172,9 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 	grants_changed();
 
 	audit_record(namespace, NULL, "delete_namespace", NULL);
-	key_cache_forget(namespace);
 	destroyed = keydb_destroy_namespace(namespace);
+	/* after the destruction: a fetch racing it must not stay cached */
+	key_cache_forget(namespace);
 	elog(DEBUG1, "nsvault: destroyed %d key versions of namespace \"%s\"", destroyed, namespace);
 	PG_RETURN_VOID();
 }

@@ -1,15 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * nsvault.c
- *		Module entry point: loads each part's settings.
+ *		Module entry point: loads each part's settings, and reserves the
+ *		shared key cache when the server preloads the module.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 
-#include "nsvault.h"
+#include "key_cache.h"
 
 PG_MODULE_MAGIC;
 
@@ -20,4 +22,6 @@ void
 _PG_init(void)
 {
 	guc_init();
+	if (process_shared_preload_libraries_in_progress)
+		key_cache_shmem_register();
 }

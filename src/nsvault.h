@@ -40,9 +40,11 @@ typedef enum NamespacePrivilege
 
 /* guc.c */
 extern bool nsvault_audit;
+extern bool nsvault_audit_sync_reads;
 extern char *nsvault_keydb_server;
 extern int	nsvault_key_cache_seconds;
 extern int	nsvault_key_cache_size;
+extern int	nsvault_shared_key_cache_size;
 extern void guc_init(void);
 
 /* access.c */

@@ -1,5 +1,7 @@
 # 100_soak.pl — 60 seconds of two clients mixing set, get, rotate and
 # delete on one namespace: no unexpected error, every final value readable.
+# nsvault is preloaded with a tiny shared key cache and a short key lifetime,
+# so the clients also race over evictions and expiries of shared entries.
 use strict;
 use warnings;
 use lib 't';
@@ -8,7 +10,11 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use NsvaultPair;
 
-my ($key, $main) = NsvaultPair::start_pair(log_statement => "'none'");
+my ($key, $main) = NsvaultPair::start_pair(
+	log_statement => "'none'",
+	shared_preload_libraries => "'nsvault'",
+	'nsvault.shared_key_cache_size' => 4,
+	'nsvault.key_cache_seconds' => 2);
 my $dir = PostgreSQL::Test::Utils::tempdir();
 
 open my $fh, '>', "$dir/soak.sql" or die $!;

@@ -1,0 +1,43 @@
+/*-------------------------------------------------------------------------
+ *
+ * key_cache.h
+ *		The key cache's entries, and its optional shared-memory home.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NSVAULT_KEY_CACHE_H
+#define NSVAULT_KEY_CACHE_H
+
+#include "storage/lwlock.h"
+#include "utils/hsearch.h"
+#include "utils/timestamp.h"
+
+#include "nsvault.h"
+
+typedef struct KeyCacheTag
+{
+	char		namespace[NSVAULT_NAMESPACE_MAX + 2];	/* room for a reserved "@" */
+	int32		version;		/* 0 stands for "the active version" */
+} KeyCacheTag;
+
+typedef struct KeyCacheEntry
+{
+	KeyCacheTag tag;			/* hash key, must be first */
+	TimestampTz fetched_at;
+	NamespaceKey key;
+} KeyCacheEntry;
+
+/* State of the shared cache, guarded by lock. */
+typedef struct KeyCacheShared
+{
+	LWLock	   *lock;
+	uint64		generation;		/* bumped whenever keys are rotated or forgotten */
+	TimestampTz last_sweep;		/* when expired entries were last wiped */
+} KeyCacheShared;
+
+/* key_cache_shmem.c: set only when nsvault is in shared_preload_libraries */
+extern KeyCacheShared *key_cache_shared;
+extern HTAB *key_cache_shared_entries;
+extern void key_cache_shmem_register(void);
+
+#endif							/* NSVAULT_KEY_CACHE_H */

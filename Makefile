@@ -8,6 +8,7 @@ OBJS = \
 	src/secure_mem.o \
 	src/catalog.o \
 	src/spi_plans.o \
+	src/index_lookup.o \
 	src/jsonb_build.o \
 	src/crypto.o \
 	src/keydb.o \

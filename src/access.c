@@ -5,7 +5,7 @@
  *
  * A role may use a namespace when it holds, directly or through a role it
  * is a member of, a grant of at least the privilege needed; superusers and
- * the extension's owner hold every privilege.  The role checked is the
+ * the extension's owner (who owns its functions) hold every privilege.  The role checked is the
  * session's current role as set by SET ROLE (GetOuterUserId), not the
  * owner our SECURITY DEFINER functions run as, and not the owner of
  * another SECURITY DEFINER function that calls them: a wrapper cannot
@@ -22,6 +22,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -36,7 +37,6 @@
 
 #include "nsvault.h"
 
-static SPIPlanPtr check_plan = NULL;
 static SPIPlanPtr grant_plan = NULL;
 static SPIPlanPtr revoke_update_plan = NULL;
 static SPIPlanPtr revoke_delete_plan = NULL;
@@ -156,29 +156,34 @@ grants_changed(void)
 	CacheInvalidateRelcacheByRelid(grants_table());
 }
 
+/* The highest level a role holds among the grants read so far. */
+typedef struct LevelSearch
+{
+	Oid			role;
+	int			level;
+} LevelSearch;
+
+static bool
+consider_grant(HeapTuple tuple, TupleDesc desc, void *arg)
+{
+	LevelSearch *search = arg;
+	bool		isnull;
+	Oid			grantee = DatumGetObjectId(heap_getattr(tuple, Anum_grants_grantee, desc, &isnull));
+	int			level = DatumGetInt32(heap_getattr(tuple, Anum_grants_level, desc, &isnull));
+
+	if (level > search->level && has_privs_of_role(search->role, grantee))
+		search->level = level;
+	return search->level < PRIV_ADMIN;
+}
+
 /* Returns the highest level role holds on the namespace, directly or through membership. */
 static int
 namespace_level(const char *namespace, Oid role)
 {
-	Oid			argtypes[2] = {TEXTOID, OIDOID};
-	Datum		args[2];
-	bool		isnull;
-	int			level;
+	LevelSearch search = {role, 0};
 
-	args[0] = CStringGetTextDatum(namespace);
-	args[1] = ObjectIdGetDatum(role);
-	spi_connect();
-	plan_once(&check_plan,
-			  "SELECT pg_catalog.max(g.level) FROM nsvault.grants g"
-			  " JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) g.grantee"
-			  " WHERE g.namespace OPERATOR(pg_catalog.=) $1"
-			  " AND pg_catalog.pg_has_role($2, r.oid, 'USAGE')",
-			  2, argtypes);
-	if (SPI_execute_plan(check_plan, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not check namespace privileges");
-	level = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-	return isnull ? 0 : level;
+	index_lookup("grants", "grants_pkey", 1, &namespace, consider_grant, &search);
+	return search.level;
 }
 
 /* Does role hold privilege on the namespace? */
@@ -189,7 +194,8 @@ namespace_allowed(const char *namespace, NamespacePrivilege privilege, Oid role)
 	PrivilegeEntry *entry;
 	bool		found;
 
-	if (superuser_arg(role) || role == extension_owner("nsvault"))
+	/* GetUserId() is the owner our SECURITY DEFINER functions run as */
+	if (superuser_arg(role) || role == GetUserId())
 		return true;
 	if (strlen(namespace) >= sizeof(key.namespace))
 		return false;

@@ -1,11 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *		Finds the objects of the extensions nsvault calls: pgcrypto, dblink.
+ *		Finds where an extension nsvault calls is installed (dblink).
  *
- * Everything is looked up in the schema the extension was installed in and
- * checked to belong to that extension, so a function a user created under
- * the same name elsewhere, or in the same schema, is never called.
+ * dblink's functions are called qualified by the schema its extension was
+ * installed in, so a function a user created under the same name elsewhere
+ * is never called.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,12 +14,8 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
-#include "catalog/pg_proc.h"
-#include "nodes/makefuncs.h"
-#include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -69,38 +65,4 @@ extension_schema(const char *extname)
 
 	extension_lookup(extname, &schema, &owner);
 	return pstrdup(quote_identifier(get_namespace_name(schema)));
-}
-
-/* Returns the role that owns an extension. */
-Oid
-extension_owner(const char *extname)
-{
-	Oid			schema;
-	Oid			owner;
-
-	extension_lookup(extname, &schema, &owner);
-	return owner;
-}
-
-/* Returns the OID of an extension's function, checked to be its member. */
-Oid
-extension_function(const char *extname, const char *funcname,
-				   int nargs, const Oid *argtypes)
-{
-	Oid			schema;
-	Oid			owner;
-	Oid			extoid = extension_lookup(extname, &schema, &owner);
-	List	   *qualified;
-	Oid			funcoid;
-
-	qualified = list_make2(makeString(get_namespace_name(schema)),
-						   makeString(pstrdup(funcname)));
-	funcoid = LookupFuncName(qualified, nargs, argtypes, false);
-	if (getExtensionOfObject(ProcedureRelationId, funcoid) != extoid)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("function \"%s\" is not a member of extension \"%s\"",
-						funcname, extname),
-				 errdetail("nsvault calls only the extension's own functions.")));
-	return funcoid;
 }

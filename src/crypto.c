@@ -15,8 +15,10 @@
  * value copied to another row fails its check.  enc_key and mac_key are
  * HMAC-SHA256(raw key, label), one label each, computed once per key.
  *
- * pgcrypto's functions are found once per backend and called through fmgr,
- * which spares a query per call and cannot be redirected by search_path.
+ * pgcrypto's C functions are taken from its library once per backend (the
+ * postmaster has loaded it already when nsvault is preloaded) and called
+ * through fmgr: no query and no catalog lookup per call, and nothing in the
+ * database, search_path included, can redirect them.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,6 +30,8 @@
 #include "utils/memutils.h"
 
 #include "nsvault.h"
+
+#define PGCRYPTO_LIBRARY		"$libdir/pgcrypto"
 
 #define SEAL_FORMAT_VERSION		1
 #define SEAL_IV_LEN				16
@@ -47,26 +51,31 @@ static FmgrInfo random_bytes_fn;
 static Datum cipher_type;		/* 'aes-cbc/pad:pkcs' */
 static Datum hash_type;			/* 'sha256' */
 
-/* Looks pgcrypto's functions up, once per backend. */
+/* Points fn at one of pgcrypto's C functions. */
+static void
+pgcrypto_function(FmgrInfo *fn, const char *symbol, short nargs)
+{
+	MemSet(fn, 0, sizeof(*fn));
+	fn->fn_addr = load_external_function(PGCRYPTO_LIBRARY, symbol, true, NULL);
+	fn->fn_oid = InvalidOid;
+	fn->fn_nargs = nargs;
+	fn->fn_strict = true;
+	fn->fn_mcxt = TopMemoryContext;
+}
+
+/* Finds pgcrypto's functions, once per backend. */
 static void
 pgcrypto_init(void)
 {
-	Oid			crypt_args[4] = {BYTEAOID, BYTEAOID, BYTEAOID, TEXTOID};
-	Oid			hmac_args[3] = {BYTEAOID, BYTEAOID, TEXTOID};
-	Oid			random_args[1] = {INT4OID};
 	MemoryContext oldcxt;
 
 	if (pgcrypto_ready)
 		return;
 
-	fmgr_info_cxt(extension_function("pgcrypto", "encrypt_iv", 4, crypt_args),
-				  &encrypt_iv_fn, TopMemoryContext);
-	fmgr_info_cxt(extension_function("pgcrypto", "decrypt_iv", 4, crypt_args),
-				  &decrypt_iv_fn, TopMemoryContext);
-	fmgr_info_cxt(extension_function("pgcrypto", "hmac", 3, hmac_args),
-				  &hmac_fn, TopMemoryContext);
-	fmgr_info_cxt(extension_function("pgcrypto", "gen_random_bytes", 1, random_args),
-				  &random_bytes_fn, TopMemoryContext);
+	pgcrypto_function(&encrypt_iv_fn, "pg_encrypt_iv", 4);
+	pgcrypto_function(&decrypt_iv_fn, "pg_decrypt_iv", 4);
+	pgcrypto_function(&hmac_fn, "pg_hmac", 3);
+	pgcrypto_function(&random_bytes_fn, "pg_random_bytes", 1);
 
 	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
 	cipher_type = CStringGetTextDatum("aes-cbc/pad:pkcs");

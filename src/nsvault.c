@@ -23,5 +23,9 @@ _PG_init(void)
 {
 	guc_init();
 	if (process_shared_preload_libraries_in_progress)
+	{
 		key_cache_shmem_register();
+		/* every backend then finds pgcrypto's library mapped already */
+		load_file("$libdir/pgcrypto", false);
+	}
 }

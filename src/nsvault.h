@@ -8,6 +8,8 @@
 #ifndef NSVAULT_H
 #define NSVAULT_H
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -59,9 +61,17 @@ extern void audit_record(const char *namespace, const char *item, const char *ac
 
 /* catalog.c */
 extern char *extension_schema(const char *extname);
-extern Oid	extension_owner(const char *extname);
-extern Oid	extension_function(const char *extname, const char *funcname,
-							   int nargs, const Oid *argtypes);
+
+/* columns read straight from tuples (see nsvault--0.1.sql) */
+#define Anum_secrets_ciphertext		3
+#define Anum_secrets_key_version	4
+#define Anum_grants_grantee			2
+#define Anum_grants_level			3
+
+/* index_lookup.c */
+typedef bool (*IndexRowCallback) (HeapTuple tuple, TupleDesc desc, void *arg);
+extern void index_lookup(const char *relname, const char *indexname, int nkeys,
+						 const char *const *keys, IndexRowCallback on_row, void *arg);
 
 /* jsonb_build.c */
 extern void jsonb_push_string(JsonbParseState **state, JsonbIteratorToken token,

@@ -12,6 +12,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "access/htup_details.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -23,7 +24,6 @@
 
 static SPIPlanPtr upsert_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
-static SPIPlanPtr select_plan = NULL;
 static SPIPlanPtr select_many_plan = NULL;
 static SPIPlanPtr list_plan = NULL;
 static SPIPlanPtr delete_plan = NULL;
@@ -124,6 +124,26 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* What get_secret reads of a secret's row. */
+typedef struct SealedRow
+{
+	bool		found;
+	int32		key_version;
+	bytea	   *ciphertext;		/* a copy: the row is gone after the scan */
+} SealedRow;
+
+static bool
+copy_sealed_row(HeapTuple tuple, TupleDesc desc, void *arg)
+{
+	SealedRow  *row = arg;
+	bool		isnull;
+
+	row->found = true;
+	row->key_version = DatumGetInt32(heap_getattr(tuple, Anum_secrets_key_version, desc, &isnull));
+	row->ciphertext = DatumGetByteaPCopy(heap_getattr(tuple, Anum_secrets_ciphertext, desc, &isnull));
+	return false;
+}
+
 PG_FUNCTION_INFO_V1(nsvault_get_secret);
 
 /* get_secret(namespace, name): the secret's value. */
@@ -132,39 +152,19 @@ nsvault_get_secret(PG_FUNCTION_ARGS)
 {
 	char	   *namespace = arg_namespace(fcinfo, 0);
 	char	   *name = arg_secret_name(fcinfo, 1);
-	MemoryContext callcxt = CurrentMemoryContext;
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		args[2];
-	bool		isnull;
-	int32		version;
-	bytea	   *sealed;
+	const char *keys[2] = {namespace, name};
+	SealedRow	row = {0};
 	NamespaceKey *key;
 	bytea	   *plaintext;
 
 	namespace_require(namespace, PRIV_READ);
-	args[0] = CStringGetTextDatum(namespace);
-	args[1] = CStringGetTextDatum(name);
-
-	spi_connect();
-	plan_once(&select_plan,
-			  "SELECT key_version, ciphertext FROM nsvault.secrets"
-			  " WHERE namespace = $1 AND name = $2",
-			  2, argtypes);
-	if (SPI_execute_plan(select_plan, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read secret");
-	if (SPI_processed == 0)
+	index_lookup("secrets", "secrets_pkey", 2, keys, copy_sealed_row, &row);
+	if (!row.found)
 		report_missing(namespace, name);
 
-	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 1, &isnull));
-	sealed = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0],
-										   SPI_tuptable->tupdesc, 2, &isnull));
-	key = key_cache_version(namespace, version);
-
-	/* the plaintext outlives SPI: it is the result */
-	MemoryContextSwitchTo(callcxt);
-	plaintext = open_secret(namespace, name, key, sealed);
-	SPI_finish();
+	key = key_cache_version(namespace, row.key_version);
+	plaintext = open_secret(namespace, name, key, row.ciphertext);
+	explicit_bzero(key, sizeof(*key));
 
 	audit_record(namespace, name, "read", NULL);
 	PG_RETURN_TEXT_P((text *) plaintext);

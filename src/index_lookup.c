@@ -1,0 +1,75 @@
+/*-------------------------------------------------------------------------
+ *
+ * index_lookup.c
+ *		Reads rows of nsvault's tables through their primary key index.
+ *
+ * The hot lookups (a secret by namespace and name, a namespace's grants)
+ * go straight to the index instead of through SPI: a query must be parsed
+ * and planned once in every backend, which costs a new backend more than
+ * the rest of the call.  Rows are read under the active snapshot, exactly
+ * as the query would see them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "nsvault.h"
+
+#define LOOKUP_MAX_KEYS 2
+
+static Oid
+nsvault_relation(const char *relname)
+{
+	Oid			relid = get_relname_relid(relname, get_namespace_oid("nsvault", false));
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation nsvault.%s does not exist", relname);
+	return relid;
+}
+
+/*
+ * Calls on_row for each row of nsvault.<relname> whose leading text columns
+ * equal keys (nkeys of them, in the order of index nsvault.<indexname>),
+ * until on_row returns false.  Tuples passed to on_row live until it returns.
+ */
+void
+index_lookup(const char *relname, const char *indexname, int nkeys,
+			 const char *const *keys, IndexRowCallback on_row, void *arg)
+{
+	Relation	rel;
+	Relation	index;
+	ScanKeyData scankeys[LOOKUP_MAX_KEYS];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	Assert(nkeys <= LOOKUP_MAX_KEYS);
+	rel = table_open(nsvault_relation(relname), AccessShareLock);
+	index = index_open(nsvault_relation(indexname), AccessShareLock);
+	for (int i = 0; i < nkeys; i++)
+	{
+		ScanKeyInit(&scankeys[i], index->rd_index->indkey.values[i],
+					BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(keys[i]));
+		/* the index orders by its own collation: searching by another misses rows */
+		scankeys[i].sk_collation = index->rd_indcollation[i];
+	}
+	scan = systable_beginscan(rel, RelationGetRelid(index), true,
+							  GetActiveSnapshot(), nkeys, scankeys);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		if (!on_row(tuple, RelationGetDescr(rel), arg))
+			break;
+	}
+	systable_endscan(scan);
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
+}

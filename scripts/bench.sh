@@ -4,6 +4,23 @@
 # ROUNDS rounds (median of each), and prints one table of the two figures,
 # their ratio and the goal.  The table is also written to .bench/results.csv.
 #
+# After the table, two reports without a goal (also in results.csv, with
+# goal "report" and met "-"):
+#   memory        M1  the client's peak RSS (kB) over the 5,000-request
+#                     enrich --batch run (GNU time's %M)
+#                 M2  one bench_reader backend's growth (kB) after touching
+#                     10,000 namespaces: all its memory contexts / the
+#                     "nsvault key cache" context ("-" when the cache is in
+#                     shared memory and so not the backend's own)
+#                 M3  the same backend's RssAnon growth (kB), which also sees
+#                     what is malloc'd outside memory contexts (libpq of
+#                     dblink, OpenSSL)
+#                 M2 and M3 need the big data set: not with BENCH_SKIP_BIG
+#   latency       .bench/latency.csv (n,get_secrets_ms,n_get_secret_ms): ms
+#                 per action needing N secrets, for N in 1 2 5 10 20 50, as
+#                 one get_secrets call and as N get_secret calls, and its
+#                 plot .bench/latency.png (skipped if gnuplot is missing)
+#
 # Figures are only comparable within one run: these machines are noisy, so
 # only the ratios mean anything.
 set -euo pipefail
@@ -29,9 +46,13 @@ clusters_stop
 rm -rf "${DEMO:?}"/{key,main,run,log,certs,work}
 clusters_start
 trap clusters_stop EXIT
-# the benchmark connects as bench_reader, a role with read grants only
-printf 'local all bench_reader trust\n%s\n' "$(cat "$DEMO/main/pg_hba.conf")" > "$DEMO/main/pg_hba.conf"
-"$bindir/pg_ctl" -D "$DEMO/main" reload >/dev/null
+# the benchmark connects as bench_reader, a role with read grants only (and
+# as bench_unaudited, the same with nsvault.audit off, for reference rows)
+printf 'local all bench_reader,bench_unaudited trust\n%s\n' "$(cat "$DEMO/main/pg_hba.conf")" > "$DEMO/main/pg_hba.conf"
+# room for the 1,000,000-secret table and its index (about 250 MB), so that
+# P5 measures nsvault rather than reads from the OS page cache
+echo "shared_buffers = 1GB" >> "$DEMO/main/postgresql.conf"
+"$bindir/pg_ctl" -D "$DEMO/main" -l "$DEMO/log/main.log" -w restart >/dev/null
 work=$DEMO/work
 mkdir -p "$work"
 client=$(command -v nsvault || echo "$top/client/nsvault")
@@ -42,6 +63,9 @@ echo "bench: loading data"
 main_psql -d nsvault_demo <<'SQL'
 SET nsvault.audit = off;
 CREATE ROLE bench_reader LOGIN;
+-- M2 reads the reader's own pg_backend_memory_contexts, which PG 15 grants
+-- only to pg_read_all_stats; it adds no access to secrets or tables
+GRANT pg_read_all_stats TO bench_reader;
 CREATE TABLE plain_secrets (namespace text, name text, value text, PRIMARY KEY (namespace, name));
 GRANT SELECT ON plain_secrets TO bench_reader;
 INSERT INTO plain_secrets VALUES ('demo', 'secretToken', 'demo-bearer-token-8QwFLg');
@@ -50,6 +74,8 @@ SELECT nsvault.set_secret('demo', 's' || i, 'value-' || i) FROM generate_series(
 SELECT nsvault.set_secret('small', 's' || i, 'value-' || i) FROM generate_series(1, 1000) i \g /dev/null
 SELECT nsvault.grant_namespace('demo', 'bench_reader', 'read') \g /dev/null
 SELECT nsvault.grant_namespace('small', 'bench_reader', 'read') \g /dev/null
+CREATE ROLE bench_unaudited LOGIN IN ROLE bench_reader;
+ALTER ROLE bench_unaudited SET nsvault.audit = off;
 SQL
 if [ -z "${BENCH_SKIP_BIG:-}" ]; then
 	echo "bench: loading 1,000,000 secrets in 10,000 namespaces"
@@ -58,6 +84,8 @@ SET nsvault.audit = off;
 SELECT nsvault.set_secret('big' || (i % 10000), 's' || i, 'value-' || i)
   FROM generate_series(1, 1000000) i \g /dev/null
 SELECT nsvault.grant_namespace('big' || n, 'bench_reader', 'read') FROM generate_series(0, 9999) n \g /dev/null
+CREATE EXTENSION pg_prewarm;
+SELECT pg_prewarm('nsvault.secrets'), pg_prewarm('nsvault.secrets_pkey') \g /dev/null
 SQL
 fi
 
@@ -70,11 +98,12 @@ printf '%s\n' '\set i random(1, 1000000)' "SELECT nsvault.get_secret('big' || (:
 printf '%s\n' '\set i random(1, 1000)' "SELECT nsvault.get_secret('small', 's' || :i);" > "$work/small.sql"
 
 # TPS of one pgbench run of script $1 (extra options after it), as bench_reader
+# (as BENCH_ROLE when set)
 tps() {
 	local script=$1
 	shift
 	"$pgbench" -n -M prepared -c 1 -T "$SECONDS_PER_RUN" "$@" -f "$work/$script" \
-		-h "$DEMO/run" -p "$MAIN_PORT" -U bench_reader nsvault_demo 2>/dev/null |
+		-h "$DEMO/run" -p "$MAIN_PORT" -U "${BENCH_ROLE:-bench_reader}" nsvault_demo 2>/dev/null |
 		sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 }
 
@@ -106,6 +135,78 @@ batch_rps() {
 	echo "scale=1; 5000 * 1000000000 / ($end - $start)" | bc
 }
 
+# Latency: one script per N and variant, the N names taken from demo's s1..s50.
+# The N get_secret calls are N statements of one script, each its own
+# transaction (pgbench adds no BEGIN), as a client reading N secrets one by
+# one would do; a script run is one action, so ms per action = 1000 / TPS.
+latency_ns="1 2 5 10 20 50"
+latency_scripts() {
+	local n k
+	for n in $latency_ns; do
+		printf '%s\n' "SELECT nsvault.get_secrets('demo', ARRAY[$(seq -s, 1 "$n" | sed "s/\([0-9]*\)/'s\1'/g")]);" \
+			> "$work/gets$n.sql"
+		for k in $(seq "$n"); do echo "SELECT nsvault.get_secret('demo', 's$k');"; done > "$work/each$n.sql"
+	done
+}
+ms_per_run() { printf "%.4f\n" "$(echo "scale=6; 1000 / $(tps "$1")" | bc)"; }
+
+# Draws the latency CSV $1 into the PNG $2.  pngcairo with noenhanced so
+# that the underscores in function names stay underscores.
+latency_plot() {
+	gnuplot <<GP
+set terminal pngcairo noenhanced size 900,560 font 'sans,11'
+set output '$2'
+set datafile separator ','
+set title "nsvault: latency of one action against the secrets it needs\n(pgbench -M prepared -c 1, median of $ROUNDS runs of ${SECONDS_PER_RUN} s)"
+set xlabel 'secrets per action (N)'
+set ylabel 'ms per action'
+set xtics (1, 5, 10, 20, 50)
+set xrange [0:52]
+set yrange [0:*]
+set grid
+set key top left Left reverse
+plot '$1' skip 1 using 1:2 with linespoints lw 2 pt 7 title "get_secrets('demo', ARRAY[s1..sN]): one call", \
+     '' skip 1 using 1:3 with linespoints lw 2 pt 5 title "N x get_secret('demo', 'sK'): N calls"
+GP
+}
+
+# Peak resident set (kB) of the client over one 5,000-request enrich --batch
+# run.  GNU time's %M is the ru_maxrss the kernel keeps for the process's
+# whole life, where sampling VmRSS from /proc could miss a short peak; -o
+# keeps it apart from the client's own stderr, and the last line skips the
+# "Command exited with non-zero status" line time writes on a failure.
+batch_peak_kb() {
+	/usr/bin/time -f %M -o "$work/batch.time" \
+		"$client" -d "$conninfo user=bench_reader" enrich --batch < "$work/batch.jsonl" > "$work/batch.out"
+	tail -n 1 "$work/batch.time"
+}
+
+# Memory of one bench_reader backend before and after it touches the 10,000
+# big namespaces (namespace bigN holds s(i) for i % 10000 = N, so 's' ||
+# (n + 10000) exists in each), all in ONE session so that the growth is what
+# the backend keeps.  A first get_secret and a first read of the view come
+# before "before", so that loading the extension, its one-time setup and the
+# view's catalog lookups are not counted as growth.  Prints "ctx TOTAL
+# KEYCACHE" (bytes; KEYCACHE empty when no such context) and "rss KB" (the
+# backend's RssAnon, read by psql's shell escape, the pid reaching the shell
+# through \setenv), once before and once after.  The dynahash context of
+# the per-backend key cache is named "dynahash" and identified by the table's
+# name, hence the ident.
+backend_memory() {
+	"$bindir/psql" -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "$conninfo user=bench_reader" <<'SQL'
+SELECT nsvault.get_secret('demo', 's1') \g /dev/null
+SELECT pg_backend_pid() AS pid \gset
+\setenv NSVAULT_BENCH_PID :pid
+\set mem 'SELECT ''ctx'', sum(total_bytes), sum(total_bytes) FILTER (WHERE ident = ''nsvault key cache'' OR name = ''nsvault key cache'') FROM pg_backend_memory_contexts'
+:mem \g /dev/null
+:mem;
+\! awk '$1 == "RssAnon:" { print "rss", $2 }' "/proc/$NSVAULT_BENCH_PID/status"
+SELECT count(nsvault.get_secret('big' || n, 's' || (n + 10000))) FROM generate_series(0, 9999) n \g /dev/null
+:mem;
+\! awk '$1 == "RssAnon:" { print "rss", $2 }' "/proc/$NSVAULT_BENCH_PID/status"
+SQL
+}
+
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 # Runs "A" and "B" alternately ROUNDS times; prints "medianA medianB".
@@ -119,22 +220,28 @@ pair() {
 }
 
 batch_requests
+latency_scripts
 csv=$DEMO/results.csv
 echo "id,measures,a,b,ratio,goal,met" > "$csv"
 row() {
 	local id=$1 what=$2 a=$3 b=$4 ratio=$5 goal=$6 met=$7
-	printf '%-3s %-52s %12s %12s %7s %8s %s\n' "$id" "$what" "$a" "$b" "$ratio" "$goal" "$met"
+	printf '%-4s %-52s %12s %12s %7s %8s %s\n' "$id" "$what" "$a" "$b" "$ratio" "$goal" "$met"
 	echo "$id,\"$what\",$a,$b,$ratio,$goal,$met" >> "$csv"
 }
 check() { echo "$1 $2 $3" | awk '{ if (($2 == ">=" && $1 >= $3) || ($2 == "<=" && $1 <= $3)) print "met"; else print "NOT MET" }'; }
 ratio() { echo "scale=3; $1 / $2" | bc; }
 
 echo
-printf '%-3s %-52s %12s %12s %7s %8s %s\n' id measures A B A/B goal ""
+printf '%-4s %-52s %12s %12s %7s %8s %s\n' id measures A B A/B goal ""
 read -r a b <<<"$(pair 'tps get.sql' 'tps plain.sql')"
 r=$(ratio "$a" "$b"); row P1 "get_secret TPS / plain table TPS" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
 read -r a b <<<"$(pair 'tps get.sql -C' 'tps plain.sql -C')"
 r=$(ratio "$a" "$b"); row P2 "the same, a new backend per transaction (-C)" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
+# reference rows: what the audit row of each read costs P1 and P2
+read -r a b <<<"$(pair 'BENCH_ROLE=bench_unaudited tps get.sql' 'tps plain.sql')"
+r=$(ratio "$a" "$b"); row P1a "P1 with nsvault.audit = off (reference)" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
+read -r a b <<<"$(pair 'BENCH_ROLE=bench_unaudited tps get.sql -C' 'tps plain.sql -C')"
+r=$(ratio "$a" "$b"); row P2a "P2 with nsvault.audit = off (reference)" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
 read -r a b <<<"$(pair 'per_run 20 enrich_once' 'per_run 20 psql_once')"
 r=$(ratio "$a" "$b"); row P3 "one-shot enrich s / psql get_secret s" "$a" "$b" "$r" "<= 1.00" "$(check "$r" '<=' 1.00)"
 read -r a b <<<"$(pair 'batch_rps' 'tps get1.sql')"
@@ -146,5 +253,53 @@ fi
 read -r a b <<<"$(pair 'tps get50.sql' 'tps get.sql')"
 # per secret: (1 / (a * 50)) / (1 / b)
 r=$(echo "scale=3; $b / ($a * 50)" | bc); row P6 "get_secrets(50) per secret / get_secret" "$a" "$b" "$r" "<= 0.20" "$(check "$r" '<=' 0.20)"
+
+# The memory report: kB figures with no goal, so no ratio column.
+mem_row() {
+	local id=$1 what=$2 a=$3 b=$4
+	printf '%-3s %-52s %12s %12s\n' "$id" "$what" "$a" "$b"
+	echo "$id,\"$what\",$a,$b,-,report,-" >> "$csv"
+}
+kb_growth() { echo "($2 - $1) / 1024" | bc; }
+echo
+printf '%-3s %-52s %12s %12s\n' id "memory, kB (reported, no goal)" A B
+if [ -x /usr/bin/time ]; then
+	kbs=()
+	for _ in $(seq "$ROUNDS"); do kbs+=("$(batch_peak_kb)"); done
+	mem_row M1 "client peak RSS, enrich --batch of 5,000 requests" "$(printf '%s\n' "${kbs[@]}" | median)" -
+else
+	echo "M1  skipped: /usr/bin/time (package time) is missing; scripts/deps.sh --bench installs it"
+fi
+if [ -z "${BENCH_SKIP_BIG:-}" ]; then
+	backend_memory > "$work/memory.out"
+	# the psql output and the shell escape's are separate streams, so each
+	# tag is read in its own order: first line before, second after
+	read -r ctx0 ctx1 <<<"$(awk '$1 == "ctx" { printf "%s ", $2 }' "$work/memory.out")"
+	read -r kc0 kc1 <<<"$(awk '$1 == "ctx" && NF == 3 { printf "%s ", $3 }' "$work/memory.out")"
+	read -r rss0 rss1 <<<"$(awk '$1 == "rss" { printf "%s ", $2 }' "$work/memory.out")"
+	kc=-
+	[ -n "${kc1:-}" ] && kc=$(kb_growth "${kc0:-0}" "$kc1")
+	mem_row M2 "backend growth, 10k ns: all contexts / key cache" "$(kb_growth "$ctx0" "$ctx1")" "$kc"
+	mem_row M3 "backend RssAnon growth, 10k ns" "$((rss1 - rss0))" -
+fi
+
 echo
 echo "bench: table written to $csv"
+
+# The latency curve, after the table so that the table comes first.
+latency_csv=$DEMO/latency.csv
+echo "n,get_secrets_ms,n_get_secret_ms" > "$latency_csv"
+echo
+printf '%-40s %6s %14s %16s\n' "latency, ms per action" N get_secrets "N x get_secret"
+for n in $latency_ns; do
+	read -r a b <<<"$(pair "ms_per_run gets$n.sql" "ms_per_run each$n.sql")"
+	printf '%-40s %6s %14s %16s\n' "" "$n" "$a" "$b"
+	echo "$n,$a,$b" >> "$latency_csv"
+done
+echo "bench: latency written to $latency_csv"
+if command -v gnuplot >/dev/null; then
+	latency_plot "$latency_csv" "$DEMO/latency.png"
+	echo "bench: latency plot written to $DEMO/latency.png"
+else
+	echo "bench: gnuplot is missing, no latency plot (scripts/deps.sh --bench installs gnuplot-nox)"
+fi

@@ -11,9 +11,10 @@ packages=(postgresql-15 postgresql-contrib libpq-dev libipc-run-perl openssl
 if [ "${1:-}" = "--fuzz" ]; then
 	packages+=(clang libclang-rt-dev)
 fi
-# make bench: arithmetic for the table
+# make bench: arithmetic for the table, the latency plot, and GNU time for
+# the client's peak RSS (bash's time keyword has no memory figure)
 if [ "${1:-}" = "--bench" ]; then
-	packages+=(bc)
+	packages+=(bc gnuplot-nox time)
 fi
 
 installed() {

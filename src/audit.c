@@ -24,6 +24,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
@@ -78,42 +79,75 @@ track_audit_only(bool before_insert)
 		audit_wal_end = XactLastRecEnd;
 }
 
-/* Records an action on a namespace; item is a secret name or registry URL. */
+/* Sends one event to the server log, where the trail cannot be written. */
+static void
+log_event(const char *role, const char *namespace, const char *item,
+		  const char *action, const char *detail)
+{
+	ereport(LOG,
+			(errmsg("nsvault audit: role \"%s\" %s in namespace \"%s\"%s%s%s%s",
+					role, action, namespace,
+					item ? ": " : "", item ? item : "",
+					detail ? ", " : "", detail ? detail : ""),
+			 errhidestmt(true)));
+}
+
+/*
+ * Records the same action on nitems items of a namespace (a secret name or
+ * registry URL each; one NULL item stands for the namespace itself), in one
+ * insert.
+ */
 void
-audit_record(const char *namespace, const char *item, const char *action,
-			 const char *detail)
+audit_record_items(const char *namespace, const char *const *items, int nitems,
+				   const char *action, const char *detail)
 {
 	const char *role = GetUserNameFromId(GetOuterUserId(), false);
-	Oid			argtypes[5] = {NAMEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Oid			argtypes[5] = {NAMEOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID};
 	Datum		args[5];
-	char		nulls[5] = {' ', ' ', item ? ' ' : 'n', ' ', detail ? ' ' : 'n'};
+	char		nulls[5] = {' ', ' ', ' ', ' ', detail ? ' ' : 'n'};
+	Datum	   *item_datums;
+	bool	   *item_nulls;
+	int			dims[1] = {nitems};
+	int			lbs[1] = {1};
 
-	if (!nsvault_audit)
+	if (!nsvault_audit || nitems == 0)
 		return;
 	if (RecoveryInProgress() || XactReadOnly)
 	{
-		ereport(LOG,
-				(errmsg("nsvault audit: role \"%s\" %s in namespace \"%s\"%s%s%s%s",
-						role, action, namespace,
-						item ? ": " : "", item ? item : "",
-						detail ? ", " : "", detail ? detail : ""),
-				 errhidestmt(true)));
+		for (int i = 0; i < nitems; i++)
+			log_event(role, namespace, items[i], action, detail);
 		return;
 	}
 
+	item_datums = palloc(sizeof(Datum) * nitems);
+	item_nulls = palloc(sizeof(bool) * nitems);
+	for (int i = 0; i < nitems; i++)
+	{
+		item_nulls[i] = items[i] == NULL;
+		item_datums[i] = items[i] ? CStringGetTextDatum(items[i]) : (Datum) 0;
+	}
 	args[0] = CStringGetDatum(role);
 	args[1] = CStringGetTextDatum(namespace);
-	args[2] = item ? CStringGetTextDatum(item) : (Datum) 0;
+	args[2] = PointerGetDatum(construct_md_array(item_datums, item_nulls, 1, dims, lbs,
+												 TEXTOID, -1, false, TYPALIGN_INT));
 	args[3] = CStringGetTextDatum(action);
 	args[4] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
 	track_audit_only(true);
 	spi_connect();
 	plan_once(&insert_plan,
 			  "INSERT INTO nsvault.audit_events (role_name, namespace, secret_name, action, detail)"
-			  " VALUES ($1, $2, $3, $4, $5)",
+			  " SELECT $1, $2, item, $4, $5 FROM pg_catalog.unnest($3) AS item",
 			  5, argtypes);
 	if (SPI_execute_plan(insert_plan, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not write the audit trail");
 	SPI_finish();
 	track_audit_only(false);
+}
+
+/* Records an action on a namespace; item is a secret name, a registry URL or NULL. */
+void
+audit_record(const char *namespace, const char *item, const char *action,
+			 const char *detail)
+{
+	audit_record_items(namespace, &item, 1, action, detail);
 }

@@ -58,6 +58,8 @@ extern char *arg_namespace_or_global(FunctionCallInfo fcinfo, int argno);
 /* audit.c */
 extern void audit_record(const char *namespace, const char *item, const char *action,
 						 const char *detail);
+extern void audit_record_items(const char *namespace, const char *const *items, int nitems,
+							   const char *action, const char *detail);
 
 /* catalog.c */
 extern char *extension_schema(const char *extname);

@@ -204,6 +204,7 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 	List	   *plaintexts = NIL;
 	ListCell   *lc;
 	Jsonb	   *result;
+	int			nread;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -291,6 +292,8 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 		explicit_bzero(key, sizeof(*key));
 	SPI_finish();
 
+	/* one event per distinct name, in array order */
+	nread = 0;
 	for (int i = 0; i < nnames; i++)
 	{
 		bool		repeated = false;
@@ -298,8 +301,9 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 		for (int j = 0; j < i && !repeated; j++)
 			repeated = strcmp(names[i], names[j]) == 0;
 		if (!repeated)
-			audit_record(namespace, names[i], "read", NULL);
+			names[nread++] = names[i];
 	}
+	audit_record_items(namespace, (const char *const *) names, nread, "read", NULL);
 	PG_RETURN_JSONB_P(result);
 }
 

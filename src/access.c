@@ -164,7 +164,7 @@ typedef struct LevelSearch
 } LevelSearch;
 
 static bool
-consider_grant(HeapTuple tuple, TupleDesc desc, void *arg)
+consider_grant(HeapTuple tuple, TupleDesc desc, int set, void *arg)
 {
 	LevelSearch *search = arg;
 	bool		isnull;
@@ -182,7 +182,7 @@ namespace_level(const char *namespace, Oid role)
 {
 	LevelSearch search = {role, 0};
 
-	index_lookup("grants", "grants_pkey", 1, &namespace, consider_grant, &search);
+	index_lookup("grants", "grants_pkey", 1, 1, &namespace, consider_grant, &search);
 	return search.level;
 }
 

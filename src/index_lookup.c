@@ -38,12 +38,13 @@ nsvault_relation(const char *relname)
 }
 
 /*
- * Calls on_row for each row of nsvault.<relname> whose leading text columns
- * equal keys (nkeys of them, in the order of index nsvault.<indexname>),
- * until on_row returns false.  Tuples passed to on_row live until it returns.
+ * For each of nsets key sets (nkeys values each, one after the other in
+ * keys), calls on_row for every row of nsvault.<relname> whose leading text
+ * columns, in the order of index nsvault.<indexname>, equal the set, until
+ * on_row returns false.  Tuples passed to on_row live until it returns.
  */
 void
-index_lookup(const char *relname, const char *indexname, int nkeys,
+index_lookup(const char *relname, const char *indexname, int nkeys, int nsets,
 			 const char *const *keys, IndexRowCallback on_row, void *arg)
 {
 	Relation	rel;
@@ -55,21 +56,25 @@ index_lookup(const char *relname, const char *indexname, int nkeys,
 	Assert(nkeys <= LOOKUP_MAX_KEYS);
 	rel = table_open(nsvault_relation(relname), AccessShareLock);
 	index = index_open(nsvault_relation(indexname), AccessShareLock);
-	for (int i = 0; i < nkeys; i++)
+	for (int set = 0; set < nsets; set++)
 	{
-		ScanKeyInit(&scankeys[i], index->rd_index->indkey.values[i],
-					BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(keys[i]));
-		/* the index orders by its own collation: searching by another misses rows */
-		scankeys[i].sk_collation = index->rd_indcollation[i];
+		for (int i = 0; i < nkeys; i++)
+		{
+			ScanKeyInit(&scankeys[i], index->rd_index->indkey.values[i],
+						BTEqualStrategyNumber, F_TEXTEQ,
+						CStringGetTextDatum(keys[set * nkeys + i]));
+			/* the index orders by its own collation: searching by another misses rows */
+			scankeys[i].sk_collation = index->rd_indcollation[i];
+		}
+		scan = systable_beginscan(rel, RelationGetRelid(index), true,
+								  GetActiveSnapshot(), nkeys, scankeys);
+		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			if (!on_row(tuple, RelationGetDescr(rel), set, arg))
+				break;
+		}
+		systable_endscan(scan);
 	}
-	scan = systable_beginscan(rel, RelationGetRelid(index), true,
-							  GetActiveSnapshot(), nkeys, scankeys);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		if (!on_row(tuple, RelationGetDescr(rel), arg))
-			break;
-	}
-	systable_endscan(scan);
 	index_close(index, AccessShareLock);
 	table_close(rel, AccessShareLock);
 }

@@ -71,8 +71,8 @@ extern char *extension_schema(const char *extname);
 #define Anum_grants_level			3
 
 /* index_lookup.c */
-typedef bool (*IndexRowCallback) (HeapTuple tuple, TupleDesc desc, void *arg);
-extern void index_lookup(const char *relname, const char *indexname, int nkeys,
+typedef bool (*IndexRowCallback) (HeapTuple tuple, TupleDesc desc, int set, void *arg);
+extern void index_lookup(const char *relname, const char *indexname, int nkeys, int nsets,
 						 const char *const *keys, IndexRowCallback on_row, void *arg);
 
 /* jsonb_build.c */

@@ -24,7 +24,6 @@
 
 static SPIPlanPtr upsert_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
-static SPIPlanPtr select_many_plan = NULL;
 static SPIPlanPtr list_plan = NULL;
 static SPIPlanPtr delete_plan = NULL;
 
@@ -132,10 +131,11 @@ typedef struct SealedRow
 	bytea	   *ciphertext;		/* a copy: the row is gone after the scan */
 } SealedRow;
 
+/* Copies what get_secret needs of a row into the set'th of an array of SealedRow. */
 static bool
-copy_sealed_row(HeapTuple tuple, TupleDesc desc, void *arg)
+copy_sealed_row(HeapTuple tuple, TupleDesc desc, int set, void *arg)
 {
-	SealedRow  *row = arg;
+	SealedRow  *row = (SealedRow *) arg + set;
 	bool		isnull;
 
 	row->found = true;
@@ -158,7 +158,7 @@ nsvault_get_secret(PG_FUNCTION_ARGS)
 	bytea	   *plaintext;
 
 	namespace_require(namespace, PRIV_READ);
-	index_lookup("secrets", "secrets_pkey", 2, keys, copy_sealed_row, &row);
+	index_lookup("secrets", "secrets_pkey", 2, 1, keys, copy_sealed_row, &row);
 	if (!row.found)
 		report_missing(namespace, name);
 
@@ -170,13 +170,47 @@ nsvault_get_secret(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P((text *) plaintext);
 }
 
-/* A row of get_secrets' query, found by name. */
-typedef struct NamedRow
+/* Names of an array of secret names, validated, each once, in array order. */
+static char **
+distinct_names(ArrayType *names_array, int *count)
 {
-	char		name[NSVAULT_SECRET_NAME_MAX + 1];
-	int			row;
-	bool		emitted;
-} NamedRow;
+	Datum	   *name_datums;
+	bool	   *name_nulls;
+	int			nnames;
+	char	  **names;
+	HASHCTL		ctl;
+	HTAB	   *seen;
+	bool		found;
+
+	if (ARR_NDIM(names_array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("secret names must be a one-dimensional array")));
+	deconstruct_array(names_array, TEXTOID, -1, false, TYPALIGN_INT,
+					  &name_datums, &name_nulls, &nnames);
+	ctl.keysize = NSVAULT_SECRET_NAME_MAX + 1;
+	ctl.entrysize = ctl.keysize;
+	ctl.hcxt = CurrentMemoryContext;
+	seen = hash_create("nsvault get_secrets names", Max(nnames, 1), &ctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	names = palloc(sizeof(char *) * (nnames + 1));
+	*count = 0;
+	for (int i = 0; i < nnames; i++)
+	{
+		char	   *name;
+
+		if (name_nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("secret names must not contain null")));
+		name = TextDatumGetCString(name_datums[i]);
+		validate_secret_name(name);
+		hash_search(seen, name, HASH_ENTER, &found);
+		if (!found)
+			names[(*count)++] = name;
+	}
+	return names;
+}
 
 PG_FUNCTION_INFO_V1(nsvault_get_secrets);
 
@@ -188,122 +222,56 @@ Datum
 nsvault_get_secrets(PG_FUNCTION_ARGS)
 {
 	char	   *namespace = arg_namespace(fcinfo, 0);
-	MemoryContext callcxt = CurrentMemoryContext;
-	ArrayType  *names_array;
-	Datum	   *name_datums;
-	bool	   *name_nulls;
-	int			nnames;
 	char	  **names;
-	Oid			argtypes[2] = {TEXTOID, TEXTARRAYOID};
-	Datum		args[2];
-	HASHCTL		ctl;
-	HTAB	   *rows;
+	int			nnames;
+	const char **keys;
+	SealedRow  *rows;
 	NamespaceKey *key = NULL;
 	JsonbParseState *state = NULL;
 	JsonbValue *object;
-	List	   *plaintexts = NIL;
-	ListCell   *lc;
+	bytea	  **plaintexts;
 	Jsonb	   *result;
-	int			nread;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("secret names must not be null")));
-	names_array = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_NDIM(names_array) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("secret names must be a one-dimensional array")));
-	deconstruct_array(names_array, TEXTOID, -1, false, TYPALIGN_INT,
-					  &name_datums, &name_nulls, &nnames);
-	names = palloc(sizeof(char *) * (nnames + 1));
-	for (int i = 0; i < nnames; i++)
-	{
-		if (name_nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("secret names must not contain null")));
-		names[i] = TextDatumGetCString(name_datums[i]);
-		validate_secret_name(names[i]);
-	}
+	names = distinct_names(PG_GETARG_ARRAYTYPE_P(1), &nnames);
 
 	namespace_require(namespace, PRIV_READ);
-	args[0] = CStringGetTextDatum(namespace);
-	args[1] = PointerGetDatum(names_array);
-	spi_connect();
-	plan_once(&select_many_plan,
-			  "SELECT name, key_version, ciphertext FROM nsvault.secrets"
-			  " WHERE namespace = $1 AND name = ANY ($2)",
-			  2, argtypes);
-	if (SPI_execute_plan(select_many_plan, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read secrets");
-
-	ctl.keysize = NSVAULT_SECRET_NAME_MAX + 1;
-	ctl.entrysize = sizeof(NamedRow);
-	ctl.hcxt = CurrentMemoryContext;
-	rows = hash_create("nsvault get_secrets rows", Max(nnames, 1), &ctl,
-					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		char	   *row_name = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
-		NamedRow   *entry = hash_search(rows, row_name, HASH_ENTER, NULL);
-
-		entry->row = (int) r;
-		entry->emitted = false;
-	}
+	keys = palloc(sizeof(char *) * 2 * Max(nnames, 1));
 	for (int i = 0; i < nnames; i++)
 	{
-		if (hash_search(rows, names[i], HASH_FIND, NULL) == NULL)
+		keys[2 * i] = namespace;
+		keys[2 * i + 1] = names[i];
+	}
+	rows = palloc0(sizeof(SealedRow) * Max(nnames, 1));
+	index_lookup("secrets", "secrets_pkey", 2, nnames, keys, copy_sealed_row, rows);
+	for (int i = 0; i < nnames; i++)
+	{
+		if (!rows[i].found)
 			report_missing(namespace, names[i]);
 	}
 
+	plaintexts = palloc(sizeof(bytea *) * Max(nnames, 1));
 	object = pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < nnames; i++)
 	{
-		NamedRow   *entry = hash_search(rows, names[i], HASH_FIND, NULL);
-		HeapTuple	tuple = SPI_tuptable->vals[entry->row];
-		bool		isnull;
-		int32		version;
-		bytea	   *plaintext;
-
-		if (entry->emitted)
-			continue;
-		entry->emitted = true;
-
-		version = DatumGetInt32(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull));
-		if (key == NULL || key->version != version)
-			key = key_cache_version(namespace, version);
-		plaintext = open_secret(namespace, names[i], key,
-								DatumGetByteaPP(SPI_getbinval(tuple, SPI_tuptable->tupdesc,
-															  3, &isnull)));
-		plaintexts = lappend(plaintexts, plaintext);
+		if (key == NULL || key->version != rows[i].key_version)
+			key = key_cache_version(namespace, rows[i].key_version);
+		plaintexts[i] = open_secret(namespace, names[i], key, rows[i].ciphertext);
 		jsonb_push_string(&state, WJB_KEY, names[i], strlen(names[i]));
-		jsonb_push_string(&state, WJB_VALUE, VARDATA_ANY(plaintext),
-						  VARSIZE_ANY_EXHDR(plaintext));
+		jsonb_push_string(&state, WJB_VALUE, VARDATA_ANY(plaintexts[i]),
+						  VARSIZE_ANY_EXHDR(plaintexts[i]));
 	}
 	object = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-
-	MemoryContextSwitchTo(callcxt);
 	result = JsonbValueToJsonb(object);
-	foreach(lc, plaintexts)
-		wipe_varlena((struct varlena *) lfirst(lc));
+	for (int i = 0; i < nnames; i++)
+		wipe_varlena((struct varlena *) plaintexts[i]);
 	if (key != NULL)
 		explicit_bzero(key, sizeof(*key));
-	SPI_finish();
 
-	/* one event per distinct name, in array order */
-	nread = 0;
-	for (int i = 0; i < nnames; i++)
-	{
-		bool		repeated = false;
-
-		for (int j = 0; j < i && !repeated; j++)
-			repeated = strcmp(names[i], names[j]) == 0;
-		if (!repeated)
-			names[nread++] = names[i];
-	}
-	audit_record_items(namespace, (const char *const *) names, nread, "read", NULL);
+	audit_record_items(namespace, (const char *const *) names, nnames, "read", NULL);
 	PG_RETURN_JSONB_P(result);
 }
 

@@ -30,7 +30,8 @@
 
 #include "nsvault.h"
 
-static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr insert_one_plan = NULL;
+static SPIPlanPtr insert_many_plan = NULL;
 
 /*
  * Whether this transaction's only WAL so far is its audit rows, and where
@@ -92,6 +93,23 @@ log_event(const char *role, const char *namespace, const char *item,
 			 errhidestmt(true)));
 }
 
+/* A text[] of n strings, NULL ones included. */
+static ArrayType *
+text_array(const char *const *strings, int n)
+{
+	Datum	   *datums = palloc(sizeof(Datum) * n);
+	bool	   *nulls = palloc(sizeof(bool) * n);
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	for (int i = 0; i < n; i++)
+	{
+		nulls[i] = strings[i] == NULL;
+		datums[i] = strings[i] ? CStringGetTextDatum(strings[i]) : (Datum) 0;
+	}
+	return construct_md_array(datums, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
 /*
  * Records the same action on nitems items of a namespace (a secret name or
  * registry URL each; one NULL item stands for the namespace itself), in one
@@ -102,13 +120,10 @@ audit_record_items(const char *namespace, const char *const *items, int nitems,
 				   const char *action, const char *detail)
 {
 	const char *role = GetUserNameFromId(GetOuterUserId(), false);
-	Oid			argtypes[5] = {NAMEOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID};
+	Oid			argtypes[5] = {NAMEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', detail ? ' ' : 'n'};
-	Datum	   *item_datums;
-	bool	   *item_nulls;
-	int			dims[1] = {nitems};
-	int			lbs[1] = {1};
+	SPIPlanPtr	plan;
 
 	if (!nsvault_audit || nitems == 0)
 		return;
@@ -119,26 +134,32 @@ audit_record_items(const char *namespace, const char *const *items, int nitems,
 		return;
 	}
 
-	item_datums = palloc(sizeof(Datum) * nitems);
-	item_nulls = palloc(sizeof(bool) * nitems);
-	for (int i = 0; i < nitems; i++)
-	{
-		item_nulls[i] = items[i] == NULL;
-		item_datums[i] = items[i] ? CStringGetTextDatum(items[i]) : (Datum) 0;
-	}
 	args[0] = CStringGetDatum(role);
 	args[1] = CStringGetTextDatum(namespace);
-	args[2] = PointerGetDatum(construct_md_array(item_datums, item_nulls, 1, dims, lbs,
-												 TEXTOID, -1, false, TYPALIGN_INT));
 	args[3] = CStringGetTextDatum(action);
 	args[4] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
 	track_audit_only(true);
 	spi_connect();
-	plan_once(&insert_plan,
-			  "INSERT INTO nsvault.audit_events (role_name, namespace, secret_name, action, detail)"
-			  " SELECT $1, $2, item, $4, $5 FROM pg_catalog.unnest($3) AS item",
-			  5, argtypes);
-	if (SPI_execute_plan(insert_plan, args, nulls, false, 0) != SPI_OK_INSERT)
+	/* one item is the common case, and VALUES costs a new backend less to plan */
+	if (nitems == 1)
+	{
+		nulls[2] = items[0] ? ' ' : 'n';
+		args[2] = items[0] ? CStringGetTextDatum(items[0]) : (Datum) 0;
+		plan = plan_once(&insert_one_plan,
+						 "INSERT INTO nsvault.audit_events (role_name, namespace, secret_name, action, detail)"
+						 " VALUES ($1, $2, $3, $4, $5)",
+						 5, argtypes);
+	}
+	else
+	{
+		args[2] = PointerGetDatum(text_array(items, nitems));
+		argtypes[2] = TEXTARRAYOID;
+		plan = plan_once(&insert_many_plan,
+						 "INSERT INTO nsvault.audit_events (role_name, namespace, secret_name, action, detail)"
+						 " SELECT $1, $2, item, $4, $5 FROM pg_catalog.unnest($3) AS item",
+						 5, argtypes);
+	}
+	if (SPI_execute_plan(plan, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not write the audit trail");
 	SPI_finish();
 	track_audit_only(false);

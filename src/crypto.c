@@ -31,8 +31,6 @@
 
 #include "nsvault.h"
 
-#define PGCRYPTO_LIBRARY		"$libdir/pgcrypto"
-
 #define SEAL_FORMAT_VERSION		1
 #define SEAL_IV_LEN				16
 #define SEAL_BLOCK_LEN			16

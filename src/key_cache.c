@@ -251,6 +251,7 @@ key_cache_lookup(const char *namespace, int32 version)
 	{
 		cache_lock(LW_EXCLUSIVE);
 		evict_matching(table, NULL, false);
+		generation = cache_generation();
 		cache_unlock();
 	}
 	else
@@ -264,6 +265,7 @@ key_cache_lookup(const char *namespace, int32 version)
 			cache_unlock();
 			return result;
 		}
+		generation = cache_generation();
 		cache_unlock();
 		if (entry != NULL)
 		{
@@ -275,7 +277,6 @@ key_cache_lookup(const char *namespace, int32 version)
 		}
 	}
 
-	generation = cache_generation();
 	if (version == ACTIVE_VERSION)
 		raw = keydb_fetch_active_key(namespace, &fetched_version);
 	else

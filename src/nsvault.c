@@ -26,6 +26,6 @@ _PG_init(void)
 	{
 		key_cache_shmem_register();
 		/* every backend then finds pgcrypto's library mapped already */
-		load_file("$libdir/pgcrypto", false);
+		load_file(PGCRYPTO_LIBRARY, false);
 	}
 }

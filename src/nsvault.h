@@ -21,6 +21,7 @@
 #define NSVAULT_VALUE_MAX		65536
 #define NSVAULT_GLOBAL_NAMESPACE	"@global"	/* key namespace of global registries */
 #define NSVAULT_REGISTRY_KEY_MAX	2049	/* normalized registry, NUL included */
+#define PGCRYPTO_LIBRARY		"$libdir/pgcrypto"	/* whose C functions crypto.c calls */
 
 /*
  * The working keys of one version of a namespace key: the raw key from the

@@ -10,9 +10,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "access/htup_details.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -123,7 +123,7 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* What get_secret reads of a secret's row. */
+/* What get_secret and get_secrets read of a secret's row. */
 typedef struct SealedRow
 {
 	bool		found;
@@ -131,7 +131,7 @@ typedef struct SealedRow
 	bytea	   *ciphertext;		/* a copy: the row is gone after the scan */
 } SealedRow;
 
-/* Copies what get_secret needs of a row into the set'th of an array of SealedRow. */
+/* Copies a row's key version and ciphertext into the set'th SealedRow of arg. */
 static bool
 copy_sealed_row(HeapTuple tuple, TupleDesc desc, int set, void *arg)
 {

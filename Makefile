@@ -25,7 +25,7 @@ EXTENSION = nsvault nsvault_keys
 DATA = nsvault--0.1.sql nsvault_keys--0.1.sql
 PGFILEDESC = "nsvault - namespace-scoped encrypted secrets"
 
-REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching namespace_access hostile_input audit_commit shared_key_cache
+REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching namespace_access hostile_input audit_commit collation shared_key_cache
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf
 TAP_TESTS = 1
 

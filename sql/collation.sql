@@ -9,15 +9,7 @@ CREATE DATABASE nsvault_regress_icu TEMPLATE template0
 SET client_min_messages = warning;
 CREATE EXTENSION nsvault CASCADE;
 RESET client_min_messages;
-DO $$
-BEGIN
-	EXECUTE format('CREATE SERVER nsvault_keydb FOREIGN DATA WRAPPER dblink_fdw OPTIONS (host %L, port %L, dbname %L)',
-				   split_part(current_setting('unix_socket_directories'), ',', 1),
-				   current_setting('port'), 'nsvault_regress_keys');
-END
-$$;
-CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb
-	OPTIONS (user 'regress_keyreader');
+\i test/link_keydb.sql
 
 -- 400 names mixing case and punctuation, in three namespaces
 CREATE TEMP TABLE names AS

@@ -17,16 +17,7 @@ CREATE EXTENSION nsvault CASCADE;
 SELECT extname, extnamespace::regnamespace AS schema FROM pg_extension
  WHERE extname IN ('nsvault', 'pgcrypto', 'dblink') ORDER BY 1;
 
--- the foreign server reaches the key database over the instance's socket
-DO $$
-BEGIN
-	EXECUTE format('CREATE SERVER nsvault_keydb FOREIGN DATA WRAPPER dblink_fdw OPTIONS (host %L, port %L, dbname %L)',
-				   split_part(current_setting('unix_socket_directories'), ',', 1),
-				   current_setting('port'), 'nsvault_regress_keys');
-END
-$$;
-CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb
-	OPTIONS (user 'regress_keyreader');
+\i test/link_keydb.sql
 
 -- the first secret creates the namespace's key in the key database
 SELECT nsvault.set_secret('demo', 'secretToken', 'hunter2');

@@ -53,7 +53,10 @@ SELECT nsvault.get_secrets('demo', ARRAY['secretToken']) AS ".secrets";
 SQL
 
 echo "== the key link, seen from the key cluster while a main session holds it"
+# with the key cache off this session fetches the key itself, over the link
+# (otherwise the shared cache would serve the key an earlier session fetched)
 main_psql -d nsvault_demo <<SQL
+SET nsvault.key_cache_seconds = 0;
 SELECT nsvault.get_secret('demo', 'secretToken') \\g /dev/null
 \\! $bindir/psql -X -h $DEMO/run -p $KEY_PORT -d nsvault_keys -c "SELECT a.usename, s.ssl, s.version, s.cipher FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'nsvault_reader'" -c "SELECT namespace, version, octet_length(key) AS key_bytes FROM nsvault_keys.keys"
 SQL

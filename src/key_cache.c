@@ -170,9 +170,10 @@ store(HTAB *table, const char *namespace, int32 version,
 
 	make_tag(&tag, namespace, version);
 	make_room(table);
-	entry = hash_search(table, &tag, HASH_ENTER_NULL, NULL);
+	/* shared memory cannot grow: were it ever exhausted, caching is optional */
+	entry = hash_search(table, &tag, key_cache_shared ? HASH_ENTER_NULL : HASH_ENTER, NULL);
 	if (entry == NULL)
-		return;					/* cannot happen after make_room; caching is optional */
+		return;
 	entry->fetched_at = now;
 	entry->key = *key;
 }

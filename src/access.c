@@ -5,11 +5,11 @@
  *
  * A role may use a namespace when it holds, directly or through a role it
  * is a member of, a grant of at least the privilege needed; superusers and
- * the extension's owner (who owns its functions) hold every privilege.  The role checked is the
- * session's current role as set by SET ROLE (GetOuterUserId), not the
- * owner our SECURITY DEFINER functions run as, and not the owner of
- * another SECURITY DEFINER function that calls them: a wrapper cannot
- * lend its owner's access.  The reserved namespace "@global" stands for
+ * the extension's owner (who owns its functions) hold every privilege.
+ * The role checked is the session's current role as set by SET ROLE
+ * (GetOuterUserId), not the owner our SECURITY DEFINER functions run as,
+ * and not the owner of another SECURITY DEFINER function that calls them:
+ * a wrapper cannot lend its owner's access.  The reserved namespace "@global" stands for
  * the global registries.
  *
  * Each backend caches the level a role holds on a namespace.  Grants change
@@ -26,12 +26,10 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "catalog/namespace.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
@@ -141,7 +139,7 @@ grants_table(void)
 {
 	if (!OidIsValid(grants_relid))
 	{
-		grants_relid = get_relname_relid("grants", get_namespace_oid("nsvault", false));
+		grants_relid = nsvault_relation("grants");
 		CacheRegisterRelcacheCallback(grants_invalidated, (Datum) 0);
 		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, roles_invalidated, (Datum) 0);
 		CacheRegisterSyscacheCallback(AUTHOID, roles_invalidated, (Datum) 0);

@@ -27,7 +27,8 @@
 
 #define LOOKUP_MAX_KEYS 2
 
-static Oid
+/* Returns the OID of relation nsvault.<relname>. */
+Oid
 nsvault_relation(const char *relname)
 {
 	Oid			relid = get_relname_relid(relname, get_namespace_oid("nsvault", false));

@@ -306,18 +306,28 @@ key_cache_version(const char *namespace, int32 version)
 
 /*
  * Wipes and drops every cached version of the namespace's key, in every
- * backend when the cache is shared.
+ * backend when the cache is shared; returns the generation that follows.
  */
-void
-key_cache_forget(const char *namespace)
+static uint64
+forget_namespace(const char *namespace)
 {
 	HTAB	   *table = cache_table();
+	uint64		generation;
 
 	cache_lock(LW_EXCLUSIVE);
 	if (key_cache_shared)
 		key_cache_shared->generation++;
 	evict_matching(table, namespace, false);
+	generation = cache_generation();
 	cache_unlock();
+	return generation;
+}
+
+/* Wipes and drops every cached version of the namespace's key. */
+void
+key_cache_forget(const char *namespace)
+{
+	(void) forget_namespace(namespace);
 }
 
 /* Makes a new key version in the key database and caches it as the active one. */
@@ -329,6 +339,5 @@ key_cache_rotate(const char *namespace)
 	uint8	   *raw = keydb_rotate_key(namespace, &version);
 
 	/* drops the stale active alias; old versions are fetched again if needed */
-	key_cache_forget(namespace);
-	return adopt_key(namespace, raw, version, true, cache_generation(), result);
+	return adopt_key(namespace, raw, version, true, forget_namespace(namespace), result);
 }

@@ -73,6 +73,7 @@ extern char *extension_schema(const char *extname);
 
 /* index_lookup.c */
 typedef bool (*IndexRowCallback) (HeapTuple tuple, TupleDesc desc, int set, void *arg);
+extern Oid	nsvault_relation(const char *relname);
 extern void index_lookup(const char *relname, const char *indexname, int nkeys, int nsets,
 						 const char *const *keys, IndexRowCallback on_row, void *arg);
 

@@ -17,15 +17,19 @@ OBJS = \
 	src/secrets.o \
 	src/registry_ref.o \
 	src/registries.o \
+	src/caller.o \
 	src/access.o \
 	src/audit.o \
+	src/audit_queue.o \
+	src/audit_writer.o \
+	src/utility_hook.o \
 	src/namespace_admin.o
 
 EXTENSION = nsvault nsvault_keys
-DATA = nsvault--0.1.sql nsvault_keys--0.1.sql
+DATA = nsvault--0.1.sql nsvault--0.1--0.2.sql nsvault_keys--0.1.sql
 PGFILEDESC = "nsvault - namespace-scoped encrypted secrets"
 
-REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching namespace_access hostile_input audit_commit collation shared_key_cache
+REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching namespace_access hostile_input audit_reads caller upgrade collation shared_key_cache
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf
 TAP_TESTS = 1
 

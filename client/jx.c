@@ -15,6 +15,11 @@
  * Programs are wrapped so that env and $ENV are {}, stderr and debug print
  * nothing, and import or include are syntax errors: a template cannot read
  * the environment, files, or leak the data to stderr.
+ *
+ * Errors name where in the template they happened and a fixed kind, never
+ * jq's runtime message: error(.secrets.token), tonumber, "cannot add" and
+ * the like quote the data, and the data holds the secrets.  A compile
+ * error keeps jq's message: it comes from the template text alone.
  */
 #include <ctype.h>
 #include <math.h>
@@ -30,9 +35,11 @@
 
 #define PROGRAM_PRELUDE \
 	"def env: {}; def stderr: .; def debug: .; def input_filename: null; " \
-	"def get_search_list: []; {} as $ENV | ("
+	"def get_search_list: []; def modulemeta: error; {} as $ENV | ("
 #define PROGRAM_EPILOGUE	"\n)"
 #define PROGRAM_CACHE_MAX	256
+#define RUNTIME_ERROR \
+	"jq: error (the message is not shown: it may contain secret values)"
 
 /* A compiled program, kept for reuse. */
 typedef struct Program
@@ -199,6 +206,7 @@ collect_compile_error(void *data, jv message)
 	jv			formatted;
 	const char *text;
 	const char *cut;
+	size_t		len;
 
 	if (*slot != NULL)
 	{
@@ -209,13 +217,27 @@ collect_compile_error(void *data, jv message)
 	text = jv_string_value(formatted);
 	if (strncmp(text, "jq: error: ", 11) == 0)
 		text += 11;
-	/* the position refers to the wrapped program: drop it */
+	/* one line; the position refers to the wrapped program: drop it */
+	len = strcspn(text, "\n");
 	cut = strstr(text, " at <top-level>");
-	*slot = strndup(text, cut ? (size_t) (cut - text) : strlen(text));
+	if (cut != NULL && (size_t) (cut - text) < len)
+		len = cut - text;
+	*slot = strndup(text, len);
 	jv_free(formatted);
 }
 
-/* Returns the compiled program for text, compiling it on first use. */
+/* Drops a message jq reports while a program runs: it may quote the data. */
+static void
+drop_message(void *data, jv message)
+{
+	jv_free(message);
+}
+
+/*
+ * Returns the compiled program for text, compiling it on first use.  The
+ * compiler sees the template text and nothing else, so its message may be
+ * shown.
+ */
 static Program *
 program_for(const char *text)
 {
@@ -246,7 +268,8 @@ program_for(const char *text)
 	if (!jq_compile(program->jq, wrapped) && program->compile_error == NULL)
 		program->compile_error = strdup("compile error");
 	free(wrapped);
-	jq_set_error_cb(program->jq, NULL, NULL);
+	/* NULL would restore jq's own callback, which prints to stderr */
+	jq_set_error_cb(program->jq, drop_message, NULL);
 	return program;
 }
 
@@ -266,7 +289,7 @@ jx_reset(void)
 /*
  * Looks up a plain path (., .a, .a.b, .["k"], .[0], .a[1].b) directly.
  * Returns false when text is not such a path or the lookup meets a value
- * jq would complain about: jq then runs it, for jq's own message.
+ * jq would complain about: jq then runs it, so the outcome is jq's.
  */
 static bool
 plain_path(const char *text, const json_t *data, const json_t **result)
@@ -332,23 +355,17 @@ plain_path(const char *text, const json_t *data, const json_t **result)
 	return true;
 }
 
-/* Reports an invalid jq value as an error, with its message if it has one. */
+/*
+ * Reports an invalid jq value as an error.  Its message is dropped unread:
+ * jq puts the data it failed on there, and the data holds the secrets.
+ */
 static void
 fail_invalid(Eval *ev, jv invalid)
 {
-	jv			message;
+	bool		has_message = jv_invalid_has_msg(jv_copy(invalid));
 
-	if (!jv_invalid_has_msg(jv_copy(invalid)))
-	{
-		jv_free(invalid);
-		fail(ev, "jq: no results");
-		return;
-	}
-	message = jv_invalid_get_msg(invalid);
-	if (jv_get_kind(message) != JV_KIND_STRING)
-		message = jv_dump_string(message, 0);
-	fail(ev, "jq: error: %s", jv_string_value(message));
-	jv_free(message);
+	jv_free(invalid);
+	fail(ev, "%s", has_message ? RUNTIME_ERROR : "jq: no results");
 }
 
 /* Runs one expression; returns its single non-null output, or NULL after fail(). */

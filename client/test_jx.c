@@ -45,6 +45,9 @@ typedef struct Case
 	"\"o\": {\"b\": 1, \"a\": [true, null]}, \"list\": [10, 20, 30], \"big\": 12345678901234, " \
 	"\"k-y\": \"dash\", \"secrets\": {\"secretToken\": \"abc123\"}}"
 
+/* what a jq runtime error says after the template path: jq's message may quote the data */
+#define HIDDEN ": jq: error (the message is not shown: it may contain secret values)"
+
 static const Case cases[] = {
 	/* values other than strings are returned as they are */
 	{"null", "null", DATA, "null", NULL},
@@ -120,8 +123,8 @@ static const Case cases[] = {
 	{"missing bracket", "\"jq(.n\"", DATA, NULL, "input: jq: missing bracket"},
 	{"missing bracket later", "\"a jq(.n) b jq((.n)\"", DATA, NULL, "input: jq: missing bracket"},
 	{"bracket in string only", "\"jq(\\\")\\\"\"", DATA, NULL, "input: jq: missing bracket"},
-	{"runtime error", "\"jq(.n | .x)\"", DATA, NULL, "input: jq: error: Cannot index number with string \"x\""},
-	{"error after a result", "\"jq(1, error(\\\"boom\\\"))\"", DATA, NULL, "input: jq: error: boom"},
+	{"runtime error", "\"jq(.n | .x)\"", DATA, NULL, "input" HIDDEN},
+	{"error after a result", "\"jq(1, error(\\\"boom\\\"))\"", DATA, NULL, "input" HIDDEN},
 	{"syntax error", "\"jq(.n +)\"", DATA, NULL, "input: jq: syntax error, unexpected ')' (Unix shell quoting issues?)"},
 
 	/* the environment and files are out of reach */
@@ -171,6 +174,146 @@ run_case(const Case *c)
 	json_decref(template);
 	json_decref(data);
 	return ok;
+}
+
+/*
+ * Template errors carry no secret.  Each template below makes jq fail on
+ * a secret; the error must name the place and the kind, and hold no part
+ * of either secret in any form a jq message could quote: the value, its
+ * JSON escaping, its base64, or (for a secret that is base64 text) what
+ * it decodes to.  "token" has a quote and a backslash, so its JSON escaping
+ * differs from it; "encoded" is the base64 of SECRET_PLAIN.
+ */
+#define SECRET_TOKEN "Zq9xKw7Vm\"Pd\\Tn/Rb3Lh"
+#define SECRET_PLAIN "Kx7!Vm2#Pd9$Lw4%"
+#define SECRET_WHERE "input.headers.Authorization"
+#define LEAK_WINDOW 4
+
+static const char *const secret_templates[] = {
+	"jq(error(.secrets.token))",
+	"jq(.secrets.token|error)",
+	"jq(1, error(.secrets.token))",
+	"jq({a: .secrets.token}|error)",
+	"jq(.secrets|error)",
+	"jq(.secrets.token|tonumber)",
+	"jq(.secrets.token|fromjson)",
+	"jq(.secrets.token + 1)",
+	"bearer jq(.secrets.token + 1)",
+	"jq(.secrets.token|keys)",
+	"jq(.secrets.token|test(\"[\"))",
+	"jq(.secrets.token as $s | \"x\" | test(\"x\"; $s))",
+	"jq(.secrets.token|@base64|error)",
+	"jq(.secrets.token|@base64d|tonumber)",
+	"jq(.secrets.encoded|@base64d|tonumber)",
+	"jq(\"t=\\(.secrets.token)\"|error)",
+	"x jq(\"\\(.secrets.token|tonumber)\") y",
+	"a jq(.n) b jq(\"\\(.secrets.encoded|@base64d)\"|error) c",
+};
+
+/* Returns the base64 of s (standard alphabet, padded). */
+static char *
+base64(const char *s)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t		len = strlen(s);
+	char	   *out = malloc(4 * ((len + 2) / 3) + 1);
+	char	   *p = out;
+
+	for (size_t i = 0; i < len; i += 3)
+	{
+		unsigned long n = (unsigned long) (unsigned char) s[i] << 16;
+
+		n |= (i + 1 < len) ? (unsigned long) (unsigned char) s[i + 1] << 8 : 0;
+		n |= (i + 2 < len) ? (unsigned char) s[i + 2] : 0;
+		*p++ = alphabet[(n >> 18) & 63];
+		*p++ = alphabet[(n >> 12) & 63];
+		*p++ = (i + 1 < len) ? alphabet[(n >> 6) & 63] : '=';
+		*p++ = (i + 2 < len) ? alphabet[n & 63] : '=';
+	}
+	*p = '\0';
+	return out;
+}
+
+/* Returns s as it stands inside a JSON string (these secrets need only " and \\). */
+static char *
+json_escaped(const char *s)
+{
+	char	   *out = malloc(2 * strlen(s) + 1);
+	char	   *p = out;
+
+	for (; *s; s++)
+	{
+		if (*s == '"' || *s == '\\')
+			*p++ = '\\';
+		*p++ = *s;
+	}
+	*p = '\0';
+	return out;
+}
+
+/* Returns the first LEAK_WINDOW-byte piece of form found in text, or NULL. */
+static const char *
+leaked_piece(const char *text, const char *form)
+{
+	static char piece[LEAK_WINDOW + 1];
+
+	for (size_t i = 0; i + LEAK_WINDOW <= strlen(form); i++)
+	{
+		memcpy(piece, form + i, LEAK_WINDOW);
+		piece[LEAK_WINDOW] = '\0';
+		if (strstr(text, piece) != NULL)
+			return piece;
+	}
+	return NULL;
+}
+
+/* Runs each template of secret_templates; returns how many passed. */
+static int
+run_secret_cases(void)
+{
+	char	   *encoded = base64(SECRET_PLAIN);
+	char	   *forms[7];
+	json_t	   *data = json_pack("{s:i,s:{s:s,s:s}}", "n", 1, "secrets",
+								 "token", SECRET_TOKEN, "encoded", encoded);
+	const size_t nforms = sizeof(forms) / sizeof(forms[0]);
+	const size_t ncases = sizeof(secret_templates) / sizeof(secret_templates[0]);
+	int			passed = 0;
+
+	forms[0] = strdup(SECRET_TOKEN);
+	forms[1] = json_escaped(SECRET_TOKEN);
+	forms[2] = base64(SECRET_TOKEN);
+	forms[3] = strdup(encoded);
+	forms[4] = base64(encoded);
+	forms[5] = strdup(SECRET_PLAIN);
+	forms[6] = json_escaped(SECRET_PLAIN);
+	for (size_t i = 0; i < ncases; i++)
+	{
+		json_t	   *template = json_pack("{s:{s:s}}", "headers", "Authorization",
+										 secret_templates[i]);
+		char		error[1024] = "";
+		json_t	   *result = jx_evaluate(template, data, error, sizeof(error));
+		const char *piece = NULL;
+		bool		ok;
+
+		for (size_t f = 0; f < nforms && piece == NULL; f++)
+			piece = leaked_piece(error, forms[f]);
+		ok = result == NULL && piece == NULL && strcmp(error, SECRET_WHERE HIDDEN) == 0;
+		printf("%s - no secret in the error of %s\n", ok ? "ok" : "not ok", secret_templates[i]);
+		if (piece != NULL)
+			printf("#   the error holds \"%s\" of a secret\n", piece);
+		if (!ok)
+			printf("#   got:      %s\n#   expected: %s\n",
+				   result ? "a result" : error, SECRET_WHERE HIDDEN);
+		passed += ok;
+		json_decref(result);
+		json_decref(template);
+	}
+	for (size_t f = 0; f < nforms; f++)
+		free(forms[f]);
+	free(encoded);
+	json_decref(data);
+	return passed;
 }
 
 /* The seed's workflow file, through the YAML reader and the engine. */
@@ -241,6 +384,8 @@ main(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++, total++)
 		passed += run_case(&cases[i]);
+	passed += run_secret_cases();
+	total += sizeof(secret_templates) / sizeof(secret_templates[0]);
 	passed += run_workflow_case();
 	passed += run_yaml_case();
 	total += 2;

@@ -87,11 +87,12 @@ RESET ROLE;
 
 -- the audit trail: every read, write, delete and grant, never a value;
 -- each admin sees its own namespaces
+SELECT regress_await_reads('ops', 3);
 SET ROLE regress_ops_admin;
 SELECT CASE WHEN role_name::text LIKE 'regress%' THEN role_name::text ELSE '(superuser)' END AS role,
 	   namespace, secret_name, action, detail
   FROM nsvault.audit_log
- WHERE namespace IN ('ops', 'dev') OR role_name = 'regress_ops_admin' ORDER BY id;
+ WHERE namespace IN ('ops', 'dev') OR role_name = 'regress_ops_admin' ORDER BY at, id;
 RESET ROLE;
 SELECT count(*) AS rows_with_a_value FROM nsvault.audit_events
  WHERE concat_ws(' ', secret_name, detail) ~ '(ops-value|dev-value|written|quay-token|robot:)';
@@ -101,12 +102,14 @@ SET nsvault.audit = off;
 SELECT nsvault.get_secret('dev', 'db/password');
 RESET nsvault.audit;
 SELECT regress_error($$SELECT nsvault.get_secret('dev', 'missing')$$);
-SELECT count(*) AS dev_reads FROM nsvault.audit_events WHERE namespace = 'dev' AND action = 'read';
 
--- in a read-only transaction a read still works; its event goes to the log
+-- in a read-only transaction a read still works, and is recorded: the only
+-- read of "dev" in the trail (events reach it in the order of the reads)
 BEGIN READ ONLY;
 SELECT nsvault.get_secret('dev', 'db/password');
 COMMIT;
+SELECT regress_await_reads('dev', 1);
+SELECT count(*) AS dev_reads FROM nsvault.audit_events WHERE namespace = 'dev' AND action = 'read';
 
 -- rotation: a new version, everything re-sealed under it and still readable
 SELECT nsvault.set_registry('ops', 'quay.io', 'robot:quay-token');
@@ -166,7 +169,7 @@ INSERT INTO nsvault.secrets SELECT * FROM regress_ops_backup;
 SELECT split_part(regress_error($$SELECT nsvault.get_secret('ops', 'db/password')$$), ' | ', 1) AS restored_copy;
 SELECT regress_error($$SELECT nsvault.get_secret('ops', 'db/password')$$) LIKE '%does not exist%' AS key_is_gone;
 DELETE FROM nsvault.secrets WHERE namespace = 'ops';
-SELECT action FROM nsvault.audit_events WHERE namespace = 'ops' ORDER BY id DESC LIMIT 1;
+SELECT action FROM nsvault.audit_events WHERE namespace = 'ops' ORDER BY at DESC, id DESC LIMIT 1;
 
 -- harden_role: the settings that keep bind parameters out of the log
 SELECT nsvault.harden_role('regress_ops_writer');

@@ -36,3 +36,25 @@ EXCEPTION WHEN OTHERS THEN
 	RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' | ' || nullif(detail, ''), '');
 END
 $$;
+
+-- read events reach the trail through the audit writer, within a second of
+-- the read: waits up to that second for n read rows of a namespace (made
+-- since a moment)
+CREATE FUNCTION public.regress_await_reads(ns text, n bigint,
+										   since timestamptz DEFAULT '-infinity') RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	deadline timestamptz := clock_timestamp() + interval '1 second';
+	found bigint;
+BEGIN
+	LOOP
+		SELECT count(*) INTO found FROM nsvault.audit_events
+		 WHERE namespace = ns AND action IN ('read', 'registry_read') AND at >= since;
+		IF found >= n OR clock_timestamp() > deadline THEN
+			RETURN found || ' of ' || n || ' reads of ' || ns || ' in the trail'
+				   || CASE WHEN found < n THEN ' after 1 s' ELSE '' END;
+		END IF;
+		PERFORM pg_sleep(0.02);
+	END LOOP;
+END
+$$;

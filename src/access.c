@@ -6,17 +6,17 @@
  * A role may use a namespace when it holds, directly or through a role it
  * is a member of, a grant of at least the privilege needed; superusers and
  * the extension's owner (who owns its functions) hold every privilege.
- * The role checked is the session's current role as set by SET ROLE
- * (GetOuterUserId), not the owner our SECURITY DEFINER functions run as,
- * and not the owner of another SECURITY DEFINER function that calls them:
- * a wrapper cannot lend its owner's access.  The reserved namespace "@global" stands for
- * the global registries.
+ * The role checked is the caller's current role (see caller.c).  The
+ * reserved namespace "@global" stands for the global registries.
  *
  * Each backend caches the level a role holds on a namespace.  Grants change
- * only through grant_namespace, revoke_namespace and delete_namespace, which
- * send a relcache invalidation for nsvault.grants at commit; role
- * membership changes invalidate the role caches.  Either empties the cache
- * in every backend.
+ * only through grant_namespace, revoke_namespace, delete_namespace and the
+ * removal of a dropped role's grants, which send a relcache invalidation
+ * for nsvault.grants at commit; role membership changes invalidate the role
+ * caches.  Either empties the cache in every backend, which takes effect
+ * from that backend's next transaction whatever its isolation level: the
+ * cache is filled from a snapshot taken for the purpose, never from an
+ * older transaction snapshot.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +31,7 @@
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "nsvault.h"
@@ -38,6 +39,7 @@
 static SPIPlanPtr grant_plan = NULL;
 static SPIPlanPtr revoke_update_plan = NULL;
 static SPIPlanPtr revoke_delete_plan = NULL;
+static SPIPlanPtr remove_roles_plan = NULL;
 
 /* the functions each privilege needs EXECUTE on, on top of the lower ones */
 static const char *const read_functions =
@@ -120,11 +122,16 @@ privilege_cache_reset(void)
 	privilege_cache = NULL;
 }
 
+/* A relcache invalidation of nsvault.grants, or of everything; also after DROP EXTENSION. */
 static void
 grants_invalidated(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == grants_relid)
+	{
 		privilege_cache_reset();
+		/* the table may be gone: a re-created extension has a new one */
+		grants_relid = InvalidOid;
+	}
 }
 
 static void
@@ -137,13 +144,17 @@ roles_invalidated(Datum arg, int cacheid, uint32 hashvalue)
 static Oid
 grants_table(void)
 {
-	if (!OidIsValid(grants_relid))
+	static bool callbacks_registered = false;
+
+	if (!callbacks_registered)
 	{
-		grants_relid = nsvault_relation("grants");
 		CacheRegisterRelcacheCallback(grants_invalidated, (Datum) 0);
 		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, roles_invalidated, (Datum) 0);
 		CacheRegisterSyscacheCallback(AUTHOID, roles_invalidated, (Datum) 0);
+		callbacks_registered = true;
 	}
+	if (!OidIsValid(grants_relid))
+		grants_relid = nsvault_relation("grants");
 	return grants_relid;
 }
 
@@ -174,26 +185,32 @@ consider_grant(HeapTuple tuple, TupleDesc desc, int set, void *arg)
 	return search->level < PRIV_ADMIN;
 }
 
-/* Returns the highest level role holds on the namespace, directly or through membership. */
+/*
+ * Returns the highest level role holds on the namespace, directly or through
+ * membership, as of now: a snapshot of its own, so that a transaction older
+ * than a revoke cannot put what the revoke took back into the cache.
+ */
 static int
 namespace_level(const char *namespace, Oid role)
 {
 	LevelSearch search = {role, 0};
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 
-	index_lookup("grants", "grants_pkey", 1, 1, &namespace, consider_grant, &search);
+	index_lookup("grants", "grants_pkey", 1, 1, &namespace, snapshot, consider_grant, &search);
+	UnregisterSnapshot(snapshot);
 	return search.level;
 }
 
-/* Does role hold privilege on the namespace? */
+/* Does the caller hold privilege on the namespace? */
 static bool
-namespace_allowed(const char *namespace, NamespacePrivilege privilege, Oid role)
+namespace_allowed(const char *namespace, NamespacePrivilege privilege, const Caller *caller)
 {
+	Oid			role = caller->role;
 	PrivilegeKey key;
 	PrivilegeEntry *entry;
 	bool		found;
 
-	/* GetUserId() is the owner our SECURITY DEFINER functions run as */
-	if (superuser_arg(role) || role == GetUserId())
+	if (role == caller->owner || superuser_arg(role))
 		return true;
 	if (strlen(namespace) >= sizeof(key.namespace))
 		return false;
@@ -230,19 +247,32 @@ namespace_allowed(const char *namespace, NamespacePrivilege privilege, Oid role)
 	return entry->level >= (int) privilege;
 }
 
-/* Fails with 42501, naming namespace and privilege, unless the caller holds it. */
+/*
+ * Identifies the caller of an nsvault function and fails with 42501, naming
+ * namespace and privilege, unless it holds privilege on the namespace; then
+ * acts as the function's owner until namespace_leave.
+ */
 void
-namespace_require(const char *namespace, NamespacePrivilege privilege)
+namespace_enter(FunctionCallInfo fcinfo, Caller *caller, const char *namespace,
+				NamespacePrivilege privilege)
 {
-	Oid			role = GetOuterUserId();
-
-	if (!namespace_allowed(namespace, privilege, role))
+	caller_identify(fcinfo, caller);
+	if (!namespace_allowed(namespace, privilege, caller))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for namespace \"%s\"", namespace),
 				 errdetail("Role \"%s\" does not hold the %s privilege on namespace \"%s\".",
-						   GetUserNameFromId(role, false), privilege_name(privilege), namespace),
+						   GetUserNameFromId(caller->role, false), privilege_name(privilege),
+						   namespace),
 				 errhint("An admin of the namespace can grant it with nsvault.grant_namespace().")));
+	caller_act_as_owner(caller);
+}
+
+/* Ends what namespace_enter began: acts as the caller again. */
+void
+namespace_leave(Caller *caller)
+{
+	caller_act_as_caller(caller);
 }
 
 /* Returns argument argno as a namespace, or the reserved "@global". */
@@ -300,13 +330,14 @@ nsvault_grant_namespace(PG_FUNCTION_ARGS)
 	NamespacePrivilege privilege = arg_privilege(fcinfo, 2);
 	Oid			argtypes[4] = {TEXTOID, OIDOID, INT4OID, NAMEOID};
 	Datum		args[4];
+	Caller		caller;
 
-	namespace_require(namespace, PRIV_ADMIN);
+	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = ObjectIdGetDatum(grantee);
 	args[2] = Int32GetDatum((int32) privilege);
-	args[3] = CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false));
+	args[3] = CStringGetDatum(GetUserNameFromId(caller.role, false));
 	spi_connect();
 	plan_once(&grant_plan,
 			  "INSERT INTO nsvault.grants (namespace, grantee, level, granted_by)"
@@ -321,9 +352,10 @@ nsvault_grant_namespace(PG_FUNCTION_ARGS)
 	grants_changed();
 
 	grant_execute(grantee, privilege);
-	audit_record(namespace, NULL, "grant",
+	audit_record(&caller, namespace, NULL, "grant",
 				 psprintf("%s to %s", privilege_name(privilege),
 						  GetUserNameFromId(grantee, false)));
+	namespace_leave(&caller);
 	PG_RETURN_VOID();
 }
 
@@ -343,8 +375,9 @@ nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 	Oid			argtypes[3] = {TEXTOID, OIDOID, INT4OID};
 	Datum		args[3];
 	bool		changed;
+	Caller		caller;
 
-	namespace_require(namespace, PRIV_ADMIN);
+	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = ObjectIdGetDatum(grantee);
@@ -373,10 +406,11 @@ nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 	if (changed)
 	{
 		grants_changed();
-		audit_record(namespace, NULL, "revoke",
+		audit_record(&caller, namespace, NULL, "revoke",
 					 psprintf("%s from %s", privilege_name(privilege),
 							  GetUserNameFromId(grantee, false)));
 	}
+	namespace_leave(&caller);
 	PG_RETURN_BOOL(changed);
 }
 
@@ -388,10 +422,56 @@ nsvault_has_namespace_privilege(PG_FUNCTION_ARGS)
 {
 	char	   *namespace;
 	NamespacePrivilege privilege;
+	Caller		caller;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	namespace = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	privilege = arg_privilege(fcinfo, 1);
-	PG_RETURN_BOOL(namespace_allowed(namespace, privilege, GetOuterUserId()));
+	caller_identify(fcinfo, &caller);
+	PG_RETURN_BOOL(namespace_allowed(namespace, privilege, &caller));
+}
+
+/*
+ * Removes every grant of the roles (whose names were role_names before
+ * command dropped or emptied them) in the current database, recording each
+ * as a revoke.  Does nothing where nsvault is not installed.
+ */
+void
+grants_remove_roles(List *roles, List *role_names, const char *command)
+{
+	Caller		caller;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1];
+	ListCell   *role;
+	ListCell   *name;
+
+	if (!nsvault_installed(&caller.owner))
+		return;
+	caller.role = GetUserId();
+	caller.session_role = GetOuterUserId();
+	caller.acting_as_owner = false;
+	caller_act_as_owner(&caller);
+
+	forboth(role, roles, name, role_names)
+	{
+		args[0] = ObjectIdGetDatum(lfirst_oid(role));
+		spi_connect();
+		plan_once(&remove_roles_plan,
+				  "DELETE FROM nsvault.grants WHERE grantee = $1 RETURNING namespace",
+				  1, argtypes);
+		if (SPI_execute_plan(remove_roles_plan, args, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
+			elog(ERROR, "could not remove the grants of a dropped role");
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			char	   *namespace = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+
+			audit_record(&caller, namespace, NULL, "revoke",
+						 psprintf("all from %s, by %s", (char *) lfirst(name), command));
+		}
+		if (SPI_processed > 0)
+			grants_changed();
+		SPI_finish();
+	}
+	caller_act_as_caller(&caller);
 }

@@ -3,172 +3,131 @@
  * audit.c
  *		The audit trail: who read, wrote or deleted what, and when.
  *
- * Rows go into nsvault.audit_events in the same transaction as the action,
- * so an action that rolls back leaves no row, and one that commits always
- * does.  A hot standby, or a read-only transaction, cannot write: there
- * each event goes to the server log as a LOG line instead.  Never a value:
- * only names.
+ * Writes, deletes, grants, revokes, rotations and namespace deletions are
+ * recorded in nsvault.audit_events in the same transaction as the change:
+ * one that rolls back leaves no row, one that commits always does.
  *
- * A transaction whose only writes are audit rows (a plain read of secrets)
- * commits without waiting for its WAL to reach disk, unless
- * nsvault.audit_sync_reads is on: the wait would make every read cost a
- * disk flush, while the values read are sent before the commit anyway.  A
- * transaction that wrote anything else commits as configured.
+ * A read must be recorded whatever the reader's transaction does next, so
+ * its event never joins that transaction.  With nsvault preloaded, it goes
+ * through a shared-memory queue that a background writer inserts into the
+ * table in its own transactions (audit_queue.c, audit_writer.c); the read
+ * fails rather than return a value the queue did not take.  Without
+ * preloading, and on a hot standby, it goes to the server log as a LOG
+ * line, before the value is returned.  Never a value: only names.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/xact.h"
-#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
+#include "utils/timestamp.h"
 
-#include "nsvault.h"
+#include "audit_queue.h"
 
-static SPIPlanPtr insert_one_plan = NULL;
-static SPIPlanPtr insert_many_plan = NULL;
+static SPIPlanPtr insert_plan = NULL;
 
-/*
- * Whether this transaction's only WAL so far is its audit rows, and where
- * the last one ended: any other record moves XactLastRecEnd past it.
- */
-static bool only_audit_written = false;
-static XLogRecPtr audit_wal_end = InvalidXLogRecPtr;
-static bool xact_callback_registered = false;
-
-/* Before commit, stops waiting for the flush of a read's audit rows. */
+/* Sends one event to the server log, where no table can take it. */
 static void
-audit_xact_callback(XactEvent event, void *arg)
+log_event(const AuditEvent *event)
 {
-	if (event == XACT_EVENT_PRE_COMMIT && only_audit_written &&
-		XactLastRecEnd == audit_wal_end && !nsvault_audit_sync_reads)
-	{
-		(void) set_config_option("synchronous_commit", "off",
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
-								 true, 0, false);
-		elog(DEBUG1, "nsvault: only audit rows written, commit does not wait for their flush");
-	}
-	if (event != XACT_EVENT_PRE_COMMIT)
-		only_audit_written = false;
-}
+	StringInfoData who;
 
-/*
- * Notes, around one audit insert, whether the transaction has written
- * anything besides audit rows.
- */
-static void
-track_audit_only(bool before_insert)
-{
-	if (before_insert)
-	{
-		if (!TransactionIdIsValid(GetTopTransactionIdIfAny()))
-			only_audit_written = true;
-		else if (XactLastRecEnd != audit_wal_end)
-			only_audit_written = false;
-		if (!xact_callback_registered)
-		{
-			RegisterXactCallback(audit_xact_callback, NULL);
-			xact_callback_registered = true;
-		}
-	}
-	else
-		audit_wal_end = XactLastRecEnd;
-}
-
-/* Sends one event to the server log, where the trail cannot be written. */
-static void
-log_event(const char *role, const char *namespace, const char *item,
-		  const char *action, const char *detail)
-{
+	initStringInfo(&who);
+	appendStringInfo(&who, "role \"%s\"", event->role);
+	if (event->session_role != NULL)
+		appendStringInfo(&who, " (session role \"%s\")", event->session_role);
 	ereport(LOG,
-			(errmsg("nsvault audit: role \"%s\" %s in namespace \"%s\"%s%s%s%s",
-					role, action, namespace,
-					item ? ": " : "", item ? item : "",
-					detail ? ", " : "", detail ? detail : ""),
+			(errmsg("nsvault audit: %s %s in namespace \"%s\"%s%s%s%s",
+					who.data, event->action, event->namespace,
+					event->item ? ": " : "", event->item ? event->item : "",
+					event->detail ? ", " : "", event->detail ? event->detail : ""),
 			 errhidestmt(true)));
 }
 
-/* A text[] of n strings, NULL ones included. */
-static ArrayType *
-text_array(const char *const *strings, int n)
+/* Fills in what every event of one call shares. */
+static AuditEvent
+caller_event(const Caller *caller, const char *namespace, const char *action,
+			 const char *detail)
 {
-	Datum	   *datums = palloc(sizeof(Datum) * n);
-	bool	   *nulls = palloc(sizeof(bool) * n);
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
+	AuditEvent	event;
+	Oid			session_role = caller_other_session_role(caller);
 
-	for (int i = 0; i < n; i++)
-	{
-		nulls[i] = strings[i] == NULL;
-		datums[i] = strings[i] ? CStringGetTextDatum(strings[i]) : (Datum) 0;
-	}
-	return construct_md_array(datums, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT);
+	event.at = GetCurrentTimestamp();
+	event.role = GetUserNameFromId(caller->role, false);
+	event.session_role = OidIsValid(session_role) ? GetUserNameFromId(session_role, false) : NULL;
+	event.namespace = namespace;
+	event.item = NULL;
+	event.action = action;
+	event.detail = detail;
+	return event;
 }
 
 /*
- * Records the same action on nitems items of a namespace (a secret name or
- * registry URL each; one NULL item stands for the namespace itself), in one
- * insert.
+ * Records the change the caller just made in the namespace, in the same
+ * transaction; item is a secret name, a registry URL or NULL.
  */
 void
-audit_record_items(const char *namespace, const char *const *items, int nitems,
-				   const char *action, const char *detail)
+audit_record(const Caller *caller, const char *namespace, const char *item,
+			 const char *action, const char *detail)
 {
-	const char *role = GetUserNameFromId(GetOuterUserId(), false);
-	Oid			argtypes[5] = {NAMEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		args[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', detail ? ' ' : 'n'};
-	SPIPlanPtr	plan;
+	AuditEvent	event;
+	Oid			argtypes[6] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[6];
+	char		nulls[6];
+
+	if (!nsvault_audit)
+		return;
+	event = caller_event(caller, namespace, action, detail);
+	event.item = item;
+	args[0] = CStringGetDatum(event.role);
+	args[1] = event.session_role ? CStringGetDatum(event.session_role) : (Datum) 0;
+	args[2] = CStringGetTextDatum(namespace);
+	args[3] = item ? CStringGetTextDatum(item) : (Datum) 0;
+	args[4] = CStringGetTextDatum(action);
+	args[5] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+	for (int i = 0; i < 6; i++)
+		nulls[i] = args[i] == (Datum) 0 ? 'n' : ' ';
+
+	spi_connect();
+	plan_once(&insert_plan,
+			  "INSERT INTO nsvault.audit_events"
+			  " (role_name, session_role, namespace, secret_name, action, detail)"
+			  " VALUES ($1, $2, $3, $4, $5, $6)",
+			  6, argtypes);
+	if (SPI_execute_plan(insert_plan, args, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not write the audit trail");
+	SPI_finish();
+}
+
+/*
+ * Records that the caller was handed nitems values of a namespace (secret
+ * names or registry URLs), where no rollback of the caller's can undo it.
+ * Returns only once the events are in the queue or the log: a read whose
+ * event cannot be taken fails.
+ */
+void
+audit_reads(const Caller *caller, const char *namespace, const char *const *items,
+			int nitems, const char *action, const char *detail)
+{
+	AuditEvent *events;
 
 	if (!nsvault_audit || nitems == 0)
 		return;
-	if (RecoveryInProgress() || XactReadOnly)
+	events = palloc(sizeof(AuditEvent) * nitems);
+	events[0] = caller_event(caller, namespace, action, detail);
+	for (int i = 0; i < nitems; i++)
 	{
-		for (int i = 0; i < nitems; i++)
-			log_event(role, namespace, items[i], action, detail);
-		return;
+		events[i] = events[0];
+		events[i].item = items[i];
 	}
-
-	args[0] = CStringGetDatum(role);
-	args[1] = CStringGetTextDatum(namespace);
-	args[3] = CStringGetTextDatum(action);
-	args[4] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
-	track_audit_only(true);
-	spi_connect();
-	/* one item is the common case, and VALUES costs a new backend less to plan */
-	if (nitems == 1)
-	{
-		nulls[2] = items[0] ? ' ' : 'n';
-		args[2] = items[0] ? CStringGetTextDatum(items[0]) : (Datum) 0;
-		plan = plan_once(&insert_one_plan,
-						 "INSERT INTO nsvault.audit_events (role_name, namespace, secret_name, action, detail)"
-						 " VALUES ($1, $2, $3, $4, $5)",
-						 5, argtypes);
-	}
+	if (audit_queue_usable())
+		audit_queue_push(events, nitems);
 	else
 	{
-		args[2] = PointerGetDatum(text_array(items, nitems));
-		argtypes[2] = TEXTARRAYOID;
-		plan = plan_once(&insert_many_plan,
-						 "INSERT INTO nsvault.audit_events (role_name, namespace, secret_name, action, detail)"
-						 " SELECT $1, $2, item, $4, $5 FROM pg_catalog.unnest($3) AS item",
-						 5, argtypes);
+		for (int i = 0; i < nitems; i++)
+			log_event(&events[i]);
 	}
-	if (SPI_execute_plan(plan, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not write the audit trail");
-	SPI_finish();
-	track_audit_only(false);
-}
-
-/* Records an action on a namespace; item is a secret name, a registry URL or NULL. */
-void
-audit_record(const char *namespace, const char *item, const char *action,
-			 const char *detail)
-{
-	audit_record_items(namespace, &item, 1, action, detail);
 }

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *		Finds where an extension nsvault calls is installed (dblink).
+ *		Finds where an extension nsvault calls is installed (dblink), and
+ *		whether nsvault itself is installed in the current database.
  *
  * dblink's functions are called qualified by the schema its extension was
  * installed in, so a function a user created under the same name elsewhere
@@ -19,12 +20,16 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "nsvault.h"
 
-/* Returns the OID, schema and owner of an installed extension. */
+/*
+ * Returns the OID, schema, owner and version of an extension, or
+ * InvalidOid when it is not installed.
+ */
 static Oid
-extension_lookup(const char *extname, Oid *schema, Oid *owner)
+extension_find(const char *extname, Oid *schema, Oid *owner, char **version)
 {
 	Relation	rel;
 	ScanKeyData key;
@@ -41,12 +46,26 @@ extension_lookup(const char *extname, Oid *schema, Oid *owner)
 	{
 		Form_pg_extension form = (Form_pg_extension) GETSTRUCT(tuple);
 
+		bool		isnull;
+		Datum		datum = heap_getattr(tuple, Anum_pg_extension_extversion,
+										 RelationGetDescr(rel), &isnull);
+
 		extoid = form->oid;
 		*schema = form->extnamespace;
 		*owner = form->extowner;
+		*version = isnull ? NULL : TextDatumGetCString(datum);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	return extoid;
+}
+
+/* Returns the OID, schema and owner of an installed extension, or fails. */
+static Oid
+extension_lookup(const char *extname, Oid *schema, Oid *owner)
+{
+	char	   *version;
+	Oid			extoid = extension_find(extname, schema, owner, &version);
 
 	if (!OidIsValid(extoid))
 		ereport(ERROR,
@@ -65,4 +84,18 @@ extension_schema(const char *extname)
 
 	extension_lookup(extname, &schema, &owner);
 	return pstrdup(quote_identifier(get_namespace_name(schema)));
+}
+
+/*
+ * Is nsvault installed in the current database with SQL this library can
+ * use (not 0.1's)?  *owner gets the extension's owner.
+ */
+bool
+nsvault_installed(Oid *owner)
+{
+	Oid			schema;
+	char	   *version = NULL;
+
+	return OidIsValid(extension_find("nsvault", &schema, owner, &version)) &&
+		version != NULL && strcmp(version, "0.1") != 0;
 }

@@ -15,7 +15,8 @@
 #include "nsvault.h"
 
 bool		nsvault_audit = true;
-bool		nsvault_audit_sync_reads = false;
+int			nsvault_audit_queue_size = 1024;
+int			nsvault_audit_databases = 8;
 char	   *nsvault_keydb_server = NULL;
 int			nsvault_key_cache_seconds = 300;
 int			nsvault_key_cache_size = 32768;
@@ -71,7 +72,7 @@ guc_init(void)
 								NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("nsvault.audit",
-							 "Records reads, writes, deletes, grants and rotations in nsvault.audit_log.",
+							 "Records reads, writes, deletes, grants and rotations in the audit trail.",
 							 NULL,
 							 &nsvault_audit,
 							 true,
@@ -79,14 +80,29 @@ guc_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
-	DefineCustomBoolVariable("nsvault.audit_sync_reads",
-							 "Waits for the audit rows of a transaction that only read to reach disk before it commits.",
-							 "Off: such a commit does not wait for the WAL flush, and a crash may lose the last fraction of a second of read events.",
-							 &nsvault_audit_sync_reads,
-							 false,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
+	/* the read audit queues live in shared memory, too */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomIntVariable("nsvault.audit_queue_size",
+								"Room for the read events of one database on their way to the audit trail.",
+								"A read fails when its database's queue stays full.",
+								&nsvault_audit_queue_size,
+								1024,
+								64, 1024 * 1024,
+								PGC_POSTMASTER,
+								GUC_UNIT_KB,
+								NULL, NULL, NULL);
+
+		DefineCustomIntVariable("nsvault.audit_databases",
+								"Most databases whose reads are audited at the same time.",
+								"Each has an audit queue and, while it reads, an audit writer (a background worker).",
+								&nsvault_audit_databases,
+								8,
+								1, 1024,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+	}
 
 	MarkGUCPrefixReserved("nsvault");
 }

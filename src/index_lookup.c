@@ -6,8 +6,8 @@
  * The hot lookups (a secret by namespace and name, a namespace's grants)
  * go straight to the index instead of through SPI: a query must be parsed
  * and planned once in every backend, which costs a new backend more than
- * the rest of the call.  Rows are read under the active snapshot, exactly
- * as the query would see them.
+ * the rest of the call.  Rows are read under the snapshot the caller
+ * passes: the active one, exactly as a query would see them, or a newer one.
  *
  *-------------------------------------------------------------------------
  */
@@ -42,11 +42,12 @@ nsvault_relation(const char *relname)
  * For each of nsets key sets (nkeys values each, one after the other in
  * keys), calls on_row for every row of nsvault.<relname> whose leading text
  * columns, in the order of index nsvault.<indexname>, equal the set, until
- * on_row returns false.  Tuples passed to on_row live until it returns.
+ * on_row returns false.  Rows are those snapshot sees; tuples passed to
+ * on_row live until it returns.
  */
 void
 index_lookup(const char *relname, const char *indexname, int nkeys, int nsets,
-			 const char *const *keys, IndexRowCallback on_row, void *arg)
+			 const char *const *keys, Snapshot snapshot, IndexRowCallback on_row, void *arg)
 {
 	Relation	rel;
 	Relation	index;
@@ -68,7 +69,7 @@ index_lookup(const char *relname, const char *indexname, int nkeys, int nsets,
 			scankeys[i].sk_collation = index->rd_indcollation[i];
 		}
 		scan = systable_beginscan(rel, RelationGetRelid(index), true,
-								  GetActiveSnapshot(), nkeys, scankeys);
+								  snapshot, nkeys, scankeys);
 		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 		{
 			if (!on_row(tuple, RelationGetDescr(rel), set, arg))

@@ -102,8 +102,9 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 	NamespaceKey *new_key;
 	int			resealed;
 	int32		version;
+	Caller		caller;
 
-	namespace_require(namespace, PRIV_ADMIN);
+	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 	new_key = key_cache_rotate(namespace);
 	version = new_key->version;
 
@@ -132,8 +133,9 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 	SPI_finish();
 	explicit_bzero(new_key, sizeof(*new_key));
 
-	audit_record(namespace, NULL, "rotate",
+	audit_record(&caller, namespace, NULL, "rotate",
 				 psprintf("version %d, %d values re-sealed", version, resealed));
+	namespace_leave(&caller);
 	PG_RETURN_INT32(version);
 }
 
@@ -157,8 +159,9 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 		"DELETE FROM nsvault.grants WHERE namespace = $1",
 	};
 	int32		destroyed;
+	Caller		caller;
 
-	namespace_require(namespace, PRIV_ADMIN);
+	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 
 	args[0] = CStringGetTextDatum(namespace);
 	spi_connect();
@@ -171,10 +174,11 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 	SPI_finish();
 	grants_changed();
 
-	audit_record(namespace, NULL, "delete_namespace", NULL);
+	audit_record(&caller, namespace, NULL, "delete_namespace", NULL);
 	destroyed = keydb_destroy_namespace(namespace);
 	/* after the destruction: a fetch racing it must not stay cached */
 	key_cache_forget(namespace);
 	elog(DEBUG1, "nsvault: destroyed %d key versions of namespace \"%s\"", destroyed, namespace);
+	namespace_leave(&caller);
 	PG_RETURN_VOID();
 }

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * nsvault.c
- *		Module entry point: loads each part's settings, and reserves the
- *		shared key cache when the server preloads the module.
+ *		Module entry point: loads each part's settings and hooks, and
+ *		reserves the shared key cache and the audit queues when the server
+ *		preloads the module.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,6 +12,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
+#include "audit_queue.h"
 #include "key_cache.h"
 
 PG_MODULE_MAGIC;
@@ -22,9 +24,11 @@ void
 _PG_init(void)
 {
 	guc_init();
+	utility_hook_register();
 	if (process_shared_preload_libraries_in_progress)
 	{
 		key_cache_shmem_register();
+		audit_queue_shmem_register();
 		/* every backend then finds pgcrypto's library mapped already */
 		load_file(PGCRYPTO_LIBRARY, false);
 	}

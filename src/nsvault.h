@@ -13,7 +13,9 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 #include "utils/jsonb.h"
+#include "utils/snapshot.h"
 
 #define NSVAULT_KEY_LEN			32	/* raw and derived keys: 256 bits */
 #define NSVAULT_NAMESPACE_MAX	64
@@ -41,29 +43,58 @@ typedef enum NamespacePrivilege
 	PRIV_ADMIN = 3
 } NamespacePrivilege;
 
+/*
+ * The role that called an nsvault function, and what acting as the
+ * function's owner meanwhile saved (caller.c).
+ */
+typedef struct Caller
+{
+	Oid			role;			/* current_user at the call: the role authorized */
+	Oid			session_role;	/* the session's current role (SET ROLE) */
+	Oid			owner;			/* the function's owner, the extension's owner */
+	Oid			saved_user;
+	int			saved_context;
+	bool		acting_as_owner;
+} Caller;
+
 /* guc.c */
 extern bool nsvault_audit;
-extern bool nsvault_audit_sync_reads;
+extern int	nsvault_audit_queue_size;
+extern int	nsvault_audit_databases;
 extern char *nsvault_keydb_server;
 extern int	nsvault_key_cache_seconds;
 extern int	nsvault_key_cache_size;
 extern int	nsvault_shared_key_cache_size;
 extern void guc_init(void);
 
+/* caller.c */
+extern void caller_identify(FunctionCallInfo fcinfo, Caller *caller);
+extern void caller_act_as_owner(Caller *caller);
+extern void caller_act_as_caller(Caller *caller);
+extern Oid	caller_other_session_role(const Caller *caller);
+
 /* access.c */
 extern const char *privilege_name(NamespacePrivilege privilege);
-extern void namespace_require(const char *namespace, NamespacePrivilege privilege);
+extern void namespace_enter(FunctionCallInfo fcinfo, Caller *caller, const char *namespace,
+							NamespacePrivilege privilege);
+extern void namespace_leave(Caller *caller);
 extern void grants_changed(void);
+extern void grants_remove_roles(List *roles, List *role_names, const char *command);
 extern char *arg_namespace_or_global(FunctionCallInfo fcinfo, int argno);
 
 /* audit.c */
-extern void audit_record(const char *namespace, const char *item, const char *action,
-						 const char *detail);
-extern void audit_record_items(const char *namespace, const char *const *items, int nitems,
-							   const char *action, const char *detail);
+extern void audit_record(const Caller *caller, const char *namespace, const char *item,
+						 const char *action, const char *detail);
+extern void audit_reads(const Caller *caller, const char *namespace,
+						const char *const *items, int nitems, const char *action,
+						const char *detail);
 
 /* catalog.c */
 extern char *extension_schema(const char *extname);
+extern bool nsvault_installed(Oid *owner);
+
+/* utility_hook.c */
+extern void utility_hook_register(void);
 
 /* columns read straight from tuples (see nsvault--0.1.sql) */
 #define Anum_secrets_ciphertext		3
@@ -75,7 +106,8 @@ extern char *extension_schema(const char *extname);
 typedef bool (*IndexRowCallback) (HeapTuple tuple, TupleDesc desc, int set, void *arg);
 extern Oid	nsvault_relation(const char *relname);
 extern void index_lookup(const char *relname, const char *indexname, int nkeys, int nsets,
-						 const char *const *keys, IndexRowCallback on_row, void *arg);
+						 const char *const *keys, Snapshot snapshot,
+						 IndexRowCallback on_row, void *arg);
 
 /* jsonb_build.c */
 extern void jsonb_push_string(JsonbParseState **state, JsonbIteratorToken token,

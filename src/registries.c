@@ -139,7 +139,7 @@ key_namespace(const char *namespace)
 
 /* Seals and stores a registry, replacing the same registry in the same scope. */
 static void
-store_registry(const char *scope, const char *namespace, const char *url,
+store_registry(const Caller *caller, const char *scope, const char *namespace, const char *url,
 			   const RegistryLocation *loc, const RegistryCredentials *creds)
 {
 	char	   *registry = registry_location_key(loc);
@@ -173,13 +173,13 @@ store_registry(const char *scope, const char *namespace, const char *url,
 	if (SPI_execute_plan(upsert_plan, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store registry");
 	SPI_finish();
-	audit_record(key_namespace(namespace), url, "registry_write", scope);
+	audit_record(caller, key_namespace(namespace), url, "registry_write", scope);
 }
 
 /* Deletes a registry of a scope; true when one was deleted. */
 static bool
-remove_registry(const char *scope, const char *namespace, const RegistryLocation *loc,
-				const char *url)
+remove_registry(const Caller *caller, const char *scope, const char *namespace,
+				const RegistryLocation *loc, const char *url)
 {
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[3];
@@ -200,7 +200,7 @@ remove_registry(const char *scope, const char *namespace, const RegistryLocation
 	deleted = (SPI_processed > 0);
 	SPI_finish();
 	if (deleted)
-		audit_record(key_namespace(namespace), url, "registry_delete", scope);
+		audit_record(caller, key_namespace(namespace), url, "registry_delete", scope);
 	return deleted;
 }
 
@@ -234,9 +234,11 @@ nsvault_set_registry(PG_FUNCTION_ARGS)
 	char	   *url;
 	RegistryLocation loc = arg_registry_url(fcinfo, 1, &url);
 	RegistryCredentials creds = arg_registry_data(fcinfo, 2);
+	Caller		caller;
 
-	namespace_require(namespace, PRIV_WRITE);
-	store_registry(SCOPE_NAMESPACE, namespace, url, &loc, &creds);
+	namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
+	store_registry(&caller, SCOPE_NAMESPACE, namespace, url, &loc, &creds);
+	namespace_leave(&caller);
 	PG_RETURN_VOID();
 }
 
@@ -250,9 +252,12 @@ nsvault_set_global_registry(PG_FUNCTION_ARGS)
 	RegistryLocation loc = arg_registry_url(fcinfo, 0, &url);
 	RegistryCredentials creds = arg_registry_data(fcinfo, 1);
 	bool		private = arg_bool(fcinfo, 2, "private");
+	Caller		caller;
 
-	namespace_require(NSVAULT_GLOBAL_NAMESPACE, PRIV_ADMIN);
-	store_registry(private ? SCOPE_GLOBAL_PRIVATE : SCOPE_GLOBAL, NULL, url, &loc, &creds);
+	namespace_enter(fcinfo, &caller, NSVAULT_GLOBAL_NAMESPACE, PRIV_ADMIN);
+	store_registry(&caller, private ? SCOPE_GLOBAL_PRIVATE : SCOPE_GLOBAL, NULL, url, &loc,
+				   &creds);
+	namespace_leave(&caller);
 	PG_RETURN_VOID();
 }
 
@@ -265,8 +270,9 @@ nsvault_list_registries(PG_FUNCTION_ARGS)
 	char	   *namespace = arg_namespace(fcinfo, 0);
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
+	Caller		caller;
 
-	namespace_require(namespace, PRIV_READ);
+	namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
 	InitMaterializedSRF(fcinfo, 0);
 	args[0] = CStringGetTextDatum(namespace);
 	spi_connect();
@@ -278,6 +284,7 @@ nsvault_list_registries(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not list registries");
 	spi_return_rows(fcinfo, 1, user_hint);
 	SPI_finish();
+	namespace_leave(&caller);
 	return (Datum) 0;
 }
 
@@ -287,7 +294,9 @@ PG_FUNCTION_INFO_V1(nsvault_list_global_registries);
 Datum
 nsvault_list_global_registries(PG_FUNCTION_ARGS)
 {
-	namespace_require(NSVAULT_GLOBAL_NAMESPACE, PRIV_READ);
+	Caller		caller;
+
+	namespace_enter(fcinfo, &caller, NSVAULT_GLOBAL_NAMESPACE, PRIV_READ);
 	InitMaterializedSRF(fcinfo, 0);
 	spi_connect();
 	plan_once(&list_global_plan,
@@ -298,6 +307,7 @@ nsvault_list_global_registries(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not list global registries");
 	spi_return_rows(fcinfo, 2, user_hint);
 	SPI_finish();
+	namespace_leave(&caller);
 	return (Datum) 0;
 }
 
@@ -310,9 +320,13 @@ nsvault_delete_registry(PG_FUNCTION_ARGS)
 	char	   *namespace = arg_namespace(fcinfo, 0);
 	char	   *url;
 	RegistryLocation loc = arg_registry_url(fcinfo, 1, &url);
+	Caller		caller;
+	bool		deleted;
 
-	namespace_require(namespace, PRIV_WRITE);
-	PG_RETURN_BOOL(remove_registry(SCOPE_NAMESPACE, namespace, &loc, url));
+	namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
+	deleted = remove_registry(&caller, SCOPE_NAMESPACE, namespace, &loc, url);
+	namespace_leave(&caller);
+	PG_RETURN_BOOL(deleted);
 }
 
 PG_FUNCTION_INFO_V1(nsvault_delete_global_registry);
@@ -324,10 +338,14 @@ nsvault_delete_global_registry(PG_FUNCTION_ARGS)
 	char	   *url;
 	RegistryLocation loc = arg_registry_url(fcinfo, 0, &url);
 	bool		private = arg_bool(fcinfo, 1, "private");
+	Caller		caller;
+	bool		deleted;
 
-	namespace_require(NSVAULT_GLOBAL_NAMESPACE, PRIV_ADMIN);
-	PG_RETURN_BOOL(remove_registry(private ? SCOPE_GLOBAL_PRIVATE : SCOPE_GLOBAL,
-								   NULL, &loc, url));
+	namespace_enter(fcinfo, &caller, NSVAULT_GLOBAL_NAMESPACE, PRIV_ADMIN);
+	deleted = remove_registry(&caller, private ? SCOPE_GLOBAL_PRIVATE : SCOPE_GLOBAL,
+							  NULL, &loc, url);
+	namespace_leave(&caller);
+	PG_RETURN_BOOL(deleted);
 }
 
 /* A candidate registry for docker_config: the winning row of its registry. */
@@ -395,6 +413,69 @@ push_auth(JsonbParseState **state, HeapTuple row, TupleDesc desc, const char *na
 	return url;
 }
 
+/* The scopes in the order of their rank. */
+static const char *const scopes[] = {SCOPE_NAMESPACE, SCOPE_GLOBAL, SCOPE_GLOBAL_PRIVATE};
+#define NSCOPES lengthof(scopes)
+
+/* The URLs of the tokens docker_config handed out, by scope. */
+typedef struct HandedOut
+{
+	MemoryContext cxt;			/* the call's, which outlives SPI's */
+	List	   *urls[NSCOPES];
+} HandedOut;
+
+static int
+scope_index(const char *scope)
+{
+	for (int i = 0; i < NSCOPES; i++)
+		if (strcmp(scope, scopes[i]) == 0)
+			return i;
+	elog(ERROR, "unknown registry scope");
+	return 0;					/* keep compiler quiet */
+}
+
+/* Adds one registry row's credentials to the config, noting its URL by scope. */
+static void
+hand_out(JsonbParseState **state, HeapTuple row, TupleDesc desc, const char *namespace,
+		 HandedOut *out)
+{
+	char	   *url = push_auth(state, row, desc, namespace);
+	int			scope = scope_index(SPI_getvalue(row, desc, 1));
+	MemoryContext oldcxt = MemoryContextSwitchTo(out->cxt);
+
+	out->urls[scope] = lappend(out->urls[scope], pstrdup(url));
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Records the tokens handed out: a namespace's under the namespace, global
+ * ones under "@global", whose admins own them, with their scope and who
+ * they were read for.
+ */
+static void
+audit_handed_out(const Caller *caller, const char *namespace, bool global_service,
+				 const HandedOut *out)
+{
+	for (int i = 0; i < NSCOPES; i++)
+	{
+		int			n = list_length(out->urls[i]);
+		const char **urls;
+		const char *detail = scopes[i];
+		ListCell   *lc;
+
+		if (n == 0)
+			continue;
+		urls = palloc(sizeof(char *) * n);
+		foreach(lc, out->urls[i])
+			urls[foreach_current_index(lc)] = lfirst(lc);
+		if (i > 0)
+			detail = global_service ? psprintf("%s, for a global service", scopes[i])
+				: psprintf("%s, for namespace %s", scopes[i], namespace);
+		audit_reads(caller, i == 0 ? namespace : NSVAULT_GLOBAL_NAMESPACE, urls, n,
+					"registry_read", detail);
+	}
+}
+
 PG_FUNCTION_INFO_V1(nsvault_docker_config);
 
 /*
@@ -413,6 +494,8 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	RegistryLocation image;
 	bool		have_image = !PG_ARGISNULL(1);
 	MemoryContext callcxt = CurrentMemoryContext;
+	HandedOut	handed_out = {callcxt};
+	Caller		caller;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	HASHCTL		ctl;
@@ -423,13 +506,9 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	JsonbParseState *state = NULL;
 	JsonbValue *result;
 	Jsonb	   *config;
-	List	   *handed_out = NIL;	/* URLs, in SPI memory */
-	List	   *audited = NIL;		/* the same, in the caller's */
-	ListCell   *lc;
 
 	if (!global_service || !PG_ARGISNULL(0))
 		namespace = arg_namespace(fcinfo, 0);
-	namespace_require(global_service ? NSVAULT_GLOBAL_NAMESPACE : namespace, PRIV_READ);
 	if (have_image)
 	{
 		const char *problem = image_parse_reference(text_to_cstring(PG_GETARG_TEXT_PP(1)),
@@ -438,6 +517,8 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 		if (problem != NULL)
 			invalid_registry("image reference", problem);
 	}
+	namespace_enter(fcinfo, &caller, global_service ? NSVAULT_GLOBAL_NAMESPACE : namespace,
+					PRIV_READ);
 
 	spi_connect();
 	if (global_service)
@@ -508,28 +589,23 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	if (have_image)
 	{
 		if (best != NULL)
-			handed_out = lappend(handed_out,
-								 push_auth(&state, SPI_tuptable->vals[best->row],
-										   SPI_tuptable->tupdesc, namespace));
+			hand_out(&state, SPI_tuptable->vals[best->row], SPI_tuptable->tupdesc,
+					 namespace, &handed_out);
 	}
 	else
 	{
 		hash_seq_init(&status, winners);
 		while ((candidate = hash_seq_search(&status)) != NULL)
-			handed_out = lappend(handed_out,
-								 push_auth(&state, SPI_tuptable->vals[candidate->row],
-										   SPI_tuptable->tupdesc, namespace));
+			hand_out(&state, SPI_tuptable->vals[candidate->row], SPI_tuptable->tupdesc,
+					 namespace, &handed_out);
 	}
 	pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 
 	MemoryContextSwitchTo(callcxt);
 	config = JsonbValueToJsonb(result);
-	foreach(lc, handed_out)
-		audited = lappend(audited, pstrdup((const char *) lfirst(lc)));
 	SPI_finish();
-	foreach(lc, audited)
-		audit_record(global_service ? NSVAULT_GLOBAL_NAMESPACE : namespace,
-					 (const char *) lfirst(lc), "registry_read", NULL);
+	audit_handed_out(&caller, namespace, global_service, &handed_out);
+	namespace_leave(&caller);
 	PG_RETURN_JSONB_P(config);
 }

@@ -19,6 +19,7 @@
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 
 #include "nsvault.h"
 
@@ -82,8 +83,9 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, BYTEAOID, INT4OID};
 	Datum		args[4];
 	SPIPlanPtr	plan;
+	Caller		caller;
 
-	namespace_require(namespace, PRIV_WRITE);
+	namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
 
 	/* the key comes first: if the key server is down, nothing is written */
 	key = key_cache_active(namespace);
@@ -119,7 +121,8 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 				 errmsg("secret \"%s\" already exists in namespace \"%s\"", name, namespace),
 				 errhint("Pass overwrite => true to replace it.")));
 	SPI_finish();
-	audit_record(namespace, name, "write", NULL);
+	audit_record(&caller, namespace, name, "write", NULL);
+	namespace_leave(&caller);
 	PG_RETURN_VOID();
 }
 
@@ -146,7 +149,11 @@ copy_sealed_row(HeapTuple tuple, TupleDesc desc, int set, void *arg)
 
 PG_FUNCTION_INFO_V1(nsvault_get_secret);
 
-/* get_secret(namespace, name): the secret's value. */
+/*
+ * get_secret(namespace, name): the secret's value.  The event is recorded
+ * before the value is returned; the value returned is an ordinary palloc'd
+ * copy, which the executor may free, of the plaintext wiped on reset.
+ */
 Datum
 nsvault_get_secret(PG_FUNCTION_ARGS)
 {
@@ -156,9 +163,11 @@ nsvault_get_secret(PG_FUNCTION_ARGS)
 	SealedRow	row = {0};
 	NamespaceKey *key;
 	bytea	   *plaintext;
+	text	   *result;
+	Caller		caller;
 
-	namespace_require(namespace, PRIV_READ);
-	index_lookup("secrets", "secrets_pkey", 2, 1, keys, copy_sealed_row, &row);
+	namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
+	index_lookup("secrets", "secrets_pkey", 2, 1, keys, GetActiveSnapshot(), copy_sealed_row, &row);
 	if (!row.found)
 		report_missing(namespace, name);
 
@@ -166,8 +175,12 @@ nsvault_get_secret(PG_FUNCTION_ARGS)
 	plaintext = open_secret(namespace, name, key, row.ciphertext);
 	explicit_bzero(key, sizeof(*key));
 
-	audit_record(namespace, name, "read", NULL);
-	PG_RETURN_TEXT_P((text *) plaintext);
+	audit_reads(&caller, namespace, (const char *const *) &name, 1, "read", NULL);
+	namespace_leave(&caller);
+	result = palloc(VARSIZE_ANY(plaintext));
+	memcpy(result, plaintext, VARSIZE_ANY(plaintext));
+	wipe_varlena((struct varlena *) plaintext);
+	PG_RETURN_TEXT_P(result);
 }
 
 /* Names of an array of secret names, validated, each once, in array order. */
@@ -231,6 +244,7 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 	JsonbValue *object;
 	bytea	  **plaintexts;
 	Jsonb	   *result;
+	Caller		caller;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -238,7 +252,7 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 				 errmsg("secret names must not be null")));
 	names = distinct_names(PG_GETARG_ARRAYTYPE_P(1), &nnames);
 
-	namespace_require(namespace, PRIV_READ);
+	namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
 	keys = palloc(sizeof(char *) * 2 * Max(nnames, 1));
 	for (int i = 0; i < nnames; i++)
 	{
@@ -246,7 +260,8 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 		keys[2 * i + 1] = names[i];
 	}
 	rows = palloc0(sizeof(SealedRow) * Max(nnames, 1));
-	index_lookup("secrets", "secrets_pkey", 2, nnames, keys, copy_sealed_row, rows);
+	index_lookup("secrets", "secrets_pkey", 2, nnames, keys, GetActiveSnapshot(),
+				 copy_sealed_row, rows);
 	for (int i = 0; i < nnames; i++)
 	{
 		if (!rows[i].found)
@@ -271,7 +286,8 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 	if (key != NULL)
 		explicit_bzero(key, sizeof(*key));
 
-	audit_record_items(namespace, (const char *const *) names, nnames, "read", NULL);
+	audit_reads(&caller, namespace, (const char *const *) names, nnames, "read", NULL);
+	namespace_leave(&caller);
 	PG_RETURN_JSONB_P(result);
 }
 
@@ -284,8 +300,9 @@ nsvault_list_secrets(PG_FUNCTION_ARGS)
 	char	   *namespace = arg_namespace(fcinfo, 0);
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
+	Caller		caller;
 
-	namespace_require(namespace, PRIV_READ);
+	namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
 	InitMaterializedSRF(fcinfo, 0);
 	args[0] = CStringGetTextDatum(namespace);
 
@@ -299,6 +316,7 @@ nsvault_list_secrets(PG_FUNCTION_ARGS)
 
 	spi_return_rows(fcinfo, 0, NULL);
 	SPI_finish();
+	namespace_leave(&caller);
 	return (Datum) 0;
 }
 
@@ -313,8 +331,9 @@ nsvault_delete_secret(PG_FUNCTION_ARGS)
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
 	bool		deleted;
+	Caller		caller;
 
-	namespace_require(namespace, PRIV_WRITE);
+	namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = CStringGetTextDatum(name);
 
@@ -327,6 +346,7 @@ nsvault_delete_secret(PG_FUNCTION_ARGS)
 	deleted = (SPI_processed > 0);
 	SPI_finish();
 	if (deleted)
-		audit_record(namespace, name, "delete", NULL);
+		audit_record(&caller, namespace, name, "delete", NULL);
+	namespace_leave(&caller);
 	PG_RETURN_BOOL(deleted);
 }

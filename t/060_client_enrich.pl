@@ -1,12 +1,14 @@
 # 060_client_enrich.pl — nsvault enrich against real clusters: the seed's
 # workflow, .secrets replaced, no connection without secrets, a missing
-# secret, the warnings, batch mode over one connection, and no value in the
-# server log or stderr.
+# secret, the warnings, batch mode over one connection, template errors
+# that quote no secret, and no value in the server log or stderr.
 use strict;
 use warnings;
 use lib 't';
 
 use Cwd qw(abs_path);
+use JSON::PP;
+use MIME::Base64 qw(encode_base64);
 use PostgreSQL::Test::Utils;
 use Test::More;
 use NsvaultPair;
@@ -171,10 +173,79 @@ is_deeply(
 				: qq({"input":"$_-secretToken"})) } 1 .. 150 ],
 	[], 'each reply belongs to its request, in order');
 
+# template errors carry no secret: jq's own message can quote the data
+# (error(.secrets.x), tonumber, "cannot be added", a bad regex flag), so an
+# error names the place and the kind only.  "leak" has a quote, a backslash
+# and a slash, so its JSON form differs; "leak64" is base64 text, checked
+# for what it decodes to as well.
+my $leak = 'lk' . NsvaultPair::random_hex(10) . q{"\/} . NsvaultPair::random_hex(6);
+my $leak_plain = 'pl!' . NsvaultPair::random_hex(9) . '#';
+my $leak64 = encode_base64($leak_plain, '');
+is((nsvault($leak, 'secret', 'set', 'demo', 'leak'))[0], 0, 'a secret with a quote and a backslash is stored');
+is((nsvault($leak64, 'secret', 'set', 'demo', 'leak64'))[0], 0, 'a secret that is base64 text is stored');
+
+my $json = JSON::PP->new->canonical->allow_nonref;
+my @leak_forms = ($leak, substr($json->encode($leak), 1, -1), encode_base64($leak, ''),
+	$leak64, encode_base64($leak64, ''), $leak_plain);
+
+# Returns the first 6-character piece of a secret, in any of its forms, found in text.
+sub leaked_piece
+{
+	my ($text) = @_;
+	for my $form (@leak_forms)
+	{
+		for my $i (0 .. length($form) - 6)
+		{
+			my $piece = substr($form, $i, 6);
+			return $piece if index($text, $piece) >= 0;
+		}
+	}
+	return undef;
+}
+
+my @leaky_templates = (
+	'jq(error(.secrets.leak))',
+	'jq(.secrets.leak|tonumber)',
+	'bearer jq(.secrets.leak + 1)',
+	'jq({a: .secrets.leak}|error)',
+	'jq(.secrets.leak|@base64|error)',
+	'jq(.secrets.leak64|@base64d|tonumber)',
+	'jq(.secrets.leak as $s | "x" | test("x"; $s))',
+	'x jq("t=\(.secrets.leak)"|error) y');
+my $hidden = 'jq: error (the message is not shown: it may contain secret values)';
+my @leaky_actions = map {
+	{ secrets => [ 'leak', 'leak64' ], input => { headers => { Authorization => $_ } } }
+} @leaky_templates;
+for my $i (0 .. $#leaky_templates)
+{
+	my $file = write_file("leaky$i.json", $json->encode($leaky_actions[$i]));
+	($rc, $out, $err) = nsvault('{}', 'enrich', '-n', 'demo', '-a', $file);
+	is($rc, 1, "$leaky_templates[$i]: a template error exits 1");
+	is($out, '', "$leaky_templates[$i]: with nothing on stdout");
+	like($err, qr/^nsvault: error: enrich: input\.headers\.Authorization: \Q$hidden\E\n\z/,
+		"$leaky_templates[$i]: stderr names the place and the kind");
+	is(leaked_piece($err), undef, "$leaky_templates[$i]: and holds no part of a secret");
+}
+
+($rc, $out, $err) = nsvault(join('', map { $json->encode({ namespace => 'demo', action => $_, data => {} }) . "\n" }
+		@leaky_actions), 'enrich', '--batch');
+is($rc, 0, 'a batch of template errors exits 0');
+is($err, '', 'with nothing on stderr');
+@lines = split /\n/, $out;
+is(scalar(@lines), scalar(@leaky_templates), 'one line per request');
+for my $i (0 .. $#leaky_templates)
+{
+	my $reply = eval { $json->decode($lines[$i] // '') } // {};
+	is($reply->{error}{code}, 'template', "--batch $leaky_templates[$i]: a template error");
+	is($reply->{error}{message}, "input.headers.Authorization: $hidden",
+		"--batch $leaky_templates[$i]: naming the place and the kind");
+	is(leaked_piece($lines[$i] // ''), undef, "--batch $leaky_templates[$i]: and no part of a secret");
+}
+
 # no value in the server log or in anything the client wrote to stderr
 my $log = slurp_file($main->logfile);
 my $stderr_all = join('', @stderrs);
-for my $secret ($token, $other)
+for my $secret ($token, $other, $leak, $leak64, $leak_plain)
 {
 	ok(index($log, $secret) < 0, 'no secret value in the server log');
 	ok(index($stderr_all, $secret) < 0, "no secret value in the client's stderr");

@@ -1,0 +1,98 @@
+--
+-- audit_reads: every value handed out is in the trail within a second,
+-- whatever the reader's transaction does next; changes are recorded in the
+-- transaction that makes them, so one that rolls back leaves no row
+--
+\set SHOW_CONTEXT never
+SELECT clock_timestamp() AS t0 \gset
+CREATE ROLE regress_audit_reader LOGIN;
+SELECT nsvault.set_secret('auditr', 'a', 'value a');
+SELECT nsvault.set_secret('auditr', 'b', 'value b');
+SELECT nsvault.grant_namespace('auditr', 'regress_audit_reader', 'read');
+CREATE TABLE regress_zero AS SELECT 0 AS z;
+GRANT SELECT ON regress_zero TO regress_audit_reader;
+
+SET ROLE regress_audit_reader;
+-- a read in a transaction that rolls back
+BEGIN;
+SELECT nsvault.get_secret('auditr', 'a');
+ROLLBACK;
+RESET ROLE;
+SELECT regress_await_reads('auditr', 1);
+
+-- reads rolled back to a savepoint
+SET ROLE regress_audit_reader;
+BEGIN;
+SAVEPOINT s;
+SELECT nsvault.get_secrets('auditr', ARRAY['a', 'b']);
+ROLLBACK TO s;
+COMMIT;
+RESET ROLE;
+SELECT regress_await_reads('auditr', 3);
+
+-- a DO block that shows the value, then fails
+SET ROLE regress_audit_reader;
+DO $$
+BEGIN
+	RAISE NOTICE 'got %', nsvault.get_secret('auditr', 'a');
+	RAISE EXCEPTION 'and fails';
+END
+$$;
+RESET ROLE;
+SELECT regress_await_reads('auditr', 4);
+
+-- a statement that fails after the read
+SET ROLE regress_audit_reader;
+SELECT nsvault.get_secret('auditr', 'b'), 1 / z FROM regress_zero;
+RESET ROLE;
+SELECT regress_await_reads('auditr', 5);
+
+-- a read-only transaction
+SET ROLE regress_audit_reader;
+BEGIN READ ONLY;
+SELECT nsvault.get_secret('auditr', 'a');
+COMMIT;
+RESET ROLE;
+SELECT regress_await_reads('auditr', 6);
+
+-- a failed read, a refused read and an unaudited read leave nothing
+SET ROLE regress_audit_reader;
+SELECT regress_error($$SELECT nsvault.get_secret('auditr', 'missing')$$);
+SELECT regress_error($$SELECT nsvault.get_secret('other', 'a')$$);
+RESET ROLE;
+SET nsvault.audit = off;
+SELECT nsvault.get_secret('auditr', 'a');
+RESET nsvault.audit;
+
+-- a change that rolls back leaves no row; one that commits does
+BEGIN;
+SELECT nsvault.set_secret('auditr', 'c', 'rolled back');
+ROLLBACK;
+SELECT nsvault.set_secret('auditr', 'd', 'kept');
+
+-- docker_config: a namespace's token under the namespace, global ones
+-- under "@global", whose admins own them, with their scope
+SELECT nsvault.set_registry('auditr', 'https://registry.auditr.example', 'ns-user:ns-token');
+SELECT nsvault.set_global_registry('https://global.example', 'g-user:g-token');
+SELECT nsvault.set_global_registry('https://private.example', 'p-user:p-token', true);
+SET ROLE regress_audit_reader;
+SELECT jsonb_object_keys(nsvault.docker_config('auditr') -> 'auths') AS handed_out ORDER BY 1;
+RESET ROLE;
+SELECT jsonb_object_keys(nsvault.docker_config(NULL, NULL, true) -> 'auths') AS handed_out ORDER BY 1;
+SELECT regress_await_reads('auditr', 7), regress_await_reads('@global', 4, :'t0');
+SELECT role_name, session_role, namespace, secret_name, action, detail
+  FROM nsvault.audit_events WHERE namespace IN ('auditr', '@global') AND at >= :'t0'
+ ORDER BY at, id;
+
+-- an admin of "@global" sees who read its tokens
+CREATE ROLE regress_global_admin;
+SELECT nsvault.grant_namespace('@global', 'regress_global_admin', 'admin');
+SET ROLE regress_global_admin;
+SELECT namespace, secret_name, detail FROM nsvault.audit_log
+ WHERE action = 'registry_read' AND at >= :'t0' ORDER BY at, id;
+RESET ROLE;
+
+SELECT nsvault.delete_global_registry('https://global.example');
+SELECT nsvault.delete_global_registry('https://private.example', true);
+SELECT nsvault.delete_namespace('auditr');
+DROP TABLE regress_zero;

@@ -1,0 +1,260 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit_writer.c
+ *		The background worker that moves one database's queued read events
+ *		into nsvault.audit_events.
+ *
+ * A reader starts the writer of its database when none runs.  The writer
+ * inserts whatever is queued in one transaction at a time, commits it
+ * (never without waiting for the flush, so a commit is on disk), and only
+ * then frees that part of the queue.  Between rounds it naps
+ * WRITER_NAP_MS, so an event reaches the table within about that long;
+ * a reader wakes it sooner when the queue fills up.  After WRITER_IDLE_MS
+ * without events, or when asked to (DROP DATABASE and its kin wait for
+ * every connection to a database to end), it lets its slot go and exits.
+ *
+ * An error (the table locked away, a trigger failing) ends the writer with
+ * the events still queued; the next read starts a new one, which tries
+ * again, and reads fail while the queue stays full.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/snapmgr.h"
+
+#include "audit_queue.h"
+
+#define WRITER_NAP_MS		200
+#define WRITER_IDLE_MS		30000
+#define WRITER_BATCH_MAX	10000	/* events per transaction */
+
+/* The table's columns a writer fills, in the order of the insert's arrays. */
+#define NCOLUMNS 7
+
+static const char *const insert_sql =
+"INSERT INTO nsvault.audit_events"
+" (at, role_name, session_role, namespace, secret_name, action, detail)"
+" SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+" pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+" pg_catalog.unnest($6), pg_catalog.unnest($7))";
+
+/*
+ * Asks the postmaster to start the writer of a queue slot for this
+ * backend's database; false when no background worker slot is free.
+ */
+bool
+audit_writer_start(int slot)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	snprintf(worker.bgw_name, BGW_MAXLEN, "nsvault audit writer for database %u", MyDatabaseId);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "nsvault audit writer");
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "nsvault");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "nsvault_audit_writer_main");
+	worker.bgw_main_arg = Int32GetDatum(slot);
+	memcpy(worker.bgw_extra, &MyDatabaseId, sizeof(Oid));
+	return RegisterDynamicBackgroundWorker(&worker, NULL);
+}
+
+/* Becomes the writer of queue, unless it serves another database or has one. */
+static bool
+writer_attach(AuditQueue *queue, Oid database)
+{
+	bool		attached = false;
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	if (queue->database == database && queue->writer_pid == 0)
+	{
+		queue->writer_pid = MyProcPid;
+		queue->writer_latch = MyLatch;
+		queue->writer_starting = false;
+		attached = true;
+	}
+	LWLockRelease(queue->lock);
+	ConditionVariableBroadcast(&queue->changed);
+	return attached;
+}
+
+/* At exit, however it comes: the queue has no writer any more. */
+static void
+writer_detach(int code, Datum arg)
+{
+	AuditQueue *queue = (AuditQueue *) DatumGetPointer(arg);
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	if (queue->writer_pid == MyProcPid)
+	{
+		queue->writer_pid = 0;
+		queue->writer_latch = NULL;
+	}
+	LWLockRelease(queue->lock);
+	ConditionVariableBroadcast(&queue->changed);
+}
+
+/* A text[] or timestamptz[] of n datums, NULL where nulls says. */
+static Datum
+column_array(Datum *values, bool *nulls, int n, Oid type)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	if (type == TIMESTAMPTZOID)
+		return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type,
+												  sizeof(TimestampTz), true, TYPALIGN_DOUBLE));
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type,
+											  -1, false, TYPALIGN_INT));
+}
+
+static Datum
+text_or_null(const char *s, bool *isnull)
+{
+	*isnull = (s == NULL);
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/*
+ * Inserts the events queued in [start, end), at most WRITER_BATCH_MAX of
+ * them, in the current transaction; returns where the next one starts.
+ */
+static uint64
+insert_events(AuditQueue *queue, uint64 start, uint64 end)
+{
+	Datum	   *columns[NCOLUMNS];
+	bool	   *nulls[NCOLUMNS];
+	Oid			types[NCOLUMNS] = {TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum		args[NCOLUMNS];
+	uint64		pos = start;
+	AuditEvent	event;
+	int			n = 0;
+
+	for (int c = 0; c < NCOLUMNS; c++)
+	{
+		columns[c] = palloc(sizeof(Datum) * WRITER_BATCH_MAX);
+		nulls[c] = palloc(sizeof(bool) * WRITER_BATCH_MAX);
+	}
+	while (n < WRITER_BATCH_MAX && audit_queue_next_event(queue, &pos, end, &event))
+	{
+		columns[0][n] = TimestampTzGetDatum(event.at);
+		nulls[0][n] = false;
+		columns[1][n] = text_or_null(event.role, &nulls[1][n]);
+		columns[2][n] = text_or_null(event.session_role, &nulls[2][n]);
+		columns[3][n] = text_or_null(event.namespace, &nulls[3][n]);
+		columns[4][n] = text_or_null(event.item, &nulls[4][n]);
+		columns[5][n] = text_or_null(event.action, &nulls[5][n]);
+		columns[6][n] = text_or_null(event.detail, &nulls[6][n]);
+		n++;
+	}
+	args[0] = column_array(columns[0], nulls[0], n, TIMESTAMPTZOID);
+	types[0] = TIMESTAMPTZARRAYOID;
+	for (int c = 1; c < NCOLUMNS; c++)
+		args[c] = column_array(columns[c], nulls[c], n, TEXTOID);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(insert_sql, NCOLUMNS, types, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not insert audit events");
+	SPI_finish();
+	return pos;
+}
+
+/*
+ * Writes one transaction's worth of queued events and frees their room;
+ * returns false when nothing was queued.
+ */
+static bool
+write_batch(AuditQueue *queue)
+{
+	uint64		start;
+	uint64		end;
+	uint64		next;
+
+	LWLockAcquire(queue->lock, LW_SHARED);
+	start = queue->tail;
+	end = queue->head;
+	LWLockRelease(queue->lock);
+	if (start == end)
+		return false;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "inserting queued audit events");
+	next = insert_events(queue, start, end);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	queue->tail = next;
+	LWLockRelease(queue->lock);
+	ConditionVariableBroadcast(&queue->changed);
+	return true;
+}
+
+/* Entry point of the writer of queue slot main_arg. */
+void
+nsvault_audit_writer_main(Datum main_arg)
+{
+	AuditQueue *queue = audit_queue_slot(DatumGetInt32(main_arg));
+	Oid			database;
+	TimestampTz last_event;
+	bool		stop;
+
+	memcpy(&database, MyBgworkerEntry->bgw_extra, sizeof(Oid));
+	pqsignal(SIGTERM, die);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
+
+	if (!writer_attach(queue, database))
+		proc_exit(0);
+	before_shmem_exit(writer_detach, PointerGetDatum(queue));
+
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	/* a commit is on disk before the room of its events is freed */
+	if (synchronous_commit == SYNCHRONOUS_COMMIT_OFF)
+		SetConfigOption("synchronous_commit", "local", PGC_SUSET, PGC_S_OVERRIDE);
+
+	last_event = GetCurrentTimestamp();
+	for (;;)
+	{
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		while (write_batch(queue))
+			last_event = GetCurrentTimestamp();
+
+		LWLockAcquire(queue->lock, LW_SHARED);
+		stop = queue->stop_requested;
+		LWLockRelease(queue->lock);
+		if ((stop || TimestampDifferenceExceeds(last_event, GetCurrentTimestamp(), WRITER_IDLE_MS)) &&
+			audit_queue_release_if_empty(queue))
+			proc_exit(0);
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 WRITER_NAP_MS, PG_WAIT_EXTENSION);
+	}
+}

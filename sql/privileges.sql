@@ -16,7 +16,8 @@ SELECT count(*) AS public_dblink_functions
    AND has_function_privilege('public', d.objid, 'EXECUTE');
 SELECT has_table_privilege('public', 'nsvault.secrets', 'SELECT') AS public_select;
 
--- every function is SECURITY DEFINER with a fixed search_path
+-- every function but harden_role is SECURITY INVOKER (it authorizes its
+-- caller), and every one has a fixed search_path
 SELECT proname, prosecdef, proconfig FROM pg_proc
  WHERE pronamespace = 'nsvault'::regnamespace ORDER BY proname;
 

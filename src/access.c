@@ -14,9 +14,9 @@
  * removal of a dropped role's grants, which send a relcache invalidation
  * for nsvault.grants at commit; role membership changes invalidate the role
  * caches.  Either empties the cache in every backend, which takes effect
- * from that backend's next transaction whatever its isolation level: the
- * cache is filled from a snapshot taken for the purpose, never from an
- * older transaction snapshot.
+ * from that backend's next check, even inside a transaction older than the
+ * change and whatever its isolation level: the cache is filled from a
+ * snapshot taken for the purpose, never from an older transaction snapshot.
  *
  *-------------------------------------------------------------------------
  */
@@ -215,6 +215,8 @@ namespace_allowed(const char *namespace, NamespacePrivilege privilege, const Cal
 	if (strlen(namespace) >= sizeof(key.namespace))
 		return false;
 
+	/* a revoke committed since the last lock this transaction took counts now */
+	AcceptInvalidationMessages();
 	grants_table();
 	if (privilege_cache == NULL)
 	{

@@ -286,7 +286,7 @@ fail_no_writer(void)
 			 errmsg("could not record the read in the audit trail"),
 			 errdetail("The audit writer of this database is not running and could not be started within %d ms.",
 					   AUDIT_WAIT_MS),
-			 errhint("The server log tells why; raise max_worker_processes if all background workers are in use.")));
+			 errhint("The server log tells why it did not start: all of max_worker_processes in use, say, or the database not accepting connections.")));
 }
 
 static void
@@ -353,7 +353,7 @@ audit_queue_push(const AuditEvent *events, int nevents)
 			continue;
 		}
 		if (queue->writer_pid == 0)
-			start_writer = writer_start_needed(queue, now);
+			start_writer = now < deadline && writer_start_needed(queue, now);
 		else if (queue->head - queue->tail +
 				 space_needed(encoded, len, queue->head, audit_shared->ring_size) <=
 				 audit_shared->ring_size)

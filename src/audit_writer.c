@@ -12,6 +12,8 @@
  * a reader wakes it sooner when the queue fills up.  After WRITER_IDLE_MS
  * without events, or when asked to (DROP DATABASE and its kin wait for
  * every connection to a database to end), it lets its slot go and exits.
+ * Told to stop (SIGTERM: a server shutdown, pg_terminate_backend), it first
+ * writes what is queued, so that a clean shutdown loses no event.
  *
  * An error (the table locked away, a trigger failing) ends the writer with
  * the events still queued; the next read starts a new one, which tries
@@ -210,6 +212,26 @@ write_batch(AuditQueue *queue)
 	return true;
 }
 
+/* Writes what is queued now, but not what readers queue meanwhile. */
+static void
+write_queued_now(AuditQueue *queue)
+{
+	uint64		head;
+	uint64		tail;
+
+	LWLockAcquire(queue->lock, LW_SHARED);
+	head = queue->head;
+	LWLockRelease(queue->lock);
+	do
+	{
+		if (!write_batch(queue))
+			break;
+		LWLockAcquire(queue->lock, LW_SHARED);
+		tail = queue->tail;
+		LWLockRelease(queue->lock);
+	} while (tail < head);
+}
+
 /* Entry point of the writer of queue slot main_arg. */
 void
 nsvault_audit_writer_main(Datum main_arg)
@@ -220,7 +242,7 @@ nsvault_audit_writer_main(Datum main_arg)
 	bool		stop;
 
 	memcpy(&database, MyBgworkerEntry->bgw_extra, sizeof(Oid));
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
@@ -244,8 +266,13 @@ nsvault_audit_writer_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		while (write_batch(queue))
+		while (!ShutdownRequestPending && write_batch(queue))
 			last_event = GetCurrentTimestamp();
+		if (ShutdownRequestPending)
+		{
+			write_queued_now(queue);
+			proc_exit(0);
+		}
 
 		LWLockAcquire(queue->lock, LW_SHARED);
 		stop = queue->stop_requested;

@@ -47,6 +47,8 @@
 /* The table's columns a writer fills, in the order of the insert's arrays. */
 #define NCOLUMNS 7
 
+static SPIPlanPtr insert_plan = NULL;
+
 static const char *const insert_sql =
 "INSERT INTO nsvault.audit_events"
 " (at, role_name, session_role, namespace, secret_name, action, detail)"
@@ -141,19 +143,21 @@ insert_events(AuditQueue *queue, uint64 start, uint64 end)
 {
 	Datum	   *columns[NCOLUMNS];
 	bool	   *nulls[NCOLUMNS];
-	Oid			types[NCOLUMNS] = {TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	Oid			types[NCOLUMNS] = {TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	Datum		args[NCOLUMNS];
 	uint64		pos = start;
 	AuditEvent	event;
 	int			n = 0;
+	/* no event is shorter than its header and six NULs */
+	int			most = Min(WRITER_BATCH_MAX, (end - start) / 24 + 1);
 
 	for (int c = 0; c < NCOLUMNS; c++)
 	{
-		columns[c] = palloc(sizeof(Datum) * WRITER_BATCH_MAX);
-		nulls[c] = palloc(sizeof(bool) * WRITER_BATCH_MAX);
+		columns[c] = palloc(sizeof(Datum) * most);
+		nulls[c] = palloc(sizeof(bool) * most);
 	}
-	while (n < WRITER_BATCH_MAX && audit_queue_next_event(queue, &pos, end, &event))
+	while (n < most && audit_queue_next_event(queue, &pos, end, &event))
 	{
 		columns[0][n] = TimestampTzGetDatum(event.at);
 		nulls[0][n] = false;
@@ -166,13 +170,12 @@ insert_events(AuditQueue *queue, uint64 start, uint64 end)
 		n++;
 	}
 	args[0] = column_array(columns[0], nulls[0], n, TIMESTAMPTZOID);
-	types[0] = TIMESTAMPTZARRAYOID;
 	for (int c = 1; c < NCOLUMNS; c++)
 		args[c] = column_array(columns[c], nulls[c], n, TEXTOID);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(insert_sql, NCOLUMNS, types, args, NULL, false, 0) != SPI_OK_INSERT)
+	spi_connect();
+	plan_once(&insert_plan, insert_sql, NCOLUMNS, types);
+	if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not insert audit events");
 	SPI_finish();
 	return pos;

@@ -67,6 +67,27 @@ RESET regress.armed;
 SELECT count(*) AS statistics FROM pg_stats WHERE schemaname = 'regress_low_schema';
 SELECT relispopulated FROM pg_class WHERE oid = 'regress_low_schema.mv'::regclass;
 
+-- the owner's own rights hold there: an index expression that reads the low
+-- role's namespace is analyzed, with the key fetched over the key link
+-- inside the maintenance, and each read is recorded as the low role's
+SET ROLE regress_low;
+CREATE FUNCTION regress_low_schema.own_peek(t text) RETURNS text LANGUAGE sql IMMUTABLE
+	AS $$ SELECT CASE WHEN current_setting('regress.armed', true) = 'on'
+					  THEN length(nsvault.get_secret('lowns', 'mine')) || t ELSE t END $$;
+CREATE TABLE regress_low_schema.u (x text);
+INSERT INTO regress_low_schema.u SELECT 'row ' || i FROM generate_series(1, 5) i;
+CREATE INDEX ON regress_low_schema.u (regress_low_schema.own_peek(x));
+RESET ROLE;
+SET regress.armed = on;
+SET nsvault.key_cache_seconds = 0;
+ANALYZE regress_low_schema.u;
+RESET nsvault.key_cache_seconds;
+RESET regress.armed;
+SELECT regress_await_reads('lowns', 6, :'t0');
+SELECT role_name, session_role IS NOT NULL AS from_another_session_role, count(*)
+  FROM nsvault.audit_events WHERE namespace = 'lowns' AND action = 'read' AND at >= :'t0'
+ GROUP BY 1, 2 ORDER BY 1, 2;
+
 -- whoever calls directly is authorized as itself: SET ROLE is the caller
 SET ROLE regress_low;
 SELECT regress_error($$SELECT nsvault.get_secret('highns', 'token')$$);

@@ -17,14 +17,8 @@ SELECT nsvault_keys.grant_reader('regress_keyreader') IS NULL AS granted;
 \c nsvault_regress_up
 SET client_min_messages = warning;
 CREATE EXTENSION nsvault VERSION '0.1' CASCADE;
-DO $$
-BEGIN
-	EXECUTE format('CREATE SERVER nsvault_keydb FOREIGN DATA WRAPPER dblink_fdw OPTIONS (host %L, port %L, dbname %L)',
-				   split_part(current_setting('unix_socket_directories'), ',', 1),
-				   current_setting('port'), 'nsvault_regress_up_keys');
-END
-$$;
-CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb OPTIONS (user 'regress_keyreader');
+\set keydb nsvault_regress_up_keys
+\i test/link_keydb.sql
 CREATE ROLE regress_upgrade_admin;
 CREATE ROLE regress_upgrade_reader;
 CREATE ROLE regress_upgrade_gone;

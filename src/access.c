@@ -447,12 +447,11 @@ grants_remove_roles(List *roles, List *role_names, const char *command)
 	Datum		args[1];
 	ListCell   *role;
 	ListCell   *name;
+	Oid			owner;
 
-	if (!nsvault_installed(&caller.owner))
+	if (!nsvault_installed(&owner))
 		return;
-	caller.role = GetUserId();
-	caller.session_role = GetOuterUserId();
-	caller.acting_as_owner = false;
+	caller_identify_current(&caller, owner);
 	caller_act_as_owner(&caller);
 
 	forboth(role, roles, name, role_names)

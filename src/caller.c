@@ -53,7 +53,14 @@ caller_identify(FunctionCallInfo fcinfo, Caller *caller)
 				 errmsg("extension \"nsvault\" must be updated before it can be used"),
 				 errdetail("The extension's SQL objects in this database are older than its library."),
 				 errhint("Run ALTER EXTENSION nsvault UPDATE in this database.")));
+	caller_identify_current(caller, caller->owner);
+}
 
+/* Identifies the current user as the caller of work that owner is to do. */
+void
+caller_identify_current(Caller *caller, Oid owner)
+{
+	caller->owner = owner;
 	caller->role = GetUserId();
 	caller->session_role = GetOuterUserId();
 	caller->acting_as_owner = false;

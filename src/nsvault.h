@@ -69,6 +69,7 @@ extern void guc_init(void);
 
 /* caller.c */
 extern void caller_identify(FunctionCallInfo fcinfo, Caller *caller);
+extern void caller_identify_current(Caller *caller, Oid owner);
 extern void caller_act_as_owner(Caller *caller);
 extern void caller_act_as_caller(Caller *caller);
 extern Oid	caller_other_session_role(const Caller *caller);

@@ -88,6 +88,22 @@ SELECT role_name, session_role IS NOT NULL AS from_another_session_role, count(*
   FROM nsvault.audit_events WHERE namespace = 'lowns' AND action = 'read' AND at >= :'t0'
  GROUP BY 1, 2 ORDER BY 1, 2;
 
+-- a grant through a group counts only while the membership lasts: a
+-- revoked membership takes effect at the next call
+CREATE ROLE regress_high_group;
+SELECT nsvault.grant_namespace('highns', 'regress_high_group', 'read');
+GRANT regress_high_group TO regress_low;
+SET ROLE regress_low;
+SELECT nsvault.get_secret('highns', 'token');
+RESET ROLE;
+REVOKE regress_high_group FROM regress_low;
+SET ROLE regress_low;
+SELECT regress_error($$SELECT nsvault.get_secret('highns', 'token')$$);
+RESET ROLE;
+SELECT nsvault.revoke_namespace('highns', 'regress_high_group', 'read');
+DROP OWNED BY regress_high_group;
+DROP ROLE regress_high_group;
+
 -- whoever calls directly is authorized as itself: SET ROLE is the caller
 SET ROLE regress_low;
 SELECT regress_error($$SELECT nsvault.get_secret('highns', 'token')$$);

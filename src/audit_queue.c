@@ -433,6 +433,21 @@ audit_queue_next_event(AuditQueue *queue, uint64 *pos, uint64 end, AuditEvent *e
 }
 
 /*
+ * Is the queue full enough that its writer should not wait for its next
+ * round?  Readers wake it at the same mark.
+ */
+bool
+audit_queue_filling(AuditQueue *queue)
+{
+	uint64		used;
+
+	LWLockAcquire(queue->lock, LW_SHARED);
+	used = queue->head - queue->tail;
+	LWLockRelease(queue->lock);
+	return used > audit_shared->ring_size / WAKE_FRACTION;
+}
+
+/*
  * Lets the writer's slot go if nothing is queued, so that another database
  * may use it; returns whether it did.  A reader that comes later claims a
  * slot again and starts a new writer.

@@ -57,6 +57,7 @@ extern void audit_queue_push(const AuditEvent *events, int nevents);
 extern AuditQueue *audit_queue_slot(int slot);
 extern bool audit_queue_next_event(AuditQueue *queue, uint64 *pos, uint64 end,
 								   AuditEvent *event);
+extern bool audit_queue_filling(AuditQueue *queue);
 extern bool audit_queue_release_if_empty(AuditQueue *queue);
 extern void audit_queue_stop_writer(Oid database);
 

@@ -5,11 +5,12 @@
  *		into nsvault.audit_events.
  *
  * A reader starts the writer of its database when none runs.  The writer
- * inserts whatever is queued in one transaction at a time, commits it
- * (never without waiting for the flush, so a commit is on disk), and only
- * then frees that part of the queue.  Between rounds it naps
- * WRITER_NAP_MS, so an event reaches the table within about that long;
- * a reader wakes it sooner when the queue fills up.  After WRITER_IDLE_MS
+ * inserts what is queued in one transaction a round, commits it (never
+ * without waiting for the flush, so a commit is on disk), and only then
+ * frees that part of the queue.  Between rounds it naps WRITER_NAP_MS, so
+ * an event reaches the table within about that long; when the queue fills
+ * up, a reader wakes it sooner and it goes on without napping.  Few rounds
+ * mean few commits, each a disk flush.  After WRITER_IDLE_MS
  * without events, or when asked to (DROP DATABASE and its kin wait for
  * every connection to a database to end), it lets its slot go and exits.
  * Told to stop (SIGTERM: a server shutdown, pg_terminate_backend), it first
@@ -269,8 +270,13 @@ nsvault_audit_writer_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
+		/* one transaction a round, more only while readers are short of room */
 		while (!ShutdownRequestPending && write_batch(queue))
+		{
 			last_event = GetCurrentTimestamp();
+			if (!audit_queue_filling(queue))
+				break;
+		}
 		if (ShutdownRequestPending)
 		{
 			write_queued_now(queue);

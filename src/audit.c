@@ -113,14 +113,15 @@ audit_reads(const Caller *caller, const char *namespace, const char *const *item
 			int nitems, const char *action, const char *detail)
 {
 	AuditEvent *events;
+	AuditEvent	shared;
 
 	if (!nsvault_audit || nitems == 0)
 		return;
 	events = palloc(sizeof(AuditEvent) * nitems);
-	events[0] = caller_event(caller, namespace, action, detail);
+	shared = caller_event(caller, namespace, action, detail);
 	for (int i = 0; i < nitems; i++)
 	{
-		events[i] = events[0];
+		events[i] = shared;
 		events[i].item = items[i];
 	}
 	if (audit_queue_usable())

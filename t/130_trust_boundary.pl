@@ -43,6 +43,19 @@ sub psql_as
 	return $main->psql('postgres', "\\set VERBOSITY verbose\n$sql", extra_params => \@user);
 }
 
+# Runs $sql as the superuser and checks that nsvault refuses it on behalf of
+# low, the owner of the code it runs: $privilege on namespace $namespace.
+sub refused_for_low
+{
+	my ($sql, $what, $namespace, $privilege, $owner) = @_;
+	my ($ret, $out, $err) = psql_as(undef, $sql);
+	isnt($ret, 0, "$what fails");
+	like($err, qr/ERROR:  42501: permission denied for namespace "\Q$namespace\E"/,
+		"with 42501, permission denied for namespace \"$namespace\"");
+	like($err, qr/DETAIL:  Role "low" does not hold the \Q$privilege\E privilege on namespace "\Q$namespace\E"\./,
+		"naming $owner, low");
+}
+
 # Runs $sql in database postgres as $role, which must succeed; returns its output.
 sub safe_as
 {
@@ -191,18 +204,12 @@ INSERT INTO low_schema.t SELECT 'row' || i FROM generate_series(1, 20) i;
 INSERT INTO low_schema.t2 SELECT 'row' || i FROM generate_series(1, 20) i;
 });
 
-	my ($ret, $out, $err) = psql_as(undef, 'ANALYZE low_schema.t');
-	isnt($ret, 0, 'superuser ANALYZE of low\'s table with the reading index fails');
-	like($err, qr/ERROR:  42501: permission denied for namespace "demo"/,
-		'with 42501, permission denied for namespace "demo"');
-	like($err, qr/DETAIL:  Role "low" does not hold the read privilege/,
-		'naming the table\'s owner, low');
-	($ret, $out, $err) = psql_as(undef, 'ANALYZE low_schema.t2');
-	isnt($ret, 0, 'superuser ANALYZE of low\'s table with the granting index fails');
-	like($err, qr/ERROR:  42501: permission denied for namespace "b"/,
-		'with 42501, permission denied for namespace "b"');
-	like($err, qr/DETAIL:  Role "low" does not hold the admin privilege on namespace "b"\./,
-		'naming low');
+	refused_for_low('ANALYZE low_schema.t',
+		'superuser ANALYZE of low\'s table with the reading index', 'demo', 'read',
+		'the table\'s owner');
+	refused_for_low('ANALYZE low_schema.t2',
+		'superuser ANALYZE of low\'s table with the granting index', 'b', 'admin',
+		'the table\'s owner');
 
 	# autovacuum tries the tables every naptime, and fails the same way
 	my $offset = -s $main->logfile;
@@ -247,12 +254,9 @@ SELECT count(*) FROM pg_stats WHERE schemaname = 'low_schema'}), '0',
 CREATE MATERIALIZED VIEW low_schema.mv AS
 	SELECT nsvault.get_secret('demo', 'secretToken') AS v WITH NO DATA;
 });
-	my ($ret, $out, $err) = psql_as(undef, 'REFRESH MATERIALIZED VIEW low_schema.mv');
-	isnt($ret, 0, 'superuser REFRESH of low\'s materialized view that reads demo fails');
-	like($err, qr/ERROR:  42501: permission denied for namespace "demo"/,
-		'with 42501, permission denied for namespace "demo"');
-	like($err, qr/DETAIL:  Role "low" does not hold the read privilege/,
-		'naming the view\'s owner, low');
+	refused_for_low('REFRESH MATERIALIZED VIEW low_schema.mv',
+		'superuser REFRESH of low\'s materialized view that reads demo', 'demo', 'read',
+		'the view\'s owner');
 	is($main->safe_psql('postgres',
 			"SELECT relispopulated FROM pg_class WHERE oid = 'low_schema.mv'::regclass"),
 		'f', 'the view stays unpopulated');

@@ -23,19 +23,25 @@ OBJS = \
 	src/audit_queue.o \
 	src/audit_writer.o \
 	src/utility_hook.o \
+	src/key_link.o \
+	src/key_lifecycle.o \
+	src/key_destroyer.o \
 	src/namespace_admin.o
 
 EXTENSION = nsvault nsvault_keys
-DATA = nsvault--0.1.sql nsvault--0.1--0.2.sql nsvault_keys--0.1.sql
+DATA = nsvault--0.1.sql nsvault--0.1--0.2.sql nsvault--0.2--0.3.sql nsvault_keys--0.1.sql nsvault_keys--0.1--0.2.sql
 PGFILEDESC = "nsvault - namespace-scoped encrypted secrets"
 
-REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching namespace_access hostile_input audit_reads caller upgrade collation shared_key_cache
+REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching namespace_access hostile_input audit_reads caller key_lifecycle upgrade collation shared_key_cache
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf
 TAP_TESTS = 1
 
 PG_CONFIG ?= pg_config
 # no JIT bitcode: it needs clang, and JIT gains nothing on these small functions
 override with_llvm = no
+# rebuild what includes a header when the header changes (shared-memory
+# layouts live in headers: a stale object would overrun them)
+override autodepend = yes
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wmissing-prototypes -Werror=implicit-function-declaration
 

@@ -46,10 +46,10 @@ EXCEPTION WHEN OTHERS THEN
 	RETURN SQLSTATE || ': ' || SQLERRM;
 END
 $$;
-SELECT pg_temp.error_of($q$SELECT * FROM nsvault_keys.active_key($$x'); DELETE FROM nsvault_keys.keys; --$$)$q$);
-SELECT pg_temp.error_of($q$SELECT nsvault_keys.key($$x' OR '1'='1$$, 1)$q$);
-SELECT pg_temp.error_of($q$SELECT * FROM nsvault_keys.rotate_key(repeat('a', 100000))$q$);
-SELECT pg_temp.error_of($q$SELECT nsvault_keys.destroy_namespace($$%$$)$q$);
+SELECT pg_temp.error_of($q$SELECT * FROM nsvault_keys.active_key($$x'); DELETE FROM nsvault_keys.keys; --$$, 1, NULL)$q$);
+SELECT pg_temp.error_of($q$SELECT * FROM nsvault_keys.key_version($$x' OR '1'='1$$, 1)$q$);
+SELECT pg_temp.error_of($q$SELECT * FROM nsvault_keys.add_key_version(repeat('a', 100000), 1, NULL)$q$);
+SELECT pg_temp.error_of($q$SELECT * FROM nsvault_keys.destroy_versions(nsvault_keys.identity(), $$%$$, 1, 1000)$q$);
 SELECT count(*) > 0 AS keys_intact FROM nsvault_keys.keys;
 \c :main_db
 \set SHOW_CONTEXT never

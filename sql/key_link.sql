@@ -57,7 +57,7 @@ SELECT name FROM nsvault.list_secrets('link');
 
 -- the key server refuses: its SQLSTATE and message are passed on
 \c nsvault_regress_keys
-REVOKE EXECUTE ON FUNCTION nsvault_keys.key(text, integer) FROM regress_keyreader;
+REVOKE EXECUTE ON FUNCTION nsvault_keys.key_version(text, integer) FROM regress_keyreader;
 \c :main_db
 SELECT regress_error($$SELECT nsvault.get_secret('link', 'a')$$);
 \c nsvault_regress_keys

@@ -132,26 +132,15 @@ SELECT regress_error($$SELECT nsvault.rotate_key('@global')$$);
 DELETE FROM nsvault.registries WHERE registry = 'mirror.example';
 SELECT nsvault.rotate_key('@global') > 1 AS global_rotated;
 
--- in the key database: the old version can go, the active one cannot
+-- an old version can go once nothing is sealed under it; the active one cannot
+SET ROLE regress_ops_admin;
+SELECT regress_error($$SELECT nsvault.destroy_key_version('ops', 2)$$);
+SELECT nsvault.destroy_key_version('ops', 1);
+RESET ROLE;
+SELECT regress_await_destructions();
 \set main_db :DBNAME
 \c nsvault_regress_keys
-\set SHOW_CONTEXT never
-DO $$
-BEGIN
-	PERFORM nsvault_keys.destroy_key('ops', 2);
-EXCEPTION WHEN OTHERS THEN
-	RAISE NOTICE '%: %', SQLSTATE, SQLERRM;
-END
-$$;
-SELECT nsvault_keys.destroy_key('ops', 1);
-DO $$
-BEGIN
-	PERFORM nsvault_keys.destroy_key('ops', 1);
-EXCEPTION WHEN OTHERS THEN
-	RAISE NOTICE '%: %', SQLSTATE, SQLERRM;
-END
-$$;
-SELECT version FROM nsvault_keys.keys WHERE namespace = 'ops';
+SELECT version, key IS NULL AS destroyed FROM nsvault_keys.keys WHERE namespace = 'ops' ORDER BY version;
 \c :main_db
 \set SHOW_CONTEXT never
 SET nsvault.key_cache_seconds = 0;
@@ -162,12 +151,13 @@ CREATE TABLE regress_ops_backup AS SELECT * FROM nsvault.secrets WHERE namespace
 SET ROLE regress_ops_admin;
 SELECT nsvault.delete_namespace('ops');
 RESET ROLE;
+SELECT regress_await_destructions();
 SELECT count(*) AS secrets, (SELECT count(*) FROM nsvault.registries WHERE namespace = 'ops') AS registries,
 	   (SELECT count(*) FROM nsvault.grants WHERE namespace = 'ops') AS grants
   FROM nsvault.secrets WHERE namespace = 'ops';
 INSERT INTO nsvault.secrets SELECT * FROM regress_ops_backup;
 SELECT split_part(regress_error($$SELECT nsvault.get_secret('ops', 'db/password')$$), ' | ', 1) AS restored_copy;
-SELECT regress_error($$SELECT nsvault.get_secret('ops', 'db/password')$$) LIKE '%does not exist%' AS key_is_gone;
+SELECT regress_error($$SELECT nsvault.get_secret('ops', 'db/password')$$) LIKE '%was destroyed%' AS key_is_gone;
 DELETE FROM nsvault.secrets WHERE namespace = 'ops';
 SELECT action FROM nsvault.audit_events WHERE namespace = 'ops' ORDER BY at DESC, id DESC LIMIT 1;
 

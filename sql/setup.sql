@@ -58,3 +58,23 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- retired keys are destroyed by a background worker after the commit:
+-- waits up to 10 seconds for the queue of this database to empty
+CREATE FUNCTION public.regress_await_destructions() RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	deadline timestamptz := clock_timestamp() + interval '10 seconds';
+	left_queued bigint;
+BEGIN
+	LOOP
+		SELECT count(*) INTO left_queued FROM nsvault.key_destructions;
+		IF left_queued = 0 THEN
+			RETURN 'destroyed';
+		ELSIF clock_timestamp() > deadline THEN
+			RETURN left_queued || ' destructions still queued after 10 s';
+		END IF;
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+END
+$$;

@@ -10,9 +10,21 @@ CREATE DATABASE nsvault_regress_up;
 
 \c nsvault_regress_up_keys
 SET client_min_messages = warning;
-CREATE EXTENSION nsvault_keys CASCADE;
+CREATE EXTENSION nsvault_keys VERSION '0.1' CASCADE;
 SELECT nsvault_keys.grant_reader('regress_keyreader') IS NULL AS granted;
 \copy nsvault_keys.keys (namespace, version, key) FROM 'test/upgrade-0.1/keys.copy'
+
+-- the key database first: 0.1's reader keeps its access, to 0.2's functions
+ALTER EXTENSION nsvault_keys UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'nsvault_keys';
+SELECT p.oid::regprocedure::text AS reader_may_execute
+  FROM pg_proc p
+ WHERE p.pronamespace = 'nsvault_keys'::regnamespace
+   AND has_function_privilege('regress_keyreader', p.oid, 'EXECUTE')
+ ORDER BY p.oid::regprocedure::text COLLATE "C";
+SELECT count(*) AS keys, count(key) AS live, count(*) FILTER (WHERE key IS NULL) AS destroyed
+  FROM nsvault_keys.keys;
+SELECT count(*) AS identities FROM nsvault_keys.key_database;
 
 \c nsvault_regress_up
 SET client_min_messages = warning;
@@ -58,6 +70,9 @@ SELECT count(*) AS secrets FROM nsvault.secrets;
 
 ALTER EXTENSION nsvault UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'nsvault';
+-- the versions in use become the active ones; the key database is recorded at the first write
+SELECT * FROM nsvault.namespace_keys ORDER BY namespace COLLATE "C";
+SELECT count(*) AS linked FROM nsvault.key_database;
 SELECT count(*) AS definer_functions FROM pg_proc
  WHERE pronamespace = 'nsvault'::regnamespace AND prosecdef AND proname <> 'harden_role';
 
@@ -84,6 +99,8 @@ SELECT action, count(*) FROM nsvault.audit_log
  GROUP BY action ORDER BY action COLLATE "C";
 RESET ROLE;
 SELECT nsvault.get_secret('shop', 'stripe/key') AS after_rotation;
+SELECT count(*) AS linked FROM nsvault.key_database;
+SELECT * FROM nsvault.namespace_keys ORDER BY namespace COLLATE "C";
 
 -- the trail keeps 0.1's rows, and goes on after them
 SELECT count(*) AS old_rows, count(session_role) AS with_session_role

@@ -55,7 +55,8 @@ static const char *const write_functions =
 static const char *const admin_functions =
 	"nsvault.grant_namespace(text, regrole, text), "
 	"nsvault.revoke_namespace(text, regrole, text), "
-	"nsvault.rotate_key(text), nsvault.delete_namespace(text)";
+	"nsvault.rotate_key(text), nsvault.delete_namespace(text), "
+	"nsvault.destroy_key_version(text, integer)";
 
 const char *
 privilege_name(NamespacePrivilege privilege)

@@ -27,14 +27,22 @@
 
 #define LOOKUP_MAX_KEYS 2
 
-/* Returns the OID of relation nsvault.<relname>. */
+/*
+ * Returns the OID of relation nsvault.<relname>.  A table this library
+ * needs is missing only when the extension's SQL is older than it.
+ */
 Oid
 nsvault_relation(const char *relname)
 {
 	Oid			relid = get_relname_relid(relname, get_namespace_oid("nsvault", false));
 
 	if (!OidIsValid(relid))
-		elog(ERROR, "relation nsvault.%s does not exist", relname);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"nsvault\" must be updated before it can be used"),
+				 errdetail("Relation nsvault.%s, which this version of its library needs, does not exist.",
+						   relname),
+				 errhint("Run ALTER EXTENSION nsvault UPDATE in this database.")));
 	return relid;
 }
 

@@ -3,33 +3,37 @@
  * key_cache.c
  *		Cache of namespace keys fetched from the key database.
  *
- * An entry holds the working keys of one (namespace, version); version 0
- * stands for "the active version".  Entries live nsvault.key_cache_seconds
+ * An entry holds the working keys of one version of a namespace's key, in
+ * one database, from one key database (the identity that database
+ * recorded).  Which version is active is not cached here: each database
+ * records it in nsvault.namespace_keys.  Entries live nsvault.key_cache_seconds
  * and are wiped when they expire, are evicted or the cache goes away.
  * Callers get a copy in secure memory of their own context, so no pointer
  * into the cache escapes.
  *
  * With nsvault in shared_preload_libraries the cache is one table in shared
  * memory, bounded by nsvault.shared_key_cache_size: a key fetched by one
- * backend serves every later backend, and a rotation or namespace deletion
- * is seen by all of them at once.  Without it each backend keeps its own
+ * backend serves every later backend of its database, and a destroyed
+ * version leaves it for all of them at once.  Without it each backend keeps its own
  * table, bounded by nsvault.key_cache_size and wiped when the backend exits.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "storage/ipc.h"
 #include "utils/memutils.h"
 
 #include "key_cache.h"
-
-#define ACTIVE_VERSION 0
+#include "key_lifecycle.h"
+#include "keydb.h"
 
 /* How often a shared cache in use is swept of expired entries, in ms. */
 #define SHARED_SWEEP_INTERVAL_MS 1000
 
 static HTAB *local_cache = NULL;
+static bool exit_wipe_registered = false;
 
 static void
 local_cache_exit(int code, Datum arg)
@@ -37,6 +41,8 @@ local_cache_exit(int code, Datum arg)
 	HASH_SEQ_STATUS status;
 	KeyCacheEntry *entry;
 
+	if (local_cache == NULL)
+		return;
 	hash_seq_init(&status, local_cache);
 	while ((entry = hash_seq_search(&status)) != NULL)
 		explicit_bzero(&entry->key, sizeof(entry->key));
@@ -57,7 +63,9 @@ cache_table(void)
 		ctl.hcxt = TopMemoryContext;
 		local_cache = hash_create("nsvault key cache", 64, &ctl,
 								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		on_proc_exit(local_cache_exit, (Datum) 0);
+		if (!exit_wipe_registered)
+			on_proc_exit(local_cache_exit, (Datum) 0);
+		exit_wipe_registered = true;
 	}
 	return local_cache;
 }
@@ -100,7 +108,11 @@ expired(const KeyCacheEntry *entry, TimestampTz now)
 static void
 make_tag(KeyCacheTag *tag, const char *namespace, int32 version)
 {
+	if (strlen(namespace) >= sizeof(tag->namespace))
+		elog(ERROR, "key namespace too long for the key cache");
 	memset(tag, 0, sizeof(*tag));
+	tag->database = MyDatabaseId;
+	(void) key_link_identity(&tag->keydb);
 	strlcpy(tag->namespace, namespace, sizeof(tag->namespace));
 	tag->version = version;
 }
@@ -115,12 +127,17 @@ evict(HTAB *table, KeyCacheEntry *entry)
 	hash_search(table, &tag, HASH_REMOVE, NULL);
 }
 
-/*
- * Wipes and removes the entries of one namespace (or of all when NULL),
- * only the expired ones if asked; the caller holds the lock exclusively.
- */
+/* Which entries evict_matching removes. */
+typedef enum EvictWhat
+{
+	EVICT_EXPIRED,				/* expired ones, of every database */
+	EVICT_DATABASE,				/* this database's */
+	EVICT_NAMESPACE				/* this database's of one namespace */
+} EvictWhat;
+
+/* Wipes and removes entries; the caller holds the lock exclusively. */
 static void
-evict_matching(HTAB *table, const char *namespace, bool expired_only)
+evict_matching(HTAB *table, EvictWhat what, const char *namespace)
 {
 	HASH_SEQ_STATUS status;
 	KeyCacheEntry *entry;
@@ -129,10 +146,11 @@ evict_matching(HTAB *table, const char *namespace, bool expired_only)
 	hash_seq_init(&status, table);
 	while ((entry = hash_seq_search(&status)) != NULL)
 	{
-		if (namespace != NULL && strcmp(entry->tag.namespace, namespace) != 0)
+		if (what == EVICT_EXPIRED ? !expired(entry, now) :
+			(entry->tag.database != MyDatabaseId ||
+			 (what == EVICT_NAMESPACE && strcmp(entry->tag.namespace, namespace) != 0)))
 			continue;
-		if (!expired_only || expired(entry, now))
-			evict(table, entry);
+		evict(table, entry);
 	}
 }
 
@@ -146,7 +164,7 @@ make_room(HTAB *table)
 
 	if (hash_get_num_entries(table) < cache_capacity())
 		return;
-	evict_matching(table, NULL, true);
+	evict_matching(table, EVICT_EXPIRED, NULL);
 	while (hash_get_num_entries(table) >= cache_capacity())
 	{
 		oldest = NULL;
@@ -160,18 +178,15 @@ make_room(HTAB *table)
 	}
 }
 
-/* Caches key under one version; the caller holds the lock exclusively. */
+/* Caches key under tag; the caller holds the lock exclusively. */
 static void
-store(HTAB *table, const char *namespace, int32 version,
-	  const NamespaceKey *key, TimestampTz now)
+store(HTAB *table, const KeyCacheTag *tag, const NamespaceKey *key, TimestampTz now)
 {
-	KeyCacheTag tag;
 	KeyCacheEntry *entry;
 
-	make_tag(&tag, namespace, version);
 	make_room(table);
 	/* shared memory cannot grow: were it ever exhausted, caching is optional */
-	entry = hash_search(table, &tag, key_cache_shared ? HASH_ENTER_NULL : HASH_ENTER, NULL);
+	entry = hash_search(table, tag, key_cache_shared ? HASH_ENTER_NULL : HASH_ENTER, NULL);
 	if (entry == NULL)
 		return;
 	entry->fetched_at = now;
@@ -193,151 +208,200 @@ sweep_shared(TimestampTz now)
 	if (TimestampDifferenceExceeds(key_cache_shared->last_sweep, now,
 								   SHARED_SWEEP_INTERVAL_MS))
 	{
-		evict_matching(key_cache_shared_entries, NULL, true);
+		evict_matching(key_cache_shared_entries, EVICT_EXPIRED, NULL);
 		key_cache_shared->last_sweep = now;
 	}
 	cache_unlock();
 }
 
 /*
- * Derives the working keys of a raw key just fetched into result, wipes the
- * raw key, and caches them under their version (and as the active one when
- * active), unless keys were rotated or forgotten since generation was read:
- * then what was fetched may already be stale.  Returns result.
+ * Derives the working keys of a key just fetched into result, wipes the raw
+ * key, and caches them under tag (its version set here), unless keys were
+ * forgotten since generation was read: then what was fetched may be a
+ * version being destroyed.  Returns result.
  */
 static NamespaceKey *
-adopt_key(const char *namespace, uint8 *raw, int32 version, bool active,
-		  uint64 generation, NamespaceKey *result)
+adopt_key(KeyCacheTag *tag, KeyAnswer *answer, uint64 generation, NamespaceKey *result)
 {
-	HTAB	   *table;
 	TimestampTz now;
 
-	crypto_derive_keys(raw, result);
-	explicit_bzero(raw, NSVAULT_KEY_LEN);
-	result->version = version;
+	crypto_derive_keys(answer->key, result);
+	explicit_bzero(answer->key, NSVAULT_KEY_LEN);
+	result->version = answer->version;
+	tag->version = answer->version;
 	if (nsvault_key_cache_seconds > 0)
 	{
-		table = cache_table();
 		now = GetCurrentTimestamp();
 		cache_lock(LW_EXCLUSIVE);
 		if (cache_generation() == generation)
-		{
-			store(table, namespace, version, result, now);
-			if (active)
-				store(table, namespace, ACTIVE_VERSION, result, now);
-		}
+			store(cache_table(), tag, result, now);
 		cache_unlock();
 	}
 	return result;
 }
 
-/* Returns the key of (namespace, version), from the cache or fetched. */
-static NamespaceKey *
-key_cache_lookup(const char *namespace, int32 version)
+/*
+ * Copies the cached key of tag into result and returns true, if it is
+ * cached and fresh; otherwise returns false and sets generation for
+ * adopt_key.
+ */
+static bool
+cache_find(const KeyCacheTag *tag, NamespaceKey *result, uint64 *generation)
 {
-	NamespaceKey *result = secure_alloc(sizeof(NamespaceKey));
 	HTAB	   *table = cache_table();
-	KeyCacheTag tag;
 	KeyCacheEntry *entry;
 	TimestampTz now = GetCurrentTimestamp();
-	uint64		generation;
-	uint8	   *raw;
-	int32		fetched_version = version;
-
-	if (strlen(namespace) >= sizeof(tag.namespace))
-		elog(ERROR, "key namespace too long for the key cache");
-	make_tag(&tag, namespace, version);
 
 	if (nsvault_key_cache_seconds == 0)
 	{
 		cache_lock(LW_EXCLUSIVE);
-		evict_matching(table, NULL, false);
-		generation = cache_generation();
+		evict_matching(table, EVICT_DATABASE, NULL);
+		*generation = cache_generation();
 		cache_unlock();
+		return false;
 	}
-	else
+
+	sweep_shared(now);
+	cache_lock(LW_SHARED);
+	entry = hash_search(table, tag, HASH_FIND, NULL);
+	if (entry != NULL && !expired(entry, now))
 	{
-		sweep_shared(now);
-		cache_lock(LW_SHARED);
-		entry = hash_search(table, &tag, HASH_FIND, NULL);
-		if (entry != NULL && !expired(entry, now))
-		{
-			*result = entry->key;
-			cache_unlock();
-			return result;
-		}
-		generation = cache_generation();
+		*result = entry->key;
 		cache_unlock();
-		if (entry != NULL)
-		{
-			cache_lock(LW_EXCLUSIVE);
-			entry = hash_search(table, &tag, HASH_FIND, NULL);
-			if (entry != NULL && expired(entry, now))
-				evict(table, entry);
-			cache_unlock();
-		}
+		return true;
 	}
-
-	if (version == ACTIVE_VERSION)
-		raw = keydb_fetch_active_key(namespace, &fetched_version);
-	else
-		raw = keydb_fetch_key(namespace, version);
-	return adopt_key(namespace, raw, fetched_version, version == ACTIVE_VERSION,
-					 generation, result);
+	*generation = cache_generation();
+	cache_unlock();
+	if (entry != NULL)
+	{
+		cache_lock(LW_EXCLUSIVE);
+		entry = hash_search(table, tag, HASH_FIND, NULL);
+		if (entry != NULL && expired(entry, now))
+			evict(table, entry);
+		cache_unlock();
+	}
+	return false;
 }
 
-/* Returns the namespace's active key, creating it in the key database on first use. */
-NamespaceKey *
-key_cache_active(const char *namespace)
+/* Fails closed: the key database cannot give a key that values need. */
+static void
+report_unusable_version(const char *namespace, int32 version, bool destroyed)
 {
-	return key_cache_lookup(namespace, ACTIVE_VERSION);
+	if (destroyed)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("key version %d of namespace \"%s\" was destroyed", version, namespace),
+				 errdetail("Values sealed under it can never be read again.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_SYSTEM_ERROR),
+			 errmsg("key database behind foreign server \"%s\" lacks key version %d of namespace \"%s\"",
+					keydb_server_name(), version, namespace),
+			 errdetail("This database has values sealed under that version. The key database was replaced, reset, or restored from a backup older than this database."),
+			 errhint("Restore the key database from a backup that has the version, or both databases from matching backups.")));
 }
 
-/* Returns one version of the namespace's key. */
+/* Returns one version of the namespace's key, from the cache or fetched. */
 NamespaceKey *
 key_cache_version(const char *namespace, int32 version)
 {
+	NamespaceKey *result = secure_alloc(sizeof(NamespaceKey));
+	KeyCacheTag tag;
+	uint64		generation;
+	KeyAnswer	answer;
+
 	if (version <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid key version %d", version)));
-	return key_cache_lookup(namespace, version);
+	make_tag(&tag, namespace, version);
+	if (cache_find(&tag, result, &generation))
+		return result;
+
+	key_destructions_check();
+	keydb_key_version(namespace, version, &answer);
+	key_link_check(&answer);
+	if (!answer.found || answer.key == NULL)
+		report_unusable_version(namespace, version, answer.found);
+	return adopt_key(&tag, &answer, generation, result);
 }
 
 /*
- * Wipes and drops every cached version of the namespace's key, in every
- * backend when the cache is shared; returns the generation that follows.
+ * Gets the namespace's active key from the key database, at least version
+ * min_version: a new version when rotate, else its highest one (made if
+ * there is none that high).  The caller records the version answered.
  */
-static uint64
-forget_namespace(const char *namespace)
+NamespaceKey *
+key_cache_new_active(const char *namespace, int32 min_version, bool rotate)
+{
+	NamespaceKey *result = secure_alloc(sizeof(NamespaceKey));
+	KeyCacheTag tag;
+	uint64		generation;
+	KeyAnswer	answer;
+	pg_uuid_t	recorded;
+	const pg_uuid_t *expected;
+
+	make_tag(&tag, namespace, min_version);
+	cache_lock(LW_SHARED);
+	generation = cache_generation();
+	cache_unlock();
+	/* the key database makes no key unless it is the one expected */
+	expected = key_link_identity(&recorded) ? &recorded : NULL;
+	if (rotate)
+		keydb_add_key_version(namespace, min_version, expected, &answer);
+	else
+		keydb_active_key(namespace, min_version, expected, &answer);
+	key_link_check(&answer);
+	if (!answer.found || answer.key == NULL)
+		elog(ERROR, "key server answered no key for namespace \"%s\"", namespace);
+	if (answer.version < min_version)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("key database behind foreign server \"%s\" answered key version %d of namespace \"%s\", below version %d",
+						keydb_server_name(), answer.version, namespace, min_version),
+				 errdetail("This database has used versions up to %d. The key database was restored from an older backup, or is not the one this database was linked to.",
+						   min_version - 1)));
+	return adopt_key(&tag, &answer, generation, result);
+}
+
+/*
+ * Wipes and drops this database's cached versions of the namespace's key,
+ * in every backend when the cache is shared.
+ */
+void
+key_cache_forget(const char *namespace)
 {
 	HTAB	   *table = cache_table();
-	uint64		generation;
 
 	cache_lock(LW_EXCLUSIVE);
 	if (key_cache_shared)
 		key_cache_shared->generation++;
-	evict_matching(table, namespace, false);
-	generation = cache_generation();
+	evict_matching(table, EVICT_NAMESPACE, namespace);
 	cache_unlock();
-	return generation;
 }
 
-/* Wipes and drops every cached version of the namespace's key. */
+/* Wipes and drops every cached key of this database. */
 void
-key_cache_forget(const char *namespace)
+key_cache_forget_database(void)
 {
-	(void) forget_namespace(namespace);
+	HTAB	   *table = cache_table();
+
+	cache_lock(LW_EXCLUSIVE);
+	if (key_cache_shared)
+		key_cache_shared->generation++;
+	evict_matching(table, EVICT_DATABASE, NULL);
+	cache_unlock();
 }
 
-/* Makes a new key version in the key database and caches it as the active one. */
-NamespaceKey *
-key_cache_rotate(const char *namespace)
+/*
+ * Wipes this backend's own cache, if it has one: told that another backend
+ * destroyed keys or changed the key database, it cannot know which.
+ */
+void
+key_cache_local_reset(void)
 {
-	NamespaceKey *result = secure_alloc(sizeof(NamespaceKey));
-	int32		version;
-	uint8	   *raw = keydb_rotate_key(namespace, &version);
-
-	/* drops the stale active alias; old versions are fetched again if needed */
-	return adopt_key(namespace, raw, version, true, forget_namespace(namespace), result);
+	if (local_cache == NULL)
+		return;
+	local_cache_exit(0, (Datum) 0);
+	hash_destroy(local_cache);
+	local_cache = NULL;
 }

@@ -11,13 +11,20 @@
 #include "storage/lwlock.h"
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #include "nsvault.h"
 
+/*
+ * Keys are cached per database and per key database: two databases of one
+ * cluster, linked to two key databases, never see each other's keys.
+ */
 typedef struct KeyCacheTag
 {
+	Oid			database;
+	pg_uuid_t	keydb;			/* the identity recorded, or zeros before one is */
 	char		namespace[NSVAULT_NAMESPACE_MAX + 2];	/* room for a reserved "@" */
-	int32		version;		/* 0 stands for "the active version" */
+	int32		version;
 } KeyCacheTag;
 
 typedef struct KeyCacheEntry
@@ -39,5 +46,9 @@ typedef struct KeyCacheShared
 extern KeyCacheShared *key_cache_shared;
 extern HTAB *key_cache_shared_entries;
 extern void key_cache_shmem_register(void);
+
+/* key_cache.c, for key_lifecycle.c */
+extern NamespaceKey *key_cache_new_active(const char *namespace, int32 min_version, bool rotate);
+extern void key_cache_local_reset(void);
 
 #endif							/* NSVAULT_KEY_CACHE_H */

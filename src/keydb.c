@@ -25,8 +25,9 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/uuid.h"
 
-#include "nsvault.h"
+#include "keydb.h"
 
 /* dblink's name for the connection; connections are per backend */
 #define KEYDB_CONNECTION "nsvault_keydb_link"
@@ -44,9 +45,9 @@ typedef struct KeyRequest
 	const char *remote_sql;
 	MemoryContext result_cxt;	/* where the key is copied to */
 	uint64		rows;
-	int32		version;
-	uint8	   *key;
-	Size		key_len;
+	bool		identity_null;
+	bool		version_null;
+	KeyAnswer  *answer;
 } KeyRequest;
 
 typedef void (*GuardedCall) (void *arg);
@@ -63,7 +64,8 @@ prepare_plans(void)
 	plan_once(&disconnect_plan, psprintf("SELECT %s.dblink_disconnect($1)", dblink),
 			  1, argtypes);
 	plan_once(&request_plan,
-			  psprintf("SELECT k.version, k.key FROM %s.dblink($1, $2) AS k(version integer, key bytea)",
+			  psprintf("SELECT k.identity, k.version, k.key FROM %s.dblink($1, $2)"
+					   " AS k(identity uuid, version integer, key bytea)",
 					   dblink),
 			  2, argtypes);
 }
@@ -128,12 +130,13 @@ static void
 request_call(void *arg)
 {
 	KeyRequest *request = (KeyRequest *) arg;
+	KeyAnswer  *answer = request->answer;
 	Datum		args[2];
 	HeapTuple	row;
 	TupleDesc	desc;
+	Datum		identity;
 	Datum		version;
 	Datum		key_datum;
-	bool		version_null;
 	bool		key_null;
 	MemoryContext oldcxt;
 
@@ -147,19 +150,22 @@ request_call(void *arg)
 
 	row = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
-	version = SPI_getbinval(row, desc, 1, &version_null);
-	key_datum = SPI_getbinval(row, desc, 2, &key_null);
-	request->version = version_null ? 0 : DatumGetInt32(version);
+	identity = SPI_getbinval(row, desc, 1, &request->identity_null);
+	version = SPI_getbinval(row, desc, 2, &request->version_null);
+	key_datum = SPI_getbinval(row, desc, 3, &key_null);
+	if (!request->identity_null)
+		answer->identity = *DatumGetUUIDP(identity);
+	answer->version = request->version_null ? 0 : DatumGetInt32(version);
 	if (!key_null)
 	{
 		bytea	   *key = DatumGetByteaPP(key_datum);
 		Size		len = VARSIZE_ANY_EXHDR(key);
 
 		oldcxt = MemoryContextSwitchTo(request->result_cxt);
-		request->key = secure_alloc(NSVAULT_KEY_LEN);
+		answer->key = secure_alloc(NSVAULT_KEY_LEN);
 		MemoryContextSwitchTo(oldcxt);
-		request->key_len = len;
-		memcpy(request->key, VARDATA_ANY(key), Min(len, NSVAULT_KEY_LEN));
+		answer->key_len = len;
+		memcpy(answer->key, VARDATA_ANY(key), Min(len, NSVAULT_KEY_LEN));
 		explicit_bzero(VARDATA_ANY(key), len);
 	}
 	SPI_freetuptable(SPI_tuptable);
@@ -213,24 +219,32 @@ keydb_server(void)
 	return server;
 }
 
+/* Name of the foreign server the key database is reached through. */
+const char *
+keydb_server_name(void)
+{
+	return keydb_server();
+}
+
 /*
- * Sends remote_sql to the key database, which answers one row: a version
- * (or a count) and, when want_key, a key.  Returns the key, or NULL.
+ * Sends remote_sql to the key database, which answers (identity, version,
+ * key) in one row; version is null for a version it does not have, where
+ * expect allows it.  Fills answer.
  */
-static uint8 *
-keydb_request(const char *remote_sql, int32 *version, bool want_key)
+static void
+keydb_request(const char *remote_sql, KeyExpectation expect, KeyAnswer *answer)
 {
 	const char *server = keydb_server();
 	KeyRequest	request;
 	ErrorData  *error;
 	bool		reused;
+	bool		usable;
 
+	memset(answer, 0, sizeof(*answer));
+	memset(&request, 0, sizeof(request));
 	request.remote_sql = remote_sql;
 	request.result_cxt = CurrentMemoryContext;
-	request.key = NULL;
-	request.key_len = 0;
-	request.rows = 0;
-	request.version = 0;
+	request.answer = answer;
 
 	spi_connect();
 	if (request_plan == NULL)
@@ -269,66 +283,101 @@ keydb_request(const char *remote_sql, int32 *version, bool want_key)
 						server),
 				 errdetail_internal("%s", error->message)));
 	}
-
 	SPI_finish();
-	if (request.rows != 1 ||
-		(want_key && (request.version <= 0 || request.key == NULL ||
-					  request.key_len != NSVAULT_KEY_LEN)))
+
+	answer->found = !request.version_null;
+	usable = (request.rows == 1 && !request.identity_null &&
+			  (answer->found || expect == EXPECT_KEY_OR_NONE) &&
+			  (expect == EXPECT_COUNT ? answer->version >= 0 : answer->version > 0 || !answer->found) &&
+			  (answer->key == NULL ? expect != EXPECT_KEY : answer->key_len == NSVAULT_KEY_LEN));
+	if (!usable)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("key server behind foreign server \"%s\" returned an unusable key",
+				 errmsg("key server behind foreign server \"%s\" returned an unusable answer",
 						server),
-				 errdetail("Expected one row with a positive version and a %d-byte key.",
-						   NSVAULT_KEY_LEN)));
-	*version = request.version;
-	return request.key;
+				 errdetail("Expected one row with the key database's identity, a positive version and a %d-byte key.",
+						   NSVAULT_KEY_LEN),
+				 errhint("Update the key database's extension: ALTER EXTENSION nsvault_keys UPDATE.")));
 }
 
-/* Returns the namespace's active key, created on first use, and its version. */
-uint8 *
-keydb_fetch_active_key(const char *namespace, int32 *version)
+/* The identity as an SQL literal, or NULL. */
+static const char *
+identity_literal(const pg_uuid_t *identity)
 {
-	char	   *sql = psprintf("SELECT version, key FROM nsvault_keys.active_key(%s)",
-							   quote_literal_cstr(namespace));
-
-	return keydb_request(sql, version, true);
+	if (identity == NULL)
+		return "NULL";
+	return quote_literal_cstr(DatumGetCString(DirectFunctionCall1(uuid_out,
+																  UUIDPGetDatum((pg_uuid_t *) identity))));
 }
 
-/* Returns one version of the namespace's key. */
-uint8 *
-keydb_fetch_key(const char *namespace, int32 version)
+/*
+ * The namespace's active key: the key database's highest version if it is
+ * at least min_version, else a new one above it.  A key database other
+ * than expected (NULL: none is expected yet) answers only its identity,
+ * and makes no key.
+ */
+void
+keydb_active_key(const char *namespace, int32 min_version, const pg_uuid_t *expected,
+				 KeyAnswer *answer)
 {
-	char	   *sql = psprintf("SELECT %d, nsvault_keys.key(%s, %d)",
-							   version, quote_literal_cstr(namespace), version);
-	int32		answered;
-	uint8	   *key = keydb_request(sql, &answered, true);
+	keydb_request(psprintf("SELECT * FROM nsvault_keys.active_key(%s, %d, %s)",
+						   quote_literal_cstr(namespace), min_version, identity_literal(expected)),
+				  EXPECT_KEY_OR_NONE, answer);
+}
 
-	if (answered != version)
+/*
+ * One version of the namespace's key: answer->found is false when the key
+ * database does not have it, answer->key NULL when it was destroyed.
+ */
+void
+keydb_key_version(const char *namespace, int32 version, KeyAnswer *answer)
+{
+	keydb_request(psprintf("SELECT * FROM nsvault_keys.key_version(%s, %d)",
+						   quote_literal_cstr(namespace), version),
+				  EXPECT_KEY_OR_NONE, answer);
+	if (answer->found && answer->version != version)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("key server answered version %d when asked for version %d",
-						answered, version)));
-	return key;
+						answer->version, version)));
 }
 
-/* Makes a new key version, now the active one; returns it and its version. */
-uint8 *
-keydb_rotate_key(const char *namespace, int32 *version)
+/*
+ * A new key version, at least min_version, now the key database's highest;
+ * made, as by keydb_active_key, only in the key database expected.
+ */
+void
+keydb_add_key_version(const char *namespace, int32 min_version, const pg_uuid_t *expected,
+					  KeyAnswer *answer)
 {
-	char	   *sql = psprintf("SELECT version, key FROM nsvault_keys.rotate_key(%s)",
-							   quote_literal_cstr(namespace));
-
-	return keydb_request(sql, version, true);
+	keydb_request(psprintf("SELECT * FROM nsvault_keys.add_key_version(%s, %d, %s)",
+						   quote_literal_cstr(namespace), min_version, identity_literal(expected)),
+				  EXPECT_KEY_OR_NONE, answer);
 }
 
-/* Destroys every key version of the namespace; returns how many there were. */
-int32
-keydb_destroy_namespace(const char *namespace)
+/*
+ * The key database's identity and, for a namespace (not NULL), the highest
+ * version it ever had, in answer->version.
+ */
+void
+keydb_describe(const char *namespace, KeyAnswer *answer)
 {
-	char	   *sql = psprintf("SELECT nsvault_keys.destroy_namespace(%s), NULL::bytea",
-							   quote_literal_cstr(namespace));
-	int32		destroyed;
+	keydb_request(psprintf("SELECT * FROM nsvault_keys.describe(%s)",
+						   namespace ? quote_literal_cstr(namespace) : "NULL"),
+				  EXPECT_COUNT, answer);
+}
 
-	keydb_request(sql, &destroyed, false);
-	return destroyed;
+/*
+ * Destroys versions first to last of the namespace's key, if the key
+ * database is the one identified by expected; answer->version is how many
+ * it destroyed now.  The caller checks answer->identity.
+ */
+void
+keydb_destroy_versions(const pg_uuid_t *expected, const char *namespace,
+					   int32 first, int32 last, KeyAnswer *answer)
+{
+	keydb_request(psprintf("SELECT * FROM nsvault_keys.destroy_versions(%s, %s, %d, %d)",
+						   identity_literal(expected), quote_literal_cstr(namespace),
+						   first, last),
+				  EXPECT_COUNT, answer);
 }

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * namespace_admin.c
- *		Key rotation and namespace deletion (crypto-shredding).
+ *		Key rotation, namespace deletion (crypto-shredding), and the
+ *		destruction of old key versions.
  *
  *-------------------------------------------------------------------------
  */
@@ -10,14 +11,16 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 
-#include "nsvault.h"
+#include "key_lifecycle.h"
 
 static SPIPlanPtr secrets_plan = NULL;
 static SPIPlanPtr reseal_secret_plan = NULL;
 static SPIPlanPtr registries_plan = NULL;
 static SPIPlanPtr reseal_registry_plan = NULL;
 static SPIPlanPtr delete_plans[3];
+static SPIPlanPtr sealed_under_plan = NULL;
 
 /*
  * Re-seals every row select_plan returns (key version, sealed value, ctid,
@@ -84,13 +87,60 @@ registry_row_aad(HeapTuple row, TupleDesc desc, const char *namespace)
 						SPI_getvalue(row, desc, 5));
 }
 
+/*
+ * Counts the secrets and registry tokens of the namespace sealed under a
+ * version (or, when other_than, under any other) as of now, whatever this
+ * transaction's snapshot.  The caller is connected to SPI.
+ */
+static int64
+count_sealed(const char *namespace, int32 version, bool other_than)
+{
+	Oid			argtypes[3] = {TEXTOID, INT4OID, BOOLOID};
+	Datum		args[3];
+	bool		isnull;
+
+	args[0] = CStringGetTextDatum(namespace);
+	args[1] = Int32GetDatum(version);
+	args[2] = BoolGetDatum(other_than);
+	plan_once(&sealed_under_plan,
+			  "SELECT (SELECT count(*) FROM nsvault.secrets WHERE namespace = $1"
+			  "         AND (key_version = $2) <> $3)"
+			  "     + (SELECT count(*) FROM nsvault.registries"
+			  "         WHERE coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "') = $1"
+			  "         AND (key_version = $2) <> $3)",
+			  3, argtypes);
+	if (SPI_execute_snapshot(sealed_under_plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							 true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not count sealed values");
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * Fails when values of the namespace committed by others are not on
+ * version (for a deletion, 0: when any are left).  Under READ COMMITTED
+ * each statement sees what the writers it waited for committed; an older
+ * snapshot (REPEATABLE READ, SERIALIZABLE) may not, and the keys of what
+ * it missed would be destroyed.
+ */
+static void
+refuse_rows_left_behind(const char *namespace, int32 version, const char *what)
+{
+	if (count_sealed(namespace, version, true) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not %s namespace \"%s\": values were written to it since this transaction began",
+						what, namespace),
+				 errhint("Retry the transaction, in READ COMMITTED isolation.")));
+}
+
 PG_FUNCTION_INFO_V1(nsvault_rotate_key);
 
 /*
  * rotate_key(namespace): makes a new key version and re-seals every secret
  * and registry token of the namespace under it, in this transaction.
- * Readers are not blocked: they see the old rows until it commits.
- * Returns the new version.  "@global" rotates the global registries' key.
+ * Writers of the namespace wait for it (and it for them); readers are not
+ * blocked: they see the old rows until it commits.  Returns the new
+ * version.  "@global" rotates the global registries' key.
  */
 Datum
 nsvault_rotate_key(PG_FUNCTION_ARGS)
@@ -105,7 +155,8 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 	Caller		caller;
 
 	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
-	new_key = key_cache_rotate(namespace);
+	namespace_lock_exclusive(namespace);
+	new_key = key_rotate(namespace);
 	version = new_key->version;
 
 	spi_connect();
@@ -130,6 +181,7 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 										secret_row_aad, new_key);
 	resealed += reseal_rows(namespace, registries_plan, reseal_registry_plan,
 							registry_row_aad, new_key);
+	refuse_rows_left_behind(namespace, version, "rotate the key of");
 	SPI_finish();
 	explicit_bzero(new_key, sizeof(*new_key));
 
@@ -143,9 +195,10 @@ PG_FUNCTION_INFO_V1(nsvault_delete_namespace);
 
 /*
  * delete_namespace(namespace): deletes its secrets, registries and grants,
- * then destroys all of its keys in the key database.  The keys go last:
- * if anything before fails, nothing is destroyed.  Once they are gone, no
- * copy of the ciphertext, in a backup or anywhere, can be read again.
+ * and retires every version of its key.  The key database destroys them
+ * once this transaction has committed (key_destroyer.c); if it rolls back,
+ * nothing is destroyed.  Once they are gone, no copy of the ciphertext, in
+ * a backup or anywhere, can be read again.
  */
 Datum
 nsvault_delete_namespace(PG_FUNCTION_ARGS)
@@ -158,10 +211,10 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 		"DELETE FROM nsvault.registries WHERE scope = 'namespace' AND namespace = $1",
 		"DELETE FROM nsvault.grants WHERE namespace = $1",
 	};
-	int32		destroyed;
 	Caller		caller;
 
 	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
+	namespace_lock_exclusive(namespace);
 
 	args[0] = CStringGetTextDatum(namespace);
 	spi_connect();
@@ -171,14 +224,66 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 		if (SPI_execute_plan(delete_plans[i], args, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not delete the namespace's rows");
 	}
+	refuse_rows_left_behind(namespace, 0, "delete");
 	SPI_finish();
 	grants_changed();
 
+	key_namespace_retire(namespace);
 	audit_record(&caller, namespace, NULL, "delete_namespace", NULL);
-	destroyed = keydb_destroy_namespace(namespace);
-	/* after the destruction: a fetch racing it must not stay cached */
-	key_cache_forget(namespace);
-	elog(DEBUG1, "nsvault: destroyed %d key versions of namespace \"%s\"", destroyed, namespace);
+	namespace_leave(&caller);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(nsvault_destroy_key_version);
+
+/*
+ * destroy_key_version(namespace, version): retires one old version of the
+ * namespace's key; the key database destroys it once this transaction has
+ * committed.  Refused while it is the active version, or while any value
+ * of the namespace is sealed under it.
+ */
+Datum
+nsvault_destroy_key_version(PG_FUNCTION_ARGS)
+{
+	char	   *namespace = arg_namespace_or_global(fcinfo, 0);
+	int32		version;
+	int32		active;
+	int32		highest;
+	int64		sealed;
+	Caller		caller;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("key version must not be null")));
+	version = PG_GETARG_INT32(1);
+
+	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
+	namespace_lock_exclusive(namespace);
+	key_versions_recorded(namespace, &active, &highest);
+	if (version < 1 || version > highest)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("key version %d of namespace \"%s\" does not exist", version, namespace)));
+	if (version == active)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("cannot destroy key version %d of namespace \"%s\": it is the active version",
+						version, namespace),
+				 errhint("Rotate the key first with nsvault.rotate_key(), then destroy the old version.")));
+	spi_connect();
+	sealed = count_sealed(namespace, version, false);
+	SPI_finish();
+	if (sealed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("cannot destroy key version %d of namespace \"%s\": " INT64_FORMAT " values are sealed under it",
+						version, namespace, sealed),
+				 errhint("Rotate the key: nsvault.rotate_key() re-seals every value under a new version.")));
+
+	key_versions_retire(namespace, version, version);
+	audit_record(&caller, namespace, NULL, "destroy_key_version",
+				 psprintf("version %d", version));
 	namespace_leave(&caller);
 	PG_RETURN_VOID();
 }

@@ -159,16 +159,9 @@ extern bool registry_matches(const RegistryLocation *registry,
 extern StringInfo secret_aad(const char *namespace, const char *name);
 extern StringInfo registry_aad(const char *scope, const char *namespace, const char *registry);
 
-/* keydb.c */
-extern uint8 *keydb_fetch_active_key(const char *namespace, int32 *version);
-extern uint8 *keydb_fetch_key(const char *namespace, int32 version);
-extern uint8 *keydb_rotate_key(const char *namespace, int32 *version);
-extern int32 keydb_destroy_namespace(const char *namespace);
-
 /* key_cache.c */
-extern NamespaceKey *key_cache_active(const char *namespace);
 extern NamespaceKey *key_cache_version(const char *namespace, int32 version);
-extern NamespaceKey *key_cache_rotate(const char *namespace);
 extern void key_cache_forget(const char *namespace);
+extern void key_cache_forget_database(void);
 
 #endif							/* NSVAULT_H */

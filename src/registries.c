@@ -23,7 +23,7 @@
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
 
-#include "nsvault.h"
+#include "key_lifecycle.h"
 
 #define SCOPE_NAMESPACE			"namespace"
 #define SCOPE_GLOBAL			"global"
@@ -143,7 +143,7 @@ store_registry(const Caller *caller, const char *scope, const char *namespace, c
 			   const RegistryLocation *loc, const RegistryCredentials *creds)
 {
 	char	   *registry = registry_location_key(loc);
-	NamespaceKey *key = key_cache_active(key_namespace(namespace));
+	NamespaceKey *key = key_for_write(key_namespace(namespace));
 	bytea	   *sealed = crypto_seal(key, registry_aad(scope, namespace, registry),
 									 creds->token);
 	Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, INT4OID};

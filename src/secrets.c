@@ -21,7 +21,7 @@
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
-#include "nsvault.h"
+#include "key_lifecycle.h"
 
 static SPIPlanPtr upsert_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
@@ -88,7 +88,7 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 	namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
 
 	/* the key comes first: if the key server is down, nothing is written */
-	key = key_cache_active(namespace);
+	key = key_for_write(namespace);
 	sealed = crypto_seal(key, secret_aad(namespace, name), value);
 
 	args[0] = CStringGetTextDatum(namespace);

@@ -7,12 +7,14 @@
  * namespace's key is active (nsvault.namespace_keys): a key database that
  * was restored or replaced cannot make writes use another key.
  *
- * Writers, rotation and deletion of one namespace serialize on a
- * transaction-level lock on the namespace: shared for writers, exclusive
- * for rotate_key, delete_namespace and destroy_key_version, taken before
- * any key is fetched.  So a rotation waits for writers that hold the old
- * key, and re-seals what they wrote; and a writer after a rotation or a
- * deletion reads the version they recorded.
+ * Writers, rotation and deletion of one namespace serialize on a lock of
+ * the namespace's row in nsvault.namespace_keys, held to the end of the
+ * transaction: FOR SHARE for writers, FOR UPDATE for rotate_key,
+ * delete_namespace and destroy_key_version, taken before any key is
+ * fetched.  So a rotation waits for writers that hold the old key, and
+ * re-seals what they wrote; and a writer after a rotation or a deletion
+ * reads the version they recorded.  A row lock, unlike a lock-table entry,
+ * costs nothing to hold however many namespaces one transaction writes.
  *
  * Keys are destroyed only after the transaction that retired them
  * commits: it inserts into nsvault.key_destructions, and at commit a
@@ -30,7 +32,6 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -48,38 +49,26 @@ typedef struct NamespaceKeys
 	int32		highest_version;
 } NamespaceKeys;
 
-static SPIPlanPtr read_plan = NULL;
+static SPIPlanPtr lock_plans[2];
+static SPIPlanPtr placeholder_plan = NULL;
 static SPIPlanPtr write_plan = NULL;
 static SPIPlanPtr retire_plan = NULL;
 
 /* a committing transaction retired versions: start the destroyer */
 static bool destroyer_wanted = false;
 
-/* Sets tag to the lock of one namespace, or to the destroyer's. */
+/* Which lock a change of a namespace takes on its row. */
+typedef enum NamespaceLock
+{
+	ROW_LOCK_WRITER,					/* FOR SHARE: writers exclude only the below */
+	ROW_LOCK_KEYS					/* FOR UPDATE: rotation, deletion, destruction */
+} NamespaceLock;
+
+/* Sets tag to the lock a database's destroyer holds while it works. */
 static void
-lock_tag(LOCKTAG *tag, const char *namespace)
+destroyer_lock_tag(LOCKTAG *tag)
 {
-	uint64		hash = namespace ? hash_bytes_extended((const unsigned char *) namespace,
-													   strlen(namespace), 0) : 0;
-
-	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) (hash >> 32), (uint32) hash,
-						 namespace ? NSVAULT_LOCK_NAMESPACE : NSVAULT_LOCK_DESTROYER);
-}
-
-static void
-namespace_lock(const char *namespace, LOCKMODE mode)
-{
-	LOCKTAG		tag;
-
-	lock_tag(&tag, namespace);
-	(void) LockAcquire(&tag, mode, false, false);
-}
-
-/* For rotate_key, delete_namespace and destroy_key_version. */
-void
-namespace_lock_exclusive(const char *namespace)
-{
-	namespace_lock(namespace, ExclusiveLock);
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, 0, 0, NSVAULT_LOCK_DESTROYER);
 }
 
 /*
@@ -91,37 +80,54 @@ key_destroyer_lock(void)
 {
 	LOCKTAG		tag;
 
-	lock_tag(&tag, NULL);
+	destroyer_lock_tag(&tag);
 	(void) LockAcquire(&tag, ExclusiveLock, true, false);
 }
 
 /*
- * Reads what is recorded of the namespace as of now, whatever this
- * transaction's snapshot: after the namespace's lock, that includes what
- * a rotation or deletion it waited for committed.  The caller is connected
- * to SPI.
+ * Locks the namespace's row (making it, for a namespace never written) and
+ * reads it.  A writer waits here for a rotation or deletion in flight and
+ * then reads what it committed; under REPEATABLE READ or SERIALIZABLE one
+ * that committed after the snapshot is a serialization failure.  The
+ * caller is connected to SPI.
  */
 static void
-namespace_keys_read(const char *namespace, NamespaceKeys *keys)
+namespace_lock(const char *namespace, NamespaceLock lock, NamespaceKeys *keys)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(namespace)};
 	bool		isnull;
 
-	plan_once(&read_plan,
-			  "SELECT active_version, highest_version FROM nsvault.namespace_keys"
-			  " WHERE namespace = $1",
-			  1, argtypes);
-	if (SPI_execute_snapshot(read_plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
-							 true, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the namespace's key versions");
-	keys->found = (SPI_processed == 1);
-	keys->active_version = 0;
-	keys->highest_version = 0;
-	if (keys->found)
+	for (int attempt = 0;; attempt++)
+	{
+		plan_once(&lock_plans[lock],
+				  lock == ROW_LOCK_WRITER
+				  ? "SELECT active_version, highest_version FROM nsvault.namespace_keys"
+				  " WHERE namespace = $1 FOR SHARE"
+				  : "SELECT active_version, highest_version FROM nsvault.namespace_keys"
+				  " WHERE namespace = $1 FOR UPDATE",
+				  1, argtypes);
+		if (SPI_execute_plan(lock_plans[lock], args, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not lock the namespace's key versions");
+		if (SPI_processed == 1)
+			break;
+		if (attempt > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access to the keys of namespace \"%s\" due to a concurrent first write",
+							namespace),
+					 errhint("Retry the transaction.")));
+		plan_once(&placeholder_plan,
+				  "INSERT INTO nsvault.namespace_keys (namespace, highest_version)"
+				  " VALUES ($1, 0) ON CONFLICT (namespace) DO NOTHING",
+				  1, argtypes);
+		if (SPI_execute_plan(placeholder_plan, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not record the namespace's key versions");
+	}
 	{
 		Datum		active = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
+		keys->found = true;
 		keys->active_version = isnull ? 0 : DatumGetInt32(active);
 		keys->highest_version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 															SPI_tuptable->tupdesc, 2, &isnull));
@@ -152,19 +158,10 @@ namespace_keys_write(const char *namespace, int32 active_version, int32 used_ver
 		elog(ERROR, "could not record the namespace's key versions");
 }
 
-/* Reads the namespace's record, connecting to SPI for it. */
-static void
-namespace_keys_get(const char *namespace, NamespaceKeys *keys)
-{
-	spi_connect();
-	namespace_keys_read(namespace, keys);
-	SPI_finish();
-}
-
 /*
  * The key a write to the namespace seals with: its active version, or, when
  * it has none, a version the key database makes above every one it used.
- * Holds the namespace's shared lock until the transaction ends.
+ * Holds the namespace's writer lock until the transaction ends.
  */
 NamespaceKey *
 key_for_write(const char *namespace)
@@ -172,10 +169,11 @@ key_for_write(const char *namespace)
 	NamespaceKeys keys;
 	NamespaceKey *key;
 
-	namespace_lock(namespace, ShareLock);
+	spi_connect();
+	namespace_lock(namespace, ROW_LOCK_WRITER, &keys);
+	SPI_finish();
 	key_link_record();
 	key_destructions_check();
-	namespace_keys_get(namespace, &keys);
 	if (keys.active_version > 0)
 		return key_cache_version(namespace, keys.active_version);
 
@@ -187,18 +185,32 @@ key_for_write(const char *namespace)
 }
 
 /*
- * Makes a new key version and records it as the namespace's active one;
- * the caller holds the namespace's exclusive lock and re-seals.
+ * Locks the namespace's keys against writers, rotations, deletions and
+ * destructions until the transaction ends (for those three), and returns
+ * its active version (0: none) and the highest version it used.
  */
-NamespaceKey *
-key_rotate(const char *namespace)
+void
+key_versions_lock(const char *namespace, int32 *active_version, int32 *highest_version)
 {
 	NamespaceKeys keys;
-	NamespaceKey *key;
 
+	spi_connect();
+	namespace_lock(namespace, ROW_LOCK_KEYS, &keys);
+	SPI_finish();
 	key_link_record();
-	namespace_keys_get(namespace, &keys);
-	key = key_cache_new_active(namespace, keys.highest_version + 1, true);
+	*active_version = keys.active_version;
+	*highest_version = keys.highest_version;
+}
+
+/*
+ * Makes a new key version, above highest_version, and records it as the
+ * namespace's active one; the caller holds key_versions_lock and re-seals.
+ */
+NamespaceKey *
+key_rotate(const char *namespace, int32 highest_version)
+{
+	NamespaceKey *key = key_cache_new_active(namespace, highest_version + 1, true);
+
 	spi_connect();
 	namespace_keys_write(namespace, key->version, key->version);
 	SPI_finish();
@@ -219,8 +231,7 @@ start_destroyer_at_commit(XactEvent event, void *arg)
 
 /*
  * Queues versions first to last of the namespace's key for destruction
- * once this transaction commits.  The caller holds the namespace's
- * exclusive lock.
+ * once this transaction commits.  The caller holds key_versions_lock.
  */
 void
 key_versions_retire(const char *namespace, int32 first, int32 last)
@@ -251,44 +262,26 @@ key_versions_retire(const char *namespace, int32 first, int32 last)
 }
 
 /*
- * For delete_namespace, under the namespace's exclusive lock: retires
- * every version the namespace ever had, here or in the key database (a
- * rotation that rolled back leaves one there), so the next write makes a
- * new one.
+ * For delete_namespace, under key_versions_lock: retires every version the
+ * namespace ever had, here (up to highest_version) or in the key database
+ * (a rotation that rolled back leaves one there), so the next write makes
+ * a new one.
  */
 void
-key_namespace_retire(const char *namespace)
+key_namespace_retire(const char *namespace, int32 highest_version)
 {
-	NamespaceKeys keys;
 	KeyAnswer	answer;
 	int32		highest;
 
-	key_link_record();
-	namespace_keys_get(namespace, &keys);
 	keydb_describe(namespace, &answer);
 	key_link_check(&answer);
-	highest = Max(keys.highest_version, answer.version);
+	highest = Max(highest_version, answer.version);
 	if (highest == 0)
 		return;
 	spi_connect();
 	namespace_keys_write(namespace, 0, highest);
 	SPI_finish();
 	key_versions_retire(namespace, 1, highest);
-}
-
-/*
- * For destroy_key_version, under the namespace's exclusive lock: what is
- * recorded of the namespace (0, 0 when nothing).
- */
-void
-key_versions_recorded(const char *namespace, int32 *active_version, int32 *highest_version)
-{
-	NamespaceKeys keys;
-
-	key_link_record();
-	namespace_keys_get(namespace, &keys);
-	*active_version = keys.active_version;
-	*highest_version = keys.highest_version;
 }
 
 /* Are destructions queued in this database, as of now? */
@@ -318,7 +311,7 @@ key_destructions_check(void)
 
 	if (RecoveryInProgress() || !IsUnderPostmaster || !destructions_pending())
 		return;
-	lock_tag(&tag, NULL);
+	destroyer_lock_tag(&tag);
 	if (LockAcquire(&tag, ShareLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
 		return;
 	LockRelease(&tag, ShareLock, false);

@@ -152,11 +152,13 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 	NamespaceKey *new_key;
 	int			resealed;
 	int32		version;
+	int32		active;
+	int32		highest;
 	Caller		caller;
 
 	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
-	namespace_lock_exclusive(namespace);
-	new_key = key_rotate(namespace);
+	key_versions_lock(namespace, &active, &highest);
+	new_key = key_rotate(namespace, highest);
 	version = new_key->version;
 
 	spi_connect();
@@ -211,10 +213,12 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 		"DELETE FROM nsvault.registries WHERE scope = 'namespace' AND namespace = $1",
 		"DELETE FROM nsvault.grants WHERE namespace = $1",
 	};
+	int32		active;
+	int32		highest;
 	Caller		caller;
 
 	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
-	namespace_lock_exclusive(namespace);
+	key_versions_lock(namespace, &active, &highest);
 
 	args[0] = CStringGetTextDatum(namespace);
 	spi_connect();
@@ -228,7 +232,7 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 	SPI_finish();
 	grants_changed();
 
-	key_namespace_retire(namespace);
+	key_namespace_retire(namespace, highest);
 	audit_record(&caller, namespace, NULL, "delete_namespace", NULL);
 	namespace_leave(&caller);
 	PG_RETURN_VOID();
@@ -259,8 +263,7 @@ nsvault_destroy_key_version(PG_FUNCTION_ARGS)
 	version = PG_GETARG_INT32(1);
 
 	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
-	namespace_lock_exclusive(namespace);
-	key_versions_recorded(namespace, &active, &highest);
+	key_versions_lock(namespace, &active, &highest);
 	if (version < 1 || version > highest)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),

@@ -19,15 +19,15 @@ my $second = $node->background_psql('postgres');
 # the first session creates the key and holds its transaction open
 $first->query_safe('BEGIN');
 my $first_key = $first->query_safe(
-	"SELECT encode(key, 'hex') FROM nsvault_keys.active_key('race')");
+	"SELECT encode(key, 'hex') FROM nsvault_keys.active_key('race', 1, NULL)");
 like($first_key, qr/^[0-9a-f]{64}$/, 'the first session made a key');
 
 # the second asks for the same namespace's key and must wait
-$second->{stdin} .= "SELECT encode(key, 'hex') FROM nsvault_keys.active_key('race');\n";
+$second->{stdin} .= "SELECT encode(key, 'hex') FROM nsvault_keys.active_key('race', 1, NULL);\n";
 $second->{run}->pump_nb();
 ok( $node->poll_query_until('postgres', q{
 	SELECT count(*) > 0 FROM pg_stat_activity
-	 WHERE wait_event_type = 'Lock' AND query LIKE '%active_key(''race'')%'}),
+	 WHERE wait_event_type = 'Lock' AND query LIKE '%active_key(''race''%'}),
 	'the second session waits for the first');
 
 $first->query_safe('COMMIT');
@@ -39,12 +39,12 @@ is($node->safe_psql('postgres',
 
 # a rotation racing the first use of a namespace makes version 2, not a second version 1
 $first->query_safe('BEGIN');
-$first->query_safe("SELECT version FROM nsvault_keys.active_key('race2')");
-$second->{stdin} .= "SELECT version FROM nsvault_keys.rotate_key('race2');\n";
+$first->query_safe("SELECT version FROM nsvault_keys.active_key('race2', 1, NULL)");
+$second->{stdin} .= "SELECT version FROM nsvault_keys.add_key_version('race2', 1, NULL);\n";
 $second->{run}->pump_nb();
 ok( $node->poll_query_until('postgres', q{
 	SELECT count(*) > 0 FROM pg_stat_activity
-	 WHERE wait_event_type = 'Lock' AND query LIKE '%rotate_key(''race2'')%'}),
+	 WHERE wait_event_type = 'Lock' AND query LIKE '%add_key_version(''race2''%'}),
 	'the rotation waits for the first use');
 $first->query_safe('COMMIT');
 my ($rotated) = split /\n/, $second->query_safe('SELECT 1');

@@ -64,6 +64,8 @@ SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype
 
 # crypto-shredding: a backup taken before delete_namespace cannot be read after it
 $main->safe_psql('postgres', 'SELECT nsvault.delete_namespace(\'backup\')');
+ok($main->poll_query_until('postgres', 'SELECT count(*) = 0 FROM nsvault.key_destructions'),
+	'the key destroyer destroyed its keys after the commit');
 $main->safe_psql('postgres', 'CREATE DATABASE restored_after_delete');
 command_ok([ 'pg_restore', '-d', $main->connstr('restored_after_delete'), '--exit-on-error', $dump ],
 	'the earlier dump restores after the namespace was deleted');
@@ -72,7 +74,7 @@ is($main->safe_psql('restored_after_delete', "SELECT count(*) FROM nsvault.secre
 my ($ret, $out, $err) = $main->psql('restored_after_delete',
 	"SELECT nsvault.get_secret('backup', 'db/password')");
 isnt($ret, 0, 'but it cannot be decrypted');
-like($err, qr/key version \d+ of namespace "backup" does not exist/, 'its keys are gone');
+like($err, qr/key version \d+ of namespace "backup" was destroyed/, 'its keys are gone');
 ok(index($out . $err, $value) < 0, 'and the value appears nowhere');
 
 done_testing();

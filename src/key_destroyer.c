@@ -14,7 +14,8 @@
  *
  * While the key server cannot be reached (or is not the one this database
  * is linked to) it tries again every DESTROYER_RETRY_MS, DESTROYER_TRIES
- * times in all, then exits, logging why.
+ * times in all, then exits, logging why: a worker that lingered would keep
+ * DROP DATABASE waiting, and a later key fetch or write starts another.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,6 +31,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
@@ -38,9 +40,10 @@
 #include "key_lifecycle.h"
 #include "keydb.h"
 
-#define DESTROYER_RETRY_MS	10000
-#define DESTROYER_TRIES		30
+#define DESTROYER_RETRY_MS	1000
+#define DESTROYER_TRIES		3
 #define DESTROYER_BATCH		100		/* rows per transaction */
+#define DESTROYER_TYPE		"nsvault key destroyer"
 
 static SPIPlanPtr pending_plan = NULL;
 static SPIPlanPtr done_plan = NULL;
@@ -57,7 +60,7 @@ key_destroyer_start(void)
 
 	memset(&worker, 0, sizeof(worker));
 	snprintf(worker.bgw_name, BGW_MAXLEN, "nsvault key destroyer for database %u", MyDatabaseId);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "nsvault key destroyer");
+	snprintf(worker.bgw_type, BGW_MAXLEN, DESTROYER_TYPE);
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
@@ -70,6 +73,29 @@ key_destroyer_start(void)
 				 errmsg("could not start the nsvault key destroyer: no background worker slot is free"),
 				 errdetail("Retired key versions stay queued in nsvault.key_destructions until a key fetch or write in this database starts it."),
 				 errhint("Raise max_worker_processes.")));
+}
+
+/*
+ * Tells the destroyers connected to a database to exit: DROP DATABASE and
+ * its kin wait for every connection to it.  What they leave queued, a
+ * later one does.
+ */
+void
+key_destroyer_stop(Oid database)
+{
+	int			backends = pgstat_fetch_stat_numbackends();
+
+	for (int i = 1; i <= backends; i++)
+	{
+		PgBackendStatus *status = &pgstat_fetch_stat_local_beentry(i)->backendStatus;
+		const char *type;
+
+		if (status->st_databaseid != database || status->st_backendType != B_BG_WORKER)
+			continue;
+		type = GetBackgroundWorkerTypeByPid(status->st_procpid);
+		if (type != NULL && strcmp(type, DESTROYER_TYPE) == 0)
+			(void) kill(status->st_procpid, SIGTERM);
+	}
 }
 
 /*

@@ -36,6 +36,7 @@
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "key_cache.h"
 #include "key_lifecycle.h"
@@ -53,6 +54,9 @@ static SPIPlanPtr lock_plans[2];
 static SPIPlanPtr placeholder_plan = NULL;
 static SPIPlanPtr write_plan = NULL;
 static SPIPlanPtr retire_plan = NULL;
+
+/* a session starts a destroyer for what is left queued at most this often */
+#define DESTROYER_START_INTERVAL_MS 10000
 
 /* a committing transaction retired versions: start the destroyer */
 static bool destroyer_wanted = false;
@@ -302,18 +306,25 @@ destructions_pending(void)
 /*
  * Starts the destroyer when destructions are queued and none runs: after a
  * crash or restart, or when the last one gave up.  Called on every key
- * fetch and write, so a read after a restart is enough.
+ * fetch and write, so a read after a restart is enough; a session starts
+ * one at most every DESTROYER_START_INTERVAL_MS, so a key server that
+ * stays down does not get a worker per write.
  */
 void
 key_destructions_check(void)
 {
+	static TimestampTz last_start = 0;
 	LOCKTAG		tag;
 
-	if (RecoveryInProgress() || !IsUnderPostmaster || !destructions_pending())
+	if (RecoveryInProgress() || !IsUnderPostmaster ||
+		!TimestampDifferenceExceeds(last_start, GetCurrentTimestamp(),
+									DESTROYER_START_INTERVAL_MS) ||
+		!destructions_pending())
 		return;
 	destroyer_lock_tag(&tag);
 	if (LockAcquire(&tag, ShareLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
 		return;
 	LockRelease(&tag, ShareLock, false);
+	last_start = GetCurrentTimestamp();
 	key_destroyer_start();
 }

@@ -28,6 +28,7 @@ extern void key_destroyer_lock(void);
 
 /* key_destroyer.c */
 extern void key_destroyer_start(void);
+extern void key_destroyer_stop(Oid database);
 extern PGDLLEXPORT void nsvault_key_destroyer_main(Datum main_arg);
 
 #endif							/* NSVAULT_KEY_LIFECYCLE_H */

@@ -2,8 +2,8 @@
  *
  * utility_hook.c
  *		What nsvault does around other commands: removes the grants of a
- *		role that is dropped, and stops audit writers that would keep a
- *		database from being dropped, renamed or copied.
+ *		role that is dropped, and stops audit writers and key destroyers
+ *		that would keep a database from being dropped, renamed or copied.
  *
  * DROP OWNED BY revokes a role's privileges in the current database, and
  * DROP ROLE ends a role: both remove the role's nsvault grants in the
@@ -26,6 +26,7 @@
 #include "utils/acl.h"
 
 #include "audit_queue.h"
+#include "key_lifecycle.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -90,7 +91,10 @@ nsvault_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 	ListCell   *lc;
 
 	if (database != NULL)
+	{
 		audit_queue_stop_writer(get_database_oid(database, true));
+		key_destroyer_stop(get_database_oid(database, true));
+	}
 	if (IsA(parsetree, DropRoleStmt) || IsA(parsetree, DropOwnedStmt))
 	{
 		dropped_roles = roles_named(parsetree);

@@ -6,7 +6,8 @@
 # destruction a crash interrupted is finished by the restarted server,
 # while one that rolled back destroys nothing; a key database restored
 # from an older dump, or recreated empty, is refused (58000) for reads,
-# writes and accept_key_database, and no key is made in it.
+# writes and accept_key_database, and no key is made in it; a destroyer
+# that keeps retrying does not keep its database from being dropped.
 use strict;
 use warnings;
 use lib 't';
@@ -16,9 +17,6 @@ use Test::More;
 use NsvaultPair;
 
 my ($key, $main) = NsvaultPair::start_pair(log_statement => "'none'");
-
-# nsvault's advisory lock tags of one namespace (NSVAULT_LOCK_NAMESPACE)
-my $namespace_lock_kind = 28275;
 
 # Runs $sql in the main database with verbose errors (which carry the
 # SQLSTATE) and no key cache; returns (exit code, stdout, stderr).
@@ -120,18 +118,12 @@ sub waits_on_lock
 SELECT count(*) > 0 FROM pg_stat_activity WHERE pid = $pid AND wait_event_type = 'Lock'});
 }
 
-# The namespace locks of the main database, naming the two sessions' pids.
-sub namespace_locks
+# The backends that backend $pid of the main node waits for.
+sub blocked_by
 {
-	my (%who) = @_;
-	my $case = join(' ', map { "WHEN $_ THEN '$who{$_}'" } sort keys %who);
-	return $main->safe_psql('postgres', qq{
-SELECT string_agg(CASE pid $case ELSE pid::text END || ' ' || mode || ' '
-				  || CASE WHEN granted THEN 'held' ELSE 'waiting' END,
-				  ', ' ORDER BY granted DESC, pid)
-  FROM pg_locks
- WHERE locktype = 'advisory' AND objsubid = $namespace_lock_kind
-   AND database = (SELECT oid FROM pg_database WHERE datname = 'postgres')});
+	my ($pid) = @_;
+	return $main->safe_psql('postgres',
+		"SELECT array_to_string(pg_blocking_pids($pid), ',')");
 }
 
 # 1. A writer and a rotation of one namespace, in either order.
@@ -148,9 +140,7 @@ SELECT string_agg(CASE pid $case ELSE pid::text END || ' ' || mode || ' '
 	is($err, '', 'writer first: the writer writes in an open transaction');
 	send_query($rotator, "SELECT nsvault.rotate_key('c')");
 	ok(waits_on_lock($rotator_pid), 'writer first: the rotation waits on a lock');
-	is(namespace_locks($writer_pid => 'writer', $rotator_pid => 'rotation'),
-		'writer ShareLock held, rotation ExclusiveLock waiting',
-		'writer first: on the namespace lock (advisory, objsubid 28275), which the writer holds shared');
+	is(blocked_by($rotator_pid), $writer_pid, 'writer first: it waits for the writer\'s transaction');
 
 	run_in($writer, 'COMMIT');
 	($out, $err) = collect($rotator);
@@ -163,8 +153,8 @@ SELECT string_agg(CASE pid $case ELSE pid::text END || ' ' || mode || ' '
 	my ($ret, $stdout, $stderr) = main_psql("SELECT nsvault.destroy_key_version('c', 2)");
 	like($stderr, qr/ERROR:  55006: cannot destroy key version 2 of namespace "c": it is the active version/,
 		'the active version 2 cannot be destroyed (55006)');
-	$main->safe_psql('postgres', "SELECT nsvault.destroy_key_version('c', 1)");
-	pass('version 1, which nothing is sealed under any more, may be destroyed');
+	($ret, $stdout, $stderr) = main_psql("SELECT nsvault.destroy_key_version('c', 1)");
+	is($ret . $stderr, '0', 'version 1, which nothing is sealed under any more, may be destroyed');
 	ok($main->poll_query_until('postgres', 'SELECT count(*) = 0 FROM nsvault.key_destructions'),
 		'its destruction leaves the queue');
 	ok($key->poll_query_until('nsvault_keys', q{
@@ -181,9 +171,7 @@ SELECT key IS NULL AND destroyed_at IS NOT NULL FROM nsvault_keys.keys
 	is($out, '3', 'rotation first: the rotation makes version 3 in an open transaction');
 	send_query($writer, "SELECT nsvault.set_secret('c', 'new2', 'v2')");
 	ok(waits_on_lock($writer_pid), 'rotation first: the writer waits on a lock');
-	is(namespace_locks($writer_pid => 'writer', $rotator_pid => 'rotation'),
-		'rotation ExclusiveLock held, writer ShareLock waiting',
-		'rotation first: on the namespace lock, which the rotation holds exclusively');
+	is(blocked_by($writer_pid), $rotator_pid, 'rotation first: it waits for the rotation\'s transaction');
 	run_in($rotator, 'COMMIT');
 	($out, $err) = collect($writer);
 	is($err, '', 'rotation first: the write succeeds once the rotation commits');
@@ -412,6 +400,30 @@ SELECT string_agg(namespace || ':' || coalesce(active_version, 0) || '|' || high
 	is($main->safe_psql('postgres', $all_recorded), $recorded_before, 'empty: nothing changed in the recorded key versions');
 	is(secret_versions('fresh') . ';' . secret_versions('c'), 'none;new:3,new2:3,old:3',
 		'empty: no value was written');
+}
+
+# 6. A destroyer that keeps retrying (its key server cannot be reached) does
+# not keep its database from being dropped.
+{
+	$main->safe_psql('postgres', 'CREATE DATABASE dropme');
+	$main->safe_psql('dropme', q{
+SET client_min_messages = warning;
+CREATE EXTENSION nsvault CASCADE;
+CREATE SERVER nsvault_keydb FOREIGN DATA WRAPPER dblink_fdw
+	OPTIONS (host 'localhost', port '1', dbname 'nsvault_keys');
+CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb OPTIONS (user 'nobody');
+INSERT INTO nsvault.key_database (identity, foreign_server, linked_by)
+	VALUES (gen_random_uuid(), 'nsvault_keydb', current_user);
+INSERT INTO nsvault.namespace_keys VALUES ('d', 2, 2);
+SELECT nsvault.destroy_key_version('d', 1);});
+	ok($main->poll_query_until('postgres', q{
+SELECT count(*) > 0 FROM pg_stat_activity
+ WHERE backend_type = 'nsvault key destroyer' AND datname = 'dropme'}),
+		'drop: a destroyer works on the database, its key server unreachable');
+	my ($ret, $out, $err) = $main->psql('postgres', 'DROP DATABASE dropme');
+	is($ret, 0, 'drop: DROP DATABASE stops it and succeeds');
+	is($main->safe_psql('postgres', "SELECT count(*) FROM pg_database WHERE datname = 'dropme'"),
+		'0', 'drop: the database is gone');
 }
 
 done_testing();

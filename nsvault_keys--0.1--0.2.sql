@@ -77,15 +77,17 @@ AS $$ SELECT expected IS NULL OR expected = nsvault_keys.identity() $$;
 REVOKE ALL ON FUNCTION nsvault_keys.is_expected(uuid) FROM PUBLIC;
 
 /*
- * The namespace's active key: its highest version, when that is at least
- * min_version and not destroyed; otherwise a new version above both.  The
- * main database passes one more than the highest version it has seen, so
- * it never gets a key it retired.  Makers of one namespace's keys queue on
- * its lock: one new key, never two.
+ * The namespace's key for a writer: its highest version, when that is at
+ * least min_version, not destroyed, and new_version is false; otherwise a
+ * new version above every one it had and at least min_version.  The main
+ * database passes one more than the highest version it has used, so it
+ * never gets a key it retired.  Makers of one namespace's keys queue on its
+ * lock: one new key, never two.
  */
-CREATE FUNCTION nsvault_keys.active_key(namespace text, min_version integer, expected uuid)
+CREATE FUNCTION nsvault_keys.writer_key(namespace text, min_version integer, expected uuid,
+										new_version boolean)
 RETURNS TABLE (identity uuid, version integer, key bytea)
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
@@ -103,7 +105,7 @@ BEGIN
 	END IF;
 	PERFORM nsvault_keys.lock_namespace(ns);
 	highest := nsvault_keys.highest_version(ns);
-	IF highest >= min_version THEN
+	IF NOT new_version AND highest >= min_version THEN
 		RETURN QUERY
 			SELECT nsvault_keys.identity(), k.version, k.key FROM nsvault_keys.keys k
 			 WHERE k.namespace = ns AND k.version = highest AND k.key IS NOT NULL;
@@ -114,6 +116,18 @@ BEGIN
 	RETURN QUERY SELECT * FROM nsvault_keys.insert_key(ns, greatest(highest + 1, min_version));
 END
 $$;
+REVOKE ALL ON FUNCTION nsvault_keys.writer_key(text, integer, uuid, boolean) FROM PUBLIC;
+
+/*
+ * The namespace's active key (see writer_key).  When expected is not null
+ * and not this key database, it answers only the identity: a main database
+ * linked to another key database gets no key here, and none is made.
+ */
+CREATE FUNCTION nsvault_keys.active_key(namespace text, min_version integer, expected uuid)
+RETURNS TABLE (identity uuid, version integer, key bytea)
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM nsvault_keys.writer_key(namespace, min_version, expected, false) $$;
 
 /*
  * One version of a namespace's key; key is null when the version was
@@ -147,27 +161,9 @@ $$;
  */
 CREATE FUNCTION nsvault_keys.add_key_version(namespace text, min_version integer, expected uuid)
 RETURNS TABLE (identity uuid, version integer, key bytea)
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-DECLARE
-	ns text := namespace;
-BEGIN
-	PERFORM nsvault_keys.check_namespace(ns);
-	IF min_version IS NULL OR min_version < 1 THEN
-		RAISE EXCEPTION 'minimum key version must be positive' USING ERRCODE = '22023';
-	END IF;
-	IF NOT nsvault_keys.is_expected(expected) THEN
-		RETURN QUERY SELECT nsvault_keys.identity(), NULL::integer, NULL::bytea;
-		RETURN;
-	END IF;
-	PERFORM nsvault_keys.lock_namespace(ns);
-	RETURN QUERY
-		SELECT * FROM nsvault_keys.insert_key(ns, greatest(nsvault_keys.highest_version(ns) + 1,
-														   min_version));
-END
-$$;
+AS $$ SELECT * FROM nsvault_keys.writer_key(namespace, min_version, expected, true) $$;
 
 /*
  * The identity and the highest version of a namespace (destroyed ones

@@ -346,10 +346,7 @@ key_cache_new_active(const char *namespace, int32 min_version, bool rotate)
 	cache_unlock();
 	/* the key database makes no key unless it is the one expected */
 	expected = key_link_identity(&recorded) ? &recorded : NULL;
-	if (rotate)
-		keydb_add_key_version(namespace, min_version, expected, &answer);
-	else
-		keydb_active_key(namespace, min_version, expected, &answer);
+	keydb_writer_key(namespace, min_version, expected, rotate, &answer);
 	key_link_check(&answer);
 	if (!answer.found || answer.key == NULL)
 		elog(ERROR, "key server answered no key for namespace \"%s\"", namespace);

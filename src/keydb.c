@@ -311,16 +311,17 @@ identity_literal(const pg_uuid_t *identity)
 }
 
 /*
- * The namespace's active key: the key database's highest version if it is
- * at least min_version, else a new one above it.  A key database other
- * than expected (NULL: none is expected yet) answers only its identity,
- * and makes no key.
+ * The namespace's key for writes: the key database's highest version if it
+ * is at least min_version, else (or always, when new_version) a new one
+ * above every version it had.  A key database other than expected (NULL:
+ * none is expected yet) answers only its identity, and makes no key.
  */
 void
-keydb_active_key(const char *namespace, int32 min_version, const pg_uuid_t *expected,
-				 KeyAnswer *answer)
+keydb_writer_key(const char *namespace, int32 min_version, const pg_uuid_t *expected,
+				 bool new_version, KeyAnswer *answer)
 {
-	keydb_request(psprintf("SELECT * FROM nsvault_keys.active_key(%s, %d, %s)",
+	keydb_request(psprintf("SELECT * FROM nsvault_keys.%s(%s, %d, %s)",
+						   new_version ? "add_key_version" : "active_key",
 						   quote_literal_cstr(namespace), min_version, identity_literal(expected)),
 				  EXPECT_KEY_OR_NONE, answer);
 }
@@ -340,19 +341,6 @@ keydb_key_version(const char *namespace, int32 version, KeyAnswer *answer)
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("key server answered version %d when asked for version %d",
 						answer->version, version)));
-}
-
-/*
- * A new key version, at least min_version, now the key database's highest;
- * made, as by keydb_active_key, only in the key database expected.
- */
-void
-keydb_add_key_version(const char *namespace, int32 min_version, const pg_uuid_t *expected,
-					  KeyAnswer *answer)
-{
-	keydb_request(psprintf("SELECT * FROM nsvault_keys.add_key_version(%s, %d, %s)",
-						   quote_literal_cstr(namespace), min_version, identity_literal(expected)),
-				  EXPECT_KEY_OR_NONE, answer);
 }
 
 /*

@@ -34,11 +34,10 @@ typedef enum KeyExpectation
 } KeyExpectation;
 
 extern const char *keydb_server_name(void);
-extern void keydb_active_key(const char *namespace, int32 min_version,
-							 const pg_uuid_t *expected, KeyAnswer *answer);
+extern void keydb_writer_key(const char *namespace, int32 min_version,
+							 const pg_uuid_t *expected, bool new_version,
+							 KeyAnswer *answer);
 extern void keydb_key_version(const char *namespace, int32 version, KeyAnswer *answer);
-extern void keydb_add_key_version(const char *namespace, int32 min_version,
-								  const pg_uuid_t *expected, KeyAnswer *answer);
 extern void keydb_describe(const char *namespace, KeyAnswer *answer);
 extern void keydb_destroy_versions(const pg_uuid_t *expected, const char *namespace,
 								   int32 first, int32 last, KeyAnswer *answer);

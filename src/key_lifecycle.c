@@ -45,12 +45,11 @@
 /* What this database records of a namespace's key versions. */
 typedef struct NamespaceKeys
 {
-	bool		found;
 	int32		active_version; /* 0: none */
 	int32		highest_version;
 } NamespaceKeys;
 
-static SPIPlanPtr lock_plans[2];
+static SPIPlanPtr read_plans[3];
 static SPIPlanPtr placeholder_plan = NULL;
 static SPIPlanPtr write_plan = NULL;
 static SPIPlanPtr retire_plan = NULL;
@@ -61,12 +60,14 @@ static SPIPlanPtr retire_plan = NULL;
 /* a committing transaction retired versions: start the destroyer */
 static bool destroyer_wanted = false;
 
-/* Which lock a change of a namespace takes on its row. */
-typedef enum NamespaceLock
+/* How a change of a namespace reads its row. */
+typedef enum RowLock
 {
-	ROW_LOCK_WRITER,					/* FOR SHARE: writers exclude only the below */
-	ROW_LOCK_KEYS					/* FOR UPDATE: rotation, deletion, destruction */
-} NamespaceLock;
+	ROW_LOCK_NONE,				/* a look, without a lock */
+	ROW_LOCK_WRITER,			/* FOR SHARE: writers exclude only the below */
+	ROW_LOCK_KEYS				/* FOR UPDATE: rotation, deletion, destruction,
+								 * and the write that makes the first key */
+} RowLock;
 
 /* Sets tag to the lock a database's destroyer holds while it works. */
 static void
@@ -89,31 +90,35 @@ key_destroyer_lock(void)
 }
 
 /*
- * Locks the namespace's row (making it, for a namespace never written) and
- * reads it.  A writer waits here for a rotation or deletion in flight and
- * then reads what it committed; under REPEATABLE READ or SERIALIZABLE one
- * that committed after the snapshot is a serialization failure.  The
- * caller is connected to SPI.
+ * Reads the namespace's row under lock, which makes the row first for a
+ * namespace never written (ROW_LOCK_NONE reads it as the snapshot sees it,
+ * zeros when there is none).  A lock waits for a rotation or deletion in
+ * flight and then reads what it committed; under REPEATABLE READ or
+ * SERIALIZABLE one that committed after the snapshot is a serialization
+ * failure.  The caller is connected to SPI.
  */
 static void
-namespace_lock(const char *namespace, NamespaceLock lock, NamespaceKeys *keys)
+namespace_row(const char *namespace, RowLock lock, NamespaceKeys *keys)
 {
+	static const char *const reads[3] = {
+		"SELECT active_version, highest_version FROM nsvault.namespace_keys WHERE namespace = $1",
+		"SELECT active_version, highest_version FROM nsvault.namespace_keys WHERE namespace = $1"
+		" FOR SHARE",
+		"SELECT active_version, highest_version FROM nsvault.namespace_keys WHERE namespace = $1"
+		" FOR UPDATE",
+	};
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(namespace)};
+	HeapTuple	row;
 	bool		isnull;
+	Datum		active;
 
+	plan_once(&read_plans[lock], reads[lock], 1, argtypes);
 	for (int attempt = 0;; attempt++)
 	{
-		plan_once(&lock_plans[lock],
-				  lock == ROW_LOCK_WRITER
-				  ? "SELECT active_version, highest_version FROM nsvault.namespace_keys"
-				  " WHERE namespace = $1 FOR SHARE"
-				  : "SELECT active_version, highest_version FROM nsvault.namespace_keys"
-				  " WHERE namespace = $1 FOR UPDATE",
-				  1, argtypes);
-		if (SPI_execute_plan(lock_plans[lock], args, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not lock the namespace's key versions");
-		if (SPI_processed == 1)
+		if (SPI_execute_plan(read_plans[lock], args, NULL, lock == ROW_LOCK_NONE, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the namespace's key versions");
+		if (SPI_processed == 1 || lock == ROW_LOCK_NONE)
 			break;
 		if (attempt > 0)
 			ereport(ERROR,
@@ -128,14 +133,14 @@ namespace_lock(const char *namespace, NamespaceLock lock, NamespaceKeys *keys)
 		if (SPI_execute_plan(placeholder_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not record the namespace's key versions");
 	}
-	{
-		Datum		active = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		keys->found = true;
-		keys->active_version = isnull ? 0 : DatumGetInt32(active);
-		keys->highest_version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-															SPI_tuptable->tupdesc, 2, &isnull));
-	}
+	keys->active_version = 0;
+	keys->highest_version = 0;
+	if (SPI_processed == 0)
+		return;
+	row = SPI_tuptable->vals[0];
+	active = SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull);
+	keys->active_version = isnull ? 0 : DatumGetInt32(active);
+	keys->highest_version = DatumGetInt32(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
 }
 
 /*
@@ -165,7 +170,10 @@ namespace_keys_write(const char *namespace, int32 active_version, int32 used_ver
 /*
  * The key a write to the namespace seals with: its active version, or, when
  * it has none, a version the key database makes above every one it used.
- * Holds the namespace's writer lock until the transaction ends.
+ * Holds the namespace's writer lock until the transaction ends; the write
+ * that makes the namespace's key holds it alone, since it records the
+ * version (writers sharing the lock and each updating the row would
+ * deadlock).
  */
 NamespaceKey *
 key_for_write(const char *namespace)
@@ -174,7 +182,12 @@ key_for_write(const char *namespace)
 	NamespaceKey *key;
 
 	spi_connect();
-	namespace_lock(namespace, ROW_LOCK_WRITER, &keys);
+	namespace_row(namespace, ROW_LOCK_NONE, &keys);
+	if (keys.active_version > 0)
+		namespace_row(namespace, ROW_LOCK_WRITER, &keys);
+	/* none, or a deletion committed meanwhile */
+	if (keys.active_version == 0)
+		namespace_row(namespace, ROW_LOCK_KEYS, &keys);
 	SPI_finish();
 	key_link_record();
 	key_destructions_check();
@@ -199,7 +212,7 @@ key_versions_lock(const char *namespace, int32 *active_version, int32 *highest_v
 	NamespaceKeys keys;
 
 	spi_connect();
-	namespace_lock(namespace, ROW_LOCK_KEYS, &keys);
+	namespace_row(namespace, ROW_LOCK_KEYS, &keys);
 	SPI_finish();
 	key_link_record();
 	*active_version = keys.active_version;

@@ -183,6 +183,34 @@ SELECT key IS NULL AND destroyed_at IS NOT NULL FROM nsvault_keys.keys
 	$rotator->quit;
 }
 
+# 1b. Writers of one namespace do not wait for each other; two first writes
+# of a new namespace queue, make one key, and do not deadlock.
+{
+	my ($first, $first_pid) = session($main, 'postgres');
+	my ($second, $second_pid) = session($main, 'postgres');
+
+	$main->safe_psql('postgres', "SELECT nsvault.set_secret('par', 'w0', 'x')");
+	run_in($first, 'BEGIN');
+	my ($out, $err) = run_in($first, "SELECT nsvault.set_secret('par', 'w1', 'x')");
+	is($err, '', 'writers: the first writes in an open transaction');
+	($out, $err) = run_in($second, "SELECT nsvault.set_secret('par', 'w2', 'y')");
+	is($err, '', 'writers: a second writer of the namespace goes ahead without waiting');
+	run_in($first, 'COMMIT');
+
+	run_in($first, 'BEGIN');
+	($out, $err) = run_in($first, "SELECT nsvault.set_secret('newborn', 'a', '1')");
+	is($err, '', 'first writes: the first makes the key, in an open transaction');
+	send_query($second, "SELECT nsvault.set_secret('newborn', 'b', '2')");
+	ok(waits_on_lock($second_pid), 'first writes: the second waits for it');
+	run_in($first, 'COMMIT');
+	($out, $err) = collect($second);
+	is($err, '', 'first writes: then writes, without a deadlock');
+	is(secret_versions('newborn'), 'a:1,b:1', 'first writes: both on version 1');
+	is(key_versions('newborn'), '1 live', 'first writes: one key was made');
+	$first->quit;
+	$second->quit;
+}
+
 # 2. REPEATABLE READ: a rotation whose snapshot misses a committed write
 # fails, and nothing changes.
 {

@@ -4,9 +4,9 @@
  *		Cache of namespace keys fetched from the key database.
  *
  * An entry holds the working keys of one version of a namespace's key, in
- * one database, from one key database (the identity that database
- * recorded).  Which version is active is not cached here: each database
- * records it in nsvault.namespace_keys.  Entries live nsvault.key_cache_seconds
+ * one database, and the identity of the key database that answered.
+ * Which version is active is not cached here: each database records it in
+ * nsvault.namespace_keys.  Entries live nsvault.key_cache_seconds
  * and are wiped when they expire, are evicted or the cache goes away.
  * Callers get a copy in secure memory of their own context, so no pointer
  * into the cache escapes.
@@ -112,7 +112,6 @@ make_tag(KeyCacheTag *tag, const char *namespace, int32 version)
 		elog(ERROR, "key namespace too long for the key cache");
 	memset(tag, 0, sizeof(*tag));
 	tag->database = MyDatabaseId;
-	(void) key_link_identity(&tag->keydb);
 	strlcpy(tag->namespace, namespace, sizeof(tag->namespace));
 	tag->version = version;
 }
@@ -180,7 +179,8 @@ make_room(HTAB *table)
 
 /* Caches key under tag; the caller holds the lock exclusively. */
 static void
-store(HTAB *table, const KeyCacheTag *tag, const NamespaceKey *key, TimestampTz now)
+store(HTAB *table, const KeyCacheTag *tag, const pg_uuid_t *keydb, const NamespaceKey *key,
+	  TimestampTz now)
 {
 	KeyCacheEntry *entry;
 
@@ -189,6 +189,7 @@ store(HTAB *table, const KeyCacheTag *tag, const NamespaceKey *key, TimestampTz 
 	entry = hash_search(table, tag, key_cache_shared ? HASH_ENTER_NULL : HASH_ENTER, NULL);
 	if (entry == NULL)
 		return;
+	entry->keydb = *keydb;
 	entry->fetched_at = now;
 	entry->key = *key;
 }
@@ -234,7 +235,7 @@ adopt_key(KeyCacheTag *tag, KeyAnswer *answer, uint64 generation, NamespaceKey *
 		now = GetCurrentTimestamp();
 		cache_lock(LW_EXCLUSIVE);
 		if (cache_generation() == generation)
-			store(cache_table(), tag, result, now);
+			store(cache_table(), tag, &answer->identity, result, now);
 		cache_unlock();
 	}
 	return result;

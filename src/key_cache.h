@@ -16,13 +16,14 @@
 #include "nsvault.h"
 
 /*
- * Keys are cached per database and per key database: two databases of one
- * cluster, linked to two key databases, never see each other's keys.
+ * Keys are cached per database: two databases of one cluster, linked to
+ * two key databases, never see each other's keys.  An entry was fetched
+ * from the key database the database is linked to (key_link.c checks every
+ * answer), and goes when the database accepts another.
  */
 typedef struct KeyCacheTag
 {
 	Oid			database;
-	pg_uuid_t	keydb;			/* the identity recorded, or zeros before one is */
 	char		namespace[NSVAULT_NAMESPACE_MAX + 2];	/* room for a reserved "@" */
 	int32		version;
 } KeyCacheTag;
@@ -30,6 +31,7 @@ typedef struct KeyCacheTag
 typedef struct KeyCacheEntry
 {
 	KeyCacheTag tag;			/* hash key, must be first */
+	pg_uuid_t	keydb;			/* identity of the key database that answered */
 	TimestampTz fetched_at;
 	NamespaceKey key;
 } KeyCacheEntry;

@@ -194,6 +194,8 @@ key_link_record(void)
 	keydb_describe(NULL, &answer);
 	record_identity(&answer.identity, false);
 	key_link_check(&answer);
+	/* keys fetched before, unchecked, are fetched again */
+	key_cache_forget_database();
 }
 
 /*

@@ -55,7 +55,7 @@ SELECT nsvault.set_secret('link', 'd', 'value d');
 COMMIT;
 SELECT name FROM nsvault.list_secrets('link');
 
--- the key server refuses: its SQLSTATE and message are passed on
+-- the key server refuses: a fixed SQLSTATE (38000), its own code and message in the detail
 \c nsvault_regress_keys
 REVOKE EXECUTE ON FUNCTION nsvault_keys.key_version(text, integer) FROM regress_keyreader;
 \c :main_db

@@ -21,6 +21,10 @@ char	   *nsvault_keydb_server = NULL;
 int			nsvault_key_cache_seconds = 300;
 int			nsvault_key_cache_size = 32768;
 int			nsvault_shared_key_cache_size = 32768;
+int			nsvault_key_link_connect_timeout = 10;
+int			nsvault_key_link_keepalives = 10;
+int			nsvault_key_link_tcp_user_timeout = 10000;
+int			nsvault_key_link_statement_timeout = 10000;
 
 /*
  * Defines the parameters.  All are superuser-only: a caller who could point
@@ -39,6 +43,46 @@ guc_init(void)
 							   0,
 							   NULL, NULL, NULL);
 
+	DefineCustomIntVariable("nsvault.key_link_connect_timeout",
+							"How long opening the key link may take.",
+							"A call that needs the link fails with a class 08 error after it, whatever the key server does.",
+							&nsvault_key_link_connect_timeout,
+							10,
+							1, 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("nsvault.key_link_keepalives",
+							"Idle time before the key link's TCP keepalives start, and between them.",
+							"After three unanswered keepalives the link is given up.",
+							&nsvault_key_link_keepalives,
+							10,
+							1, 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("nsvault.key_link_tcp_user_timeout",
+							"How long data sent over the key link may stay unacknowledged.",
+							"0 leaves the system's default.",
+							&nsvault_key_link_tcp_user_timeout,
+							10000,
+							0, 3600 * 1000,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("nsvault.key_link_statement_timeout",
+							"The key server's statement_timeout for a key request.",
+							NULL,
+							&nsvault_key_link_statement_timeout,
+							10000,
+							1, 3600 * 1000,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("nsvault.key_cache_seconds",
 							"How long a backend keeps a fetched key in memory.",
 							"0 fetches the key for every call and keeps nothing.",
@@ -51,7 +95,7 @@ guc_init(void)
 
 	DefineCustomIntVariable("nsvault.key_cache_size",
 							"Most key versions a backend keeps in memory at once.",
-							"Each namespace in use takes two entries (its active and its stored version), about 200 bytes each.",
+							"Each key version in use takes one entry, about 200 bytes.",
 							&nsvault_key_cache_size,
 							32768,
 							1, 1000000,

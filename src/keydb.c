@@ -3,16 +3,26 @@
  * keydb.c
  *		The link to the key database: one dblink connection per backend.
  *
- * The connection is opened through the foreign server named by
- * nsvault.keydb_server, whose user mapping holds the credentials, so no
- * password appears here, in a query text or in an error.  It stays open
- * for the life of the backend; when a request on it fails (the key server
- * restarted, say) it is reopened once and the request repeated, so a
- * session survives a key server restart without noticing.
+ * The link is opened to the foreign server named by nsvault.keydb_server.
+ * nsvault builds its connection string from the server's options and the
+ * user mapping's (which hold the credentials: no password appears in a
+ * query text or an error), and adds what bounds it: a connect timeout, TCP
+ * keepalives and a user timeout, and a statement_timeout and
+ * client_min_messages for the key server's side.  So a key server that
+ * stalls costs a call at most the connect timeout, and one that stalls
+ * later is cut off by its own statement timeout or the TCP timeouts.
  *
- * dblink reports failures as errors; each dblink call therefore runs in an
- * internal subtransaction so that the error can be examined and replaced by
- * one that names the foreign server.
+ * A request is sent without waiting (dblink_send_query) and polled, so a
+ * query cancel, a statement timeout or a termination of this backend ends
+ * it; the remote statement is cancelled then, and the link closed.  The
+ * link stays open for the life of the backend; when a request finds it
+ * lost (the key server restarted, say), it is reopened once and the
+ * request repeated.  Nothing else is retried.
+ *
+ * Each dblink call runs in an internal subtransaction, so that its error
+ * can be examined and replaced by one with a fixed SQLSTATE that names the
+ * foreign server: the key server's own code and message go in the detail,
+ * and a hostile key server cannot choose the caller's error code.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,8 +30,13 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -32,12 +47,22 @@
 /* dblink's name for the connection; connections are per backend */
 #define KEYDB_CONNECTION "nsvault_keydb_link"
 
+/* how long a request waits between looks at the link, at first and at most */
+#define POLL_FIRST_MS	1
+#define POLL_MOST_MS	50
+
 /* server the named connection is open to, or NULL when there is none */
 static char *connected_server = NULL;
 
+/* a request is out on the link: an exit now cancels it at the key server */
+static bool request_in_flight = false;
+
 static SPIPlanPtr connect_plan = NULL;
 static SPIPlanPtr disconnect_plan = NULL;
-static SPIPlanPtr request_plan = NULL;
+static SPIPlanPtr send_plan = NULL;
+static SPIPlanPtr busy_plan = NULL;
+static SPIPlanPtr result_plan = NULL;
+static SPIPlanPtr cancel_plan = NULL;
 
 /* A key request and, once it has run, its answer. */
 typedef struct KeyRequest
@@ -63,11 +88,17 @@ prepare_plans(void)
 			  2, argtypes);
 	plan_once(&disconnect_plan, psprintf("SELECT %s.dblink_disconnect($1)", dblink),
 			  1, argtypes);
-	plan_once(&request_plan,
-			  psprintf("SELECT k.identity, k.version, k.key FROM %s.dblink($1, $2)"
+	plan_once(&send_plan, psprintf("SELECT %s.dblink_send_query($1, $2)", dblink),
+			  2, argtypes);
+	plan_once(&busy_plan, psprintf("SELECT %s.dblink_is_busy($1)", dblink),
+			  1, argtypes);
+	plan_once(&result_plan,
+			  psprintf("SELECT k.identity, k.version, k.key FROM %s.dblink_get_result($1)"
 					   " AS k(identity uuid, version integer, key bytea)",
 					   dblink),
-			  2, argtypes);
+			  1, argtypes);
+	plan_once(&cancel_plan, psprintf("SELECT %s.dblink_cancel_query($1)", dblink),
+			  1, argtypes);
 }
 
 /*
@@ -101,15 +132,112 @@ run_guarded(GuardedCall fn, void *arg)
 	return error;
 }
 
+/*
+ * Is the error this backend's cancel, timeout or shutdown, which must end
+ * the call?  dblink raises the key server's errors with their own codes
+ * (57014 for its statement timeout, too), in a context naming the link.
+ */
+static bool
+interrupted(const ErrorData *error)
+{
+	bool		remote = error->context != NULL &&
+		strstr(error->context, "\"" KEYDB_CONNECTION "\"") != NULL;
+
+	return !remote &&
+		(error->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		 ERRCODE_TO_CATEGORY(error->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION);
+}
+
+/*
+ * Did the error end the link?  The connection failed (class 08), or the
+ * key server's session ended (a shutdown or restart: class 57, but not
+ * 57014, its statement timeout).
+ */
+static bool
+link_lost(const ErrorData *error)
+{
+	int			category = ERRCODE_TO_CATEGORY(error->sqlerrcode);
+
+	return category == ERRCODE_CONNECTION_EXCEPTION ||
+		(category == ERRCODE_OPERATOR_INTERVENTION &&
+		 error->sqlerrcode != ERRCODE_QUERY_CANCELED);
+}
+
+/* Appends keyword='value' to a libpq connection string, quoted as libpq wants. */
+static void
+append_conninfo(StringInfo conninfo, const char *keyword, const char *value)
+{
+	appendStringInfo(conninfo, "%s%s='", conninfo->len > 0 ? " " : "", keyword);
+	for (const char *c = value; *c; c++)
+	{
+		if (*c == '\'' || *c == '\\')
+			appendStringInfoChar(conninfo, '\\');
+		appendStringInfoChar(conninfo, *c);
+	}
+	appendStringInfoChar(conninfo, '\'');
+}
+
+/*
+ * The link's connection string: the foreign server's options, the user
+ * mapping's, then nsvault's bounds, which take precedence; the key
+ * server's own options are kept and nsvault's added to them.  It holds the
+ * password: the caller wipes it.
+ */
+static char *
+link_conninfo(const char *server_name)
+{
+	ForeignServer *server = GetForeignServerByName(server_name, false);
+	UserMapping *mapping = GetUserMapping(GetUserId(), server->serverid);
+	List	   *options = list_concat_copy(server->options, mapping->options);
+	StringInfoData conninfo;
+	StringInfoData remote;
+	ListCell   *lc;
+
+	initStringInfo(&conninfo);
+	initStringInfo(&remote);
+	foreach(lc, options)
+	{
+		DefElem    *option = lfirst_node(DefElem, lc);
+
+		if (strcmp(option->defname, "options") == 0)
+			appendStringInfo(&remote, "%s ", defGetString(option));
+		else
+			append_conninfo(&conninfo, option->defname, defGetString(option));
+	}
+	append_conninfo(&conninfo, "connect_timeout", psprintf("%d", nsvault_key_link_connect_timeout));
+	append_conninfo(&conninfo, "keepalives", "1");
+	append_conninfo(&conninfo, "keepalives_idle", psprintf("%d", nsvault_key_link_keepalives));
+	append_conninfo(&conninfo, "keepalives_interval", psprintf("%d", nsvault_key_link_keepalives));
+	append_conninfo(&conninfo, "keepalives_count", "3");
+	append_conninfo(&conninfo, "tcp_user_timeout", psprintf("%d", nsvault_key_link_tcp_user_timeout));
+	/* a notice of the key server would reach this server's log unmarked */
+	appendStringInfo(&remote, "-c statement_timeout=%d -c client_min_messages=error",
+					 nsvault_key_link_statement_timeout);
+	append_conninfo(&conninfo, "options", remote.data);
+	pfree(remote.data);
+	return conninfo.data;
+}
+
+/* Opens the link to the foreign server named arg. */
 static void
 connect_call(void *arg)
 {
+	char	   *conninfo = link_conninfo((const char *) arg);
 	Datum		args[2];
 
 	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
-	args[1] = CStringGetTextDatum((const char *) arg);
-	if (SPI_execute_plan(connect_plan, args, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "dblink_connect did not run");
+	args[1] = CStringGetTextDatum(conninfo);
+	explicit_bzero(conninfo, strlen(conninfo));
+	PG_TRY();
+	{
+		if (SPI_execute_plan(connect_plan, args, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "dblink_connect did not run");
+	}
+	PG_FINALLY();
+	{
+		wipe_varlena((struct varlena *) DatumGetPointer(args[1]));
+	}
+	PG_END_TRY();
 }
 
 static void
@@ -119,6 +247,89 @@ disconnect_call(void *arg)
 
 	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
 	SPI_execute_plan(disconnect_plan, args, NULL, false, 1);
+}
+
+/* Asks the key server to cancel what the link runs; errors are ignored. */
+static void
+cancel_call(void *arg)
+{
+	Datum		args[1];
+
+	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
+	SPI_execute_plan(cancel_plan, args, NULL, false, 1);
+}
+
+/* Runs a plan over the link that answers one integer. */
+static int32
+link_int_call(SPIPlanPtr plan, Datum *args)
+{
+	bool		isnull;
+	Datum		value;
+
+	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "dblink call did not run");
+	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? -1 : DatumGetInt32(value);
+}
+
+/*
+ * At exit (pg_terminate_backend, say) with a request out: asks the key
+ * server to cancel it, which would otherwise run on to its statement
+ * timeout.  Calls dblink's C function, there being no transaction for SPI.
+ */
+static void
+cancel_at_exit(int code, Datum arg)
+{
+	PGFunction	cancel;
+
+	if (!request_in_flight)
+		return;
+	request_in_flight = false;
+	PG_TRY();
+	{
+		cancel = load_external_function("$libdir/dblink", "dblink_cancel_query", true, NULL);
+		(void) DirectFunctionCall1(cancel, CStringGetTextDatum(KEYDB_CONNECTION));
+	}
+	PG_CATCH();
+	{
+		FlushErrorState();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Sends the request and waits for its answer, looking at the link at
+ * growing intervals and handling interrupts in between.
+ */
+static void
+send_and_wait(const char *remote_sql)
+{
+	static bool exit_cancel_registered = false;
+	Datum		args[2];
+	long		nap = POLL_FIRST_MS;
+
+	if (!exit_cancel_registered)
+	{
+		before_shmem_exit(cancel_at_exit, (Datum) 0);
+		exit_cancel_registered = true;
+	}
+
+	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
+	args[1] = CStringGetTextDatum(remote_sql);
+	if (link_int_call(send_plan, args) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not send the key request")));
+	request_in_flight = true;
+	while (link_int_call(busy_plan, args) == 1)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 nap, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		nap = Min(nap * 2, POLL_MOST_MS);
+	}
+	request_in_flight = false;
 }
 
 /*
@@ -131,7 +342,7 @@ request_call(void *arg)
 {
 	KeyRequest *request = (KeyRequest *) arg;
 	KeyAnswer  *answer = request->answer;
-	Datum		args[2];
+	Datum		args[1];
 	HeapTuple	row;
 	TupleDesc	desc;
 	Datum		identity;
@@ -140,13 +351,16 @@ request_call(void *arg)
 	bool		key_null;
 	MemoryContext oldcxt;
 
+	send_and_wait(request->remote_sql);
 	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
-	args[1] = CStringGetTextDatum(request->remote_sql);
-	if (SPI_execute_plan(request_plan, args, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(result_plan, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "dblink key request did not run");
 	request->rows = SPI_processed;
 	if (SPI_processed != 1)
+	{
+		SPI_freetuptable(SPI_tuptable);
 		return;
+	}
 
 	row = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
@@ -169,6 +383,11 @@ request_call(void *arg)
 		explicit_bzero(VARDATA_ANY(key), len);
 	}
 	SPI_freetuptable(SPI_tuptable);
+	/* the link is ready for the next request once its empty result is read */
+	if (SPI_execute_plan(result_plan, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "dblink key request did not finish");
+	if (SPI_processed != 0)
+		request->rows += SPI_processed;
 }
 
 /* Closes the link, if any, ignoring errors: it may be dead already. */
@@ -177,6 +396,7 @@ keydb_disconnect(void)
 {
 	ErrorData  *error;
 
+	request_in_flight = false;
 	if (connected_server == NULL)
 		return;
 	pfree(connected_server);
@@ -192,6 +412,8 @@ keydb_connect(const char *server)
 {
 	ErrorData  *error = run_guarded(connect_call, (void *) server);
 
+	if (error != NULL && interrupted(error))
+		ReThrowError(error);
 	if (error != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
@@ -242,12 +464,17 @@ keydb_request(const char *remote_sql, KeyExpectation expect, KeyAnswer *answer)
 
 	memset(answer, 0, sizeof(*answer));
 	memset(&request, 0, sizeof(request));
-	request.remote_sql = remote_sql;
+	/* an honest key server whose table was tampered with answers boundedly */
+	request.remote_sql = psprintf("SELECT a.identity, a.version,"
+								  " CASE WHEN pg_catalog.octet_length(a.key) > %d"
+								  " THEN '\\x'::pg_catalog.bytea ELSE a.key END"
+								  " FROM (%s) a LIMIT 2",
+								  NSVAULT_KEY_LEN, remote_sql);
 	request.result_cxt = CurrentMemoryContext;
 	request.answer = answer;
 
 	spi_connect();
-	if (request_plan == NULL)
+	if (send_plan == NULL)
 		prepare_plans();
 
 	if (connected_server != NULL && strcmp(connected_server, server) != 0)
@@ -257,9 +484,9 @@ keydb_request(const char *remote_sql, KeyExpectation expect, KeyAnswer *answer)
 		keydb_connect(server);
 
 	error = run_guarded(request_call, &request);
-	if (error != NULL && reused)
+	if (error != NULL && reused && !interrupted(error) && link_lost(error))
 	{
-		/* the link may have died since its last use: reopen it, try again */
+		/* the link died since its last use: reopen it, try once more */
 		FreeErrorData(error);
 		keydb_disconnect();
 		keydb_connect(server);
@@ -267,9 +494,18 @@ keydb_request(const char *remote_sql, KeyExpectation expect, KeyAnswer *answer)
 	}
 	if (error != NULL)
 	{
-		bool		link_failed = (ERRCODE_TO_CATEGORY(error->sqlerrcode) ==
-								   ERRCODE_CONNECTION_EXCEPTION);
+		bool		link_failed = link_lost(error);
 
+		/* a request cut off leaves the link mid-statement: cancel it, close it */
+		if (interrupted(error))
+		{
+			ErrorData  *ignored = run_guarded(cancel_call, NULL);
+
+			if (ignored != NULL)
+				FreeErrorData(ignored);
+			keydb_disconnect();
+			ReThrowError(error);
+		}
 		keydb_disconnect();
 		if (link_failed)
 			ereport(ERROR,
@@ -278,10 +514,11 @@ keydb_request(const char *remote_sql, KeyExpectation expect, KeyAnswer *answer)
 							server),
 					 errdetail_internal("%s", error->message)));
 		ereport(ERROR,
-				(errcode(error->sqlerrcode),
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("key server behind foreign server \"%s\" refused the key request",
 						server),
-				 errdetail_internal("%s", error->message)));
+				 errdetail_internal("The key server answered SQLSTATE %s: %s",
+									unpack_sql_state(error->sqlerrcode), error->message)));
 	}
 	SPI_finish();
 

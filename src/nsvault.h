@@ -65,6 +65,10 @@ extern char *nsvault_keydb_server;
 extern int	nsvault_key_cache_seconds;
 extern int	nsvault_key_cache_size;
 extern int	nsvault_shared_key_cache_size;
+extern int	nsvault_key_link_connect_timeout;
+extern int	nsvault_key_link_keepalives;
+extern int	nsvault_key_link_tcp_user_timeout;
+extern int	nsvault_key_link_statement_timeout;
 extern void guc_init(void);
 
 /* caller.c */

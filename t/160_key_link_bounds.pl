@@ -1,0 +1,148 @@
+# 160_key_link_bounds.pl — the key link is bounded and interruptible: a key
+# server that accepts connections and never answers costs a call the
+# connect timeout, not forever; a key request stuck behind a lock ends at the
+# caller's statement_timeout, at a cancel, at a termination, or at the key
+# link's own statement timeout, and its remote statement is cancelled; none
+# of these is retried.
+use strict;
+use warnings;
+use lib 't';
+
+use IO::Socket::INET;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+use NsvaultPair;
+
+my ($key, $main) = NsvaultPair::start_pair();
+
+$main->safe_psql('postgres', q{
+SELECT nsvault.set_secret('bound', 'a', 'value a');
+SELECT nsvault.set_secret('bound', 'b', 'value b');});
+
+# Runs $sql in a new session with the key cache off; returns (stderr, seconds).
+sub timed_call
+{
+	my ($sql) = @_;
+	my $start = time();
+	my ($ret, $out, $err) = $main->psql('postgres',
+		"\\set VERBOSITY verbose\nSET nsvault.key_cache_seconds = 0;\n$sql");
+	return ($err, time() - $start);
+}
+
+# 1. A listener that accepts TCP connections and never answers.
+my $listener = IO::Socket::INET->new(Listen => 16, LocalAddr => '127.0.0.1', LocalPort => 0,
+	Proto => 'tcp', ReuseAddr => 1) or die "listen: $!";
+my $stall_port = $listener->sockport;
+my $child = fork();
+die "fork: $!" unless defined $child;
+if ($child == 0)
+{
+	my @held;
+	while (my $c = $listener->accept) { push @held, $c; }
+	exit 0;
+}
+$main->safe_psql('postgres', qq{
+CREATE SERVER stalled FOREIGN DATA WRAPPER dblink_fdw
+	OPTIONS (host '127.0.0.1', port '$stall_port', dbname 'nsvault_keys');
+CREATE USER MAPPING FOR CURRENT_USER SERVER stalled OPTIONS (user 'nsvault_reader', password 'x');});
+
+my ($err, $seconds) = timed_call(q{
+SET nsvault.keydb_server = 'stalled';
+SET nsvault.key_link_connect_timeout = 2;
+SELECT nsvault.get_secret('bound', 'a');});
+like($err, qr/ERROR:  08001: could not connect to the key server through foreign server "stalled"/,
+	'stalled server: the call fails with 08001');
+cmp_ok($seconds, '<', 8, 'stalled server: within the connect timeout, not when the server gives up');
+
+# a cancel while the connect hangs takes effect when the connect timeout ends it
+my $waiting = $main->background_psql('postgres', on_error_stop => 0);
+$waiting->query_safe("SET nsvault.key_cache_seconds = 0");
+$waiting->query_safe("SET nsvault.keydb_server = 'stalled'");
+$waiting->query_safe("SET nsvault.key_link_connect_timeout = 3");
+my $pid = $waiting->query_safe('SELECT pg_backend_pid()');
+$waiting->{stdin} .= "SELECT nsvault.get_secret('bound', 'a');\n";
+$waiting->{run}->pump_nb();
+ok($main->poll_query_until('postgres',
+		"SELECT state = 'active' FROM pg_stat_activity WHERE pid = $pid"),
+	'stalled server: a session waits on it');
+my $start = time();
+$main->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+ok($main->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid"),
+	'stalled server: pg_terminate_backend ends the session');
+cmp_ok(time() - $start, '<', 8, 'stalled server: by the connect timeout at the latest');
+eval { $waiting->quit; };
+
+kill 'TERM', $child;
+waitpid($child, 0);
+
+# 2. A key request stuck behind a lock in the key database.
+my $locker = $key->background_psql('nsvault_keys');
+$locker->query_safe('BEGIN');
+$locker->query_safe('LOCK TABLE nsvault_keys.keys IN ACCESS EXCLUSIVE MODE');
+
+# SQL that is true when $n of the reader's statements wait on a lock in the key database
+sub remote_waiting
+{
+	my ($n) = @_;
+	return qq{
+SELECT count(*) = $n FROM pg_stat_activity
+ WHERE usename = 'nsvault_reader' AND state = 'active' AND wait_event_type = 'Lock'};
+}
+
+($err, $seconds) = timed_call(q{
+SET statement_timeout = '2s';
+SELECT nsvault.get_secret('bound', 'a');});
+like($err, qr/ERROR:  57014: canceling statement due to statement timeout/,
+	'locked keys: the caller\'s statement_timeout ends the call (57014), not retried');
+cmp_ok($seconds, '<', 6, 'locked keys: at the timeout');
+ok($key->poll_query_until('nsvault_keys', remote_waiting(0)),
+	'locked keys: the remote statement was cancelled too');
+
+# a cancel ends it at once
+$waiting = $main->background_psql('postgres', on_error_stop => 0);
+$waiting->query_safe("SET nsvault.key_cache_seconds = 0");
+$pid = $waiting->query_safe('SELECT pg_backend_pid()');
+$waiting->{stderr} = '';
+$waiting->{stdin} .= "SELECT nsvault.get_secret('bound', 'b');\n";
+$waiting->{run}->pump_nb();
+ok($key->poll_query_until('nsvault_keys', remote_waiting(1)),
+	'locked keys: a request waits in the key database');
+$main->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+$waiting->query('SELECT 1');
+like($waiting->{stderr}, qr/canceling statement due to user request/, 'locked keys: pg_cancel_backend ends the call');
+ok($key->poll_query_until('nsvault_keys', remote_waiting(0)),
+	'locked keys: and its remote statement');
+
+# a termination ends the session
+$waiting->{stdin} .= "SELECT nsvault.get_secret('bound', 'b');\n";
+$waiting->{run}->pump_nb();
+ok($key->poll_query_until('nsvault_keys', remote_waiting(1)),
+	'locked keys: another request waits');
+$main->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+ok($main->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid"),
+	'locked keys: pg_terminate_backend ends the session');
+my $terminated_at = time();
+ok($key->poll_query_until('nsvault_keys', remote_waiting(0)),
+	'locked keys: and its remote statement is cancelled');
+cmp_ok(time() - $terminated_at, '<', 5, 'locked keys: at once, not at the link\'s statement timeout');
+# its psql lost its connection and is gone
+eval { $waiting->quit; };
+
+# the key link's own statement timeout ends a request whose caller has none
+($err, $seconds) = timed_call(q{
+SET nsvault.key_link_statement_timeout = 1000;
+SELECT nsvault.get_secret('bound', 'a');});
+like($err, qr/ERROR:  38000: key server behind foreign server "nsvault_keydb" refused the key request/,
+	'locked keys: the key link\'s statement timeout ends the request, with a fixed SQLSTATE');
+like($err, qr/DETAIL:  The key server answered SQLSTATE 57014/, 'locked keys: the remote code is in the detail');
+cmp_ok($seconds, '<', 5, 'locked keys: at that timeout');
+
+$locker->query_safe('ROLLBACK');
+$locker->quit;
+is($main->safe_psql('postgres', q{
+SET nsvault.key_cache_seconds = 0;
+SELECT nsvault.get_secret('bound', 'a');}), 'value a', 'once the lock is gone, the key is fetched again');
+
+done_testing();

@@ -25,6 +25,7 @@ int			nsvault_key_link_connect_timeout = 10;
 int			nsvault_key_link_keepalives = 10;
 int			nsvault_key_link_tcp_user_timeout = 10000;
 int			nsvault_key_link_statement_timeout = 10000;
+int			nsvault_key_link_idle_seconds = 60;
 
 /*
  * Defines the parameters.  All are superuser-only: a caller who could point
@@ -81,6 +82,16 @@ guc_init(void)
 							1, 3600 * 1000,
 							PGC_SUSET,
 							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("nsvault.key_link_idle_seconds",
+							"How long a backend keeps its key link open without using it.",
+							"An idle session then holds none of the key server's connections.",
+							&nsvault_key_link_idle_seconds,
+							60,
+							1, 24 * 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("nsvault.key_cache_seconds",

@@ -19,6 +19,12 @@
  * lost (the key server restarted, say), it is reopened once and the
  * request repeated.  Nothing else is retried.
  *
+ * A link unused for nsvault.key_link_idle_seconds is closed, so idle
+ * sessions do not hold the key server's connections.  The timer cannot
+ * close it itself (it fires in a signal handler); it asks the backend for
+ * a sinval catch-up, which an idle backend answers with an empty
+ * transaction, and the link is closed as that (or any) transaction ends.
+ *
  * Each dblink call runs in an internal subtransaction, so that its error
  * can be examined and replaced by one with a fixed SQLSTATE that names the
  * foreign server: the key server's own code and message go in the detail,
@@ -37,9 +43,11 @@
 #include "pgstat.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/sinval.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/timeout.h"
 #include "utils/uuid.h"
 
 #include "keydb.h"
@@ -56,6 +64,10 @@ static char *connected_server = NULL;
 
 /* a request is out on the link: an exit now cancels it at the key server */
 static bool request_in_flight = false;
+
+/* the link's idle timer, and whether it has run out */
+static TimeoutId idle_timeout = MAX_TIMEOUTS;
+static volatile sig_atomic_t link_idle = false;
 
 static SPIPlanPtr connect_plan = NULL;
 static SPIPlanPtr disconnect_plan = NULL;
@@ -272,6 +284,60 @@ link_int_call(SPIPlanPtr plan, Datum *args)
 	return isnull ? -1 : DatumGetInt32(value);
 }
 
+/* Calls one of dblink's C functions on the link, ignoring its errors. */
+static void
+call_dblink_directly(const char *function)
+{
+	PG_TRY();
+	{
+		PGFunction	fn = load_external_function("$libdir/dblink", function, true, NULL);
+
+		(void) DirectFunctionCall1(fn, CStringGetTextDatum(KEYDB_CONNECTION));
+	}
+	PG_CATCH();
+	{
+		FlushErrorState();
+	}
+	PG_END_TRY();
+}
+
+static void
+idle_timer_fired(void)
+{
+	link_idle = true;
+	HandleCatchupInterrupt();
+}
+
+/*
+ * As a transaction commits, closes the link if it has been idle long
+ * enough.  There may be no statement (an idle backend's catch-up), so
+ * dblink is called without SPI.
+ */
+static void
+close_idle_link(XactEvent event, void *arg)
+{
+	if (event != XACT_EVENT_PRE_COMMIT || !link_idle || connected_server == NULL ||
+		request_in_flight)
+		return;
+	link_idle = false;
+	call_dblink_directly("dblink_disconnect");
+	pfree(connected_server);
+	connected_server = NULL;
+}
+
+/* Starts the idle timer anew: the link was just used. */
+static void
+link_used(void)
+{
+	if (idle_timeout == MAX_TIMEOUTS)
+	{
+		idle_timeout = RegisterTimeout(USER_TIMEOUT, idle_timer_fired);
+		RegisterXactCallback(close_idle_link, NULL);
+	}
+	link_idle = false;
+	enable_timeout_after(idle_timeout, nsvault_key_link_idle_seconds * 1000);
+}
+
 /*
  * At exit (pg_terminate_backend, say) with a request out: asks the key
  * server to cancel it, which would otherwise run on to its statement
@@ -280,21 +346,10 @@ link_int_call(SPIPlanPtr plan, Datum *args)
 static void
 cancel_at_exit(int code, Datum arg)
 {
-	PGFunction	cancel;
-
 	if (!request_in_flight)
 		return;
 	request_in_flight = false;
-	PG_TRY();
-	{
-		cancel = load_external_function("$libdir/dblink", "dblink_cancel_query", true, NULL);
-		(void) DirectFunctionCall1(cancel, CStringGetTextDatum(KEYDB_CONNECTION));
-	}
-	PG_CATCH();
-	{
-		FlushErrorState();
-	}
-	PG_END_TRY();
+	call_dblink_directly("dblink_cancel_query");
 }
 
 /*
@@ -521,6 +576,7 @@ keydb_request(const char *remote_sql, KeyExpectation expect, KeyAnswer *answer)
 									unpack_sql_state(error->sqlerrcode), error->message)));
 	}
 	SPI_finish();
+	link_used();
 
 	answer->found = !request.version_null;
 	usable = (request.rows == 1 && !request.identity_null &&

@@ -69,6 +69,7 @@ extern int	nsvault_key_link_connect_timeout;
 extern int	nsvault_key_link_keepalives;
 extern int	nsvault_key_link_tcp_user_timeout;
 extern int	nsvault_key_link_statement_timeout;
+extern int	nsvault_key_link_idle_seconds;
 extern void guc_init(void);
 
 /* caller.c */

@@ -145,4 +145,30 @@ is($main->safe_psql('postgres', q{
 SET nsvault.key_cache_seconds = 0;
 SELECT nsvault.get_secret('bound', 'a');}), 'value a', 'once the lock is gone, the key is fetched again');
 
+# 3. Idle links are closed: idle sessions hold none of the key server's
+# connections, and read again when they are asked to.
+my $links = q{SELECT count(*) FROM pg_stat_activity WHERE usename = 'nsvault_reader'};
+ok($key->poll_query_until('nsvault_keys', "SELECT ($links) = 0"), 'idle: no link open to begin with');
+my $keeper = $main->background_psql('postgres');
+$keeper->query_safe("SET nsvault.key_cache_seconds = 0");
+$keeper->query_safe("SELECT nsvault.get_secret('bound', 'a')");
+my @idle;
+for my $i (1 .. 5)
+{
+	my $s = $main->background_psql('postgres');
+	$s->query_safe("SET nsvault.key_link_idle_seconds = 2");
+	$s->query_safe("SET nsvault.key_cache_seconds = 0");
+	$s->query_safe("SELECT nsvault.get_secret('bound', 'a')");
+	push @idle, $s;
+}
+cmp_ok($key->safe_psql('nsvault_keys', $links), '>=', 2, 'idle: the sessions opened links');
+ok($key->poll_query_until('nsvault_keys', "SELECT ($links) = 1"),
+	'idle: after 2 idle seconds their links are closed, while the sessions stay');
+is($main->safe_psql('postgres', q{
+SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND state = 'idle'
+   AND query LIKE '%get_secret%'}), '6', 'idle: all six sessions are still there');
+is($idle[0]->query_safe("SELECT nsvault.get_secret('bound', 'b')"), 'value b',
+	'idle: a session whose link was closed reads again');
+$_->quit for (@idle, $keeper);
+
 done_testing();

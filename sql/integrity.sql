@@ -44,7 +44,12 @@ UPDATE nsvault.secrets SET ciphertext = substring(ciphertext FROM 1 FOR 40)
  WHERE namespace = 'vault' AND name = 'two';
 SELECT nsvault.get_secret('vault', 'two');
 SELECT nsvault.set_secret('vault', 'two', 'second value');
-UPDATE nsvault.secrets SET ciphertext = set_byte(ciphertext, 0, 2)
+UPDATE nsvault.secrets SET ciphertext = set_byte(ciphertext, 0, 3)
+ WHERE namespace = 'vault' AND name = 'two';
+SELECT nsvault.get_secret('vault', 'two');
+-- the format byte is part of the tag: a value passes for no other format
+SELECT nsvault.set_secret('vault', 'two', 'second value');
+UPDATE nsvault.secrets SET ciphertext = set_byte(ciphertext, 0, 1)
  WHERE namespace = 'vault' AND name = 'two';
 SELECT nsvault.get_secret('vault', 'two');
 

@@ -97,3 +97,14 @@ SELECT nsvault.docker_config(NULL, 'mirror.example/app', true);
 UPDATE nsvault.registries SET token = set_byte(token, 30, get_byte(token, 30) # 4)
  WHERE scope = 'namespace' AND namespace = 'shop' AND registry = 'docker.io';
 SELECT nsvault.docker_config('shop', 'ubuntu');
+-- a token is sealed with its URL and user name: neither can be changed beside it
+SELECT nsvault.set_global_registry('https://mirror.example', 'pub:public-token');
+UPDATE nsvault.registries SET url = 'https://attacker.example'
+ WHERE scope = 'global' AND registry = 'mirror.example';
+SELECT nsvault.docker_config('shop', 'mirror.example/app');
+SELECT nsvault.set_global_registry('https://mirror.example', 'pub:public-token');
+UPDATE nsvault.registries SET user_name = 'attacker'
+ WHERE scope = 'global' AND registry = 'mirror.example';
+SELECT nsvault.docker_config('shop', 'mirror.example/app');
+SELECT nsvault.set_global_registry('https://mirror.example', 'pub:public-token');
+SELECT nsvault.docker_config('shop', 'mirror.example/app') #>> '{auths,https://mirror.example,username}' AS user_again;

@@ -3,11 +3,16 @@
  * crypto.c
  *		The sealed-value format, built on pgcrypto's functions.
  *
- * Format 1, stored in one bytea:
+ * Stored in one bytea:
  *
- *		0x01 | IV (16) | AES-256-CBC ciphertext, PKCS#7 padded | tag (32)
+ *		format | IV (16) | AES-256-CBC ciphertext, PKCS#7 padded | tag (32)
  *
- *		tag = HMAC-SHA256(mac_key, 0x01 | be32(len(aad)) | aad | IV | ciphertext)
+ *		tag = HMAC-SHA256(mac_key, format | be32(len(aad)) | aad | IV | ciphertext)
+ *
+ * The format byte says what the associated data holds.  Format 2, which
+ * new values are sealed in, binds a registry token to its URL and user
+ * name as well; format 1 (before nsvault 0.3) did not.  The byte is part
+ * of the tag, so a value cannot be passed off as the older format.
  *
  * Encrypt-then-MAC: the tag is checked, in constant time, before any byte
  * is decrypted, so tampering is reported and never decrypts to garbage.
@@ -31,7 +36,7 @@
 
 #include "nsvault.h"
 
-#define SEAL_FORMAT_VERSION		1
+#define SEAL_FORMAT_OLDEST		1
 #define SEAL_IV_LEN				16
 #define SEAL_BLOCK_LEN			16
 #define SEAL_TAG_LEN			32
@@ -145,7 +150,7 @@ crypto_random_bytes(int nbytes)
 
 /* Computes the tag over format byte, aad, IV and ciphertext. */
 static void
-seal_tag(const NamespaceKey *key, const StringInfo aad,
+seal_tag(const NamespaceKey *key, char format, const StringInfo aad,
 		 const char *iv_and_ciphertext, Size len, uint8 *tag)
 {
 	Size		total = 1 + sizeof(uint32) + aad->len + len;
@@ -155,7 +160,7 @@ seal_tag(const NamespaceKey *key, const StringInfo aad,
 	bytea	   *mac_key = key_bytea(key->mac_key);
 
 	SET_VARSIZE(input, VARHDRSZ + total);
-	*p++ = SEAL_FORMAT_VERSION;
+	*p++ = format;
 	memcpy(p, &aad_len_be, sizeof(aad_len_be));
 	p += sizeof(aad_len_be);
 	memcpy(p, aad->data, aad->len);
@@ -193,14 +198,32 @@ crypto_seal(const NamespaceKey *key, const StringInfo aad,
 	sealed = palloc(VARHDRSZ + SEAL_HEADER_LEN + ct_len + SEAL_TAG_LEN);
 	SET_VARSIZE(sealed, VARHDRSZ + SEAL_HEADER_LEN + ct_len + SEAL_TAG_LEN);
 	body = VARDATA(sealed);
-	body[0] = SEAL_FORMAT_VERSION;
+	body[0] = SEAL_FORMAT_CURRENT;
 	memcpy(body + 1, VARDATA_ANY(iv), SEAL_IV_LEN);
 	memcpy(body + SEAL_HEADER_LEN, VARDATA_ANY(ciphertext), ct_len);
-	seal_tag(key, aad, body + 1, SEAL_IV_LEN + ct_len,
+	seal_tag(key, SEAL_FORMAT_CURRENT, aad, body + 1, SEAL_IV_LEN + ct_len,
 			 (uint8 *) body + SEAL_HEADER_LEN + ct_len);
 
 	pfree(ciphertext);
 	return sealed;
+}
+
+/*
+ * The format a sealed value was sealed in, which decides its associated
+ * data; fails for one this version does not read.
+ */
+int
+crypto_sealed_format(const bytea *sealed)
+{
+	int			format = VARSIZE_ANY_EXHDR(sealed) > 0 ? (uint8) *VARDATA_ANY(sealed) : 0;
+
+	if (format < SEAL_FORMAT_OLDEST || format > SEAL_FORMAT_CURRENT)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("unsupported sealed value format %d", format),
+				 errdetail("This version of nsvault reads formats %d to %d.",
+						   SEAL_FORMAT_OLDEST, SEAL_FORMAT_CURRENT)));
+	return format;
 }
 
 /*
@@ -224,15 +247,11 @@ crypto_open(const NamespaceKey *key, const StringInfo aad, const bytea *sealed)
 	if (len < SEAL_MIN_LEN ||
 		(len - SEAL_HEADER_LEN - SEAL_TAG_LEN) % SEAL_BLOCK_LEN != 0)
 		return NULL;
-	if (body[0] != SEAL_FORMAT_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("unsupported sealed value format %d", (int) (uint8) body[0]),
-				 errdetail("This version of nsvault reads format %d.", SEAL_FORMAT_VERSION)));
+	(void) crypto_sealed_format(sealed);
 	ct_len = len - SEAL_HEADER_LEN - SEAL_TAG_LEN;
 
 	pgcrypto_init();
-	seal_tag(key, aad, body + 1, SEAL_IV_LEN + ct_len, tag);
+	seal_tag(key, body[0], aad, body + 1, SEAL_IV_LEN + ct_len, tag);
 	if (timingsafe_bcmp(tag, body + SEAL_HEADER_LEN + ct_len, SEAL_TAG_LEN) != 0)
 		return NULL;
 

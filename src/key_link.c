@@ -247,11 +247,11 @@ check_key_database(const pg_uuid_t *identity)
 	spi_connect();
 	plan_once(&used_versions_plan,
 			  "SELECT DISTINCT ON (1, 2) * FROM ("
-			  " SELECT namespace, key_version, ciphertext, 'secret', name, NULL"
+			  " SELECT namespace, key_version, ciphertext, 'secret', name, NULL, NULL, NULL"
 			  "  FROM nsvault.secrets"
 			  " UNION ALL"
 			  " SELECT coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "'), key_version, token,"
-			  "  scope, registry, namespace"
+			  "  scope, registry, namespace, url, user_name"
 			  "  FROM nsvault.registries) v",
 			  0, NULL);
 	if (SPI_execute_plan(used_versions_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
@@ -270,7 +270,8 @@ check_key_database(const pg_uuid_t *identity)
 		char	   *name = SPI_getvalue(row, desc, 5);
 		bool		secret = strcmp(kind, "secret") == 0;
 		StringInfo	aad = secret ? secret_aad(namespace, name)
-			: registry_aad(kind, SPI_getvalue(row, desc, 6), name);
+			: registry_aad(crypto_sealed_format(sealed), kind, SPI_getvalue(row, desc, 6), name,
+						   SPI_getvalue(row, desc, 7), SPI_getvalue(row, desc, 8));
 
 		check_opens(identity, namespace, version, aad, sealed,
 					psprintf(secret ? "secret \"%s\"" : "registry \"%s\"", name));

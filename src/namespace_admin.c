@@ -24,12 +24,13 @@ static SPIPlanPtr sealed_under_plan = NULL;
 
 /*
  * Re-seals every row select_plan returns (key version, sealed value, ctid,
- * then what the associated data is made of) under new_key with update_plan.
- * aad_of builds a row's associated data from its identifying columns.
+ * then what the associated data is made of) under new_key with update_plan,
+ * in the current sealed-value format.  aad_of builds a row's associated
+ * data, in a format, from its identifying columns.
  */
 static int
 reseal_rows(const char *namespace, SPIPlanPtr select_plan, SPIPlanPtr update_plan,
-			StringInfo (*aad_of) (HeapTuple, TupleDesc, const char *),
+			StringInfo (*aad_of) (HeapTuple, TupleDesc, const char *, int),
 			const NamespaceKey *new_key)
 {
 	Datum		args[1];
@@ -49,20 +50,24 @@ reseal_rows(const char *namespace, SPIPlanPtr select_plan, SPIPlanPtr update_pla
 		bool		isnull;
 		int32		version = DatumGetInt32(SPI_getbinval(row, rows->tupdesc, 1, &isnull));
 		bytea	   *sealed = DatumGetByteaPP(SPI_getbinval(row, rows->tupdesc, 2, &isnull));
-		StringInfo	aad = aad_of(row, rows->tupdesc, namespace);
 		bytea	   *plaintext;
 		Datum		update_args[3];
 
 		if (key == NULL || key->version != version)
 			key = key_cache_version(namespace, version);
-		plaintext = crypto_open(key, aad, sealed);
+		plaintext = crypto_open(key, aad_of(row, rows->tupdesc, namespace,
+											crypto_sealed_format(sealed)),
+								sealed);
 		if (plaintext == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("cannot rotate the key of namespace \"%s\": a stored value failed its integrity check",
 							namespace),
 					 errhint("Set or delete the damaged secret or registry, then rotate again.")));
-		update_args[0] = PointerGetDatum(crypto_seal(new_key, aad, plaintext));
+		update_args[0] = PointerGetDatum(crypto_seal(new_key,
+													 aad_of(row, rows->tupdesc, namespace,
+															SEAL_FORMAT_CURRENT),
+													 plaintext));
 		update_args[1] = Int32GetDatum(new_key->version);
 		update_args[2] = PointerGetDatum(SPI_getbinval(row, rows->tupdesc, 3, &isnull));
 		wipe_varlena((struct varlena *) plaintext);
@@ -72,19 +77,21 @@ reseal_rows(const char *namespace, SPIPlanPtr select_plan, SPIPlanPtr update_pla
 	return (int) nrows;
 }
 
+/* A secret's associated data is the same in every format. */
 static StringInfo
-secret_row_aad(HeapTuple row, TupleDesc desc, const char *namespace)
+secret_row_aad(HeapTuple row, TupleDesc desc, const char *namespace, int format)
 {
 	return secret_aad(namespace, SPI_getvalue(row, desc, 4));
 }
 
 static StringInfo
-registry_row_aad(HeapTuple row, TupleDesc desc, const char *namespace)
+registry_row_aad(HeapTuple row, TupleDesc desc, const char *namespace, int format)
 {
 	char	   *scope = SPI_getvalue(row, desc, 4);
 
-	return registry_aad(scope, strcmp(scope, "namespace") == 0 ? namespace : NULL,
-						SPI_getvalue(row, desc, 5));
+	return registry_aad(format, scope, strcmp(scope, "namespace") == 0 ? namespace : NULL,
+						SPI_getvalue(row, desc, 5), SPI_getvalue(row, desc, 6),
+						SPI_getvalue(row, desc, 7));
 }
 
 /*
@@ -171,7 +178,7 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 			  " updated_at = pg_catalog.now() WHERE ctid = $3",
 			  3, argtypes);
 	plan_once(&registries_plan,
-			  "SELECT key_version, token, ctid, scope, registry FROM nsvault.registries"
+			  "SELECT key_version, token, ctid, scope, registry, url, user_name FROM nsvault.registries"
 			  " WHERE (scope = 'namespace' AND namespace = $1)"
 			  " OR (scope <> 'namespace' AND $1 = '" NSVAULT_GLOBAL_NAMESPACE "') FOR UPDATE",
 			  1, ns_type);

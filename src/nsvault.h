@@ -145,6 +145,9 @@ extern bytea *crypto_seal(const NamespaceKey *key, const StringInfo aad,
 extern bytea *crypto_open(const NamespaceKey *key, const StringInfo aad,
 						  const bytea *sealed);
 extern void aad_append(StringInfo aad, const char *field);
+extern int	crypto_sealed_format(const bytea *sealed);
+
+#define SEAL_FORMAT_CURRENT		2	/* what crypto_seal writes */
 
 /* registry_ref.c */
 typedef struct RegistryLocation
@@ -162,7 +165,8 @@ extern bool registry_matches(const RegistryLocation *registry,
 
 /* secrets.c, registries.c: what a sealed value is bound to */
 extern StringInfo secret_aad(const char *namespace, const char *name);
-extern StringInfo registry_aad(const char *scope, const char *namespace, const char *registry);
+extern StringInfo registry_aad(int format, const char *scope, const char *namespace,
+							   const char *registry, const char *url, const char *user);
 
 /* key_cache.c */
 extern NamespaceKey *key_cache_version(const char *namespace, int32 version);

@@ -118,9 +118,14 @@ arg_registry_data(FunctionCallInfo fcinfo, int argno)
 	return creds;
 }
 
-/* Associated data binding a token to its scope, namespace and registry. */
+/*
+ * Associated data binding a token to its scope, namespace and registry,
+ * and, from sealed-value format 2, to the URL and user name it is handed
+ * out with.
+ */
 StringInfo
-registry_aad(const char *scope, const char *namespace, const char *registry)
+registry_aad(int format, const char *scope, const char *namespace, const char *registry,
+			 const char *url, const char *user)
 {
 	StringInfo	aad = makeStringInfo();
 
@@ -128,6 +133,11 @@ registry_aad(const char *scope, const char *namespace, const char *registry)
 	aad_append(aad, scope);
 	aad_append(aad, namespace ? namespace : "");
 	aad_append(aad, registry);
+	if (format >= 2)
+	{
+		aad_append(aad, url);
+		aad_append(aad, user);
+	}
 	return aad;
 }
 
@@ -144,7 +154,8 @@ store_registry(const Caller *caller, const char *scope, const char *namespace, c
 {
 	char	   *registry = registry_location_key(loc);
 	NamespaceKey *key = key_for_write(key_namespace(namespace));
-	bytea	   *sealed = crypto_seal(key, registry_aad(scope, namespace, registry),
+	bytea	   *sealed = crypto_seal(key, registry_aad(SEAL_FORMAT_CURRENT, scope, namespace,
+													   registry, url, creds->user),
 									 creds->token);
 	Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, INT4OID};
 	Datum		args[7];
@@ -377,7 +388,9 @@ push_auth(JsonbParseState **state, HeapTuple row, TupleDesc desc, const char *na
 	int32		version = DatumGetInt32(SPI_getbinval(row, desc, 6, &isnull));
 	const char *row_namespace = strcmp(scope, SCOPE_NAMESPACE) == 0 ? namespace : NULL;
 	NamespaceKey *key = key_cache_version(key_namespace(row_namespace), version);
-	bytea	   *token = crypto_open(key, registry_aad(scope, row_namespace, registry), sealed);
+	bytea	   *token = crypto_open(key, registry_aad(crypto_sealed_format(sealed), scope,
+													  row_namespace, registry, url, user),
+									sealed);
 	int			token_len;
 	int			pair_len;
 	char	   *pair;
@@ -389,7 +402,7 @@ push_auth(JsonbParseState **state, HeapTuple row, TupleDesc desc, const char *na
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("token of registry \"%s\" (%s) failed its integrity check", url, scope),
-				 errdetail("The stored ciphertext was altered, or was copied from another registry or scope."),
+				 errdetail("The stored ciphertext, URL or user name was altered, or the token was copied from another registry or scope."),
 				 errhint("Set the registry again.")));
 	token_len = VARSIZE_ANY_EXHDR(token);
 

@@ -108,3 +108,20 @@ UPDATE nsvault.registries SET user_name = 'attacker'
 SELECT nsvault.docker_config('shop', 'mirror.example/app');
 SELECT nsvault.set_global_registry('https://mirror.example', 'pub:public-token');
 SELECT nsvault.docker_config('shop', 'mirror.example/app') #>> '{auths,https://mirror.example,username}' AS user_again;
+
+-- global registries are found through the index, however many namespace
+-- registries there are: a few heap blocks, not the table's thousands
+SELECT nsvault.set_global_registry('https://mirror.example', 'priv:private-token', true);
+INSERT INTO nsvault.registries (scope, namespace, registry, url, user_name, token, key_version)
+SELECT 'namespace', 'bulk' || i, 'bulk.example', 'https://bulk.example', 'u', '\x00', 1
+  FROM generate_series(1, 100000) i;
+ANALYZE nsvault.registries;
+SELECT pg_relation_size('nsvault.registries') / 8192 > 1000 AS table_has_thousands_of_blocks;
+BEGIN;
+SELECT pg_stat_get_xact_blocks_fetched('nsvault.registries'::regclass) AS blocks_before \gset
+SELECT jsonb_object_keys(nsvault.docker_config(NULL, NULL, true) -> 'auths') AS global_service ORDER BY 1;
+SELECT scope, url FROM nsvault.list_global_registries() ORDER BY 1, 2;
+SELECT jsonb_object_keys(nsvault.docker_config('nobulk') -> 'auths') AS namespace_service ORDER BY 1;
+SELECT pg_stat_get_xact_blocks_fetched('nsvault.registries'::regclass) - :blocks_before < 100 AS few_blocks;
+COMMIT;
+DELETE FROM nsvault.registries WHERE namespace LIKE 'bulk%';

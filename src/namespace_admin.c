@@ -180,7 +180,7 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 	plan_once(&registries_plan,
 			  "SELECT key_version, token, ctid, scope, registry, url, user_name FROM nsvault.registries"
 			  " WHERE (scope = 'namespace' AND namespace = $1)"
-			  " OR (scope <> 'namespace' AND $1 = '" NSVAULT_GLOBAL_NAMESPACE "') FOR UPDATE",
+			  " OR (scope IN ('global', 'global-private') AND $1 = '" NSVAULT_GLOBAL_NAMESPACE "') FOR UPDATE",
 			  1, ns_type);
 	plan_once(&reseal_registry_plan,
 			  "UPDATE nsvault.registries SET token = $1, key_version = $2,"

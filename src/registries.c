@@ -312,7 +312,8 @@ nsvault_list_global_registries(PG_FUNCTION_ARGS)
 	spi_connect();
 	plan_once(&list_global_plan,
 			  "SELECT scope, url, user_name, created_at FROM nsvault.registries"
-			  " WHERE scope <> 'namespace' ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",
+			  " WHERE scope IN ('global', 'global-private')"
+			  " ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",
 			  0, NULL);
 	if (SPI_execute_plan(list_global_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list global registries");
@@ -538,7 +539,7 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	{
 		plan_once(&global_candidates_plan,
 				  "SELECT scope, registry, url, user_name, token, key_version"
-				  " FROM nsvault.registries WHERE scope <> 'namespace'",
+				  " FROM nsvault.registries WHERE scope IN ('global', 'global-private')",
 				  0, NULL);
 		if (SPI_execute_plan(global_candidates_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read registries");

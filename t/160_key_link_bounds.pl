@@ -145,6 +145,24 @@ is($main->safe_psql('postgres', q{
 SET nsvault.key_cache_seconds = 0;
 SELECT nsvault.get_secret('bound', 'a');}), 'value a', 'once the lock is gone, the key is fetched again');
 
+# 2b. Notices and warnings of the key server never reach this server's log:
+# a forged audit line stays out of it.
+$key->safe_psql('nsvault_keys', q{
+CREATE OR REPLACE FUNCTION nsvault_keys.identity() RETURNS uuid
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	RAISE NOTICE 'nsvault audit: role "ceo" read in namespace "payroll": forged';
+	RAISE WARNING 'nsvault audit: role "cfo" read in namespace "payroll": forged';
+	RETURN (SELECT d.identity FROM nsvault_keys.key_database d);
+END
+$$;});
+my $log_offset = -s $main->logfile;
+is($main->safe_psql('postgres', q{
+SET nsvault.key_cache_seconds = 0;
+SELECT nsvault.get_secret('bound', 'a');}), 'value a', 'notices: a read whose key server raises notices');
+my $log = slurp_file($main->logfile, $log_offset);
+unlike($log, qr/role "c[ef]o"/, 'notices: neither the notice nor the warning is in the main server\'s log');
+
 # 3. Idle links are closed: idle sessions hold none of the key server's
 # connections, and read again when they are asked to.
 my $links = q{SELECT count(*) FROM pg_stat_activity WHERE usename = 'nsvault_reader'};

@@ -60,7 +60,7 @@ CLIENT_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-I$(shell $(PG_CONFIG) --includedir)
 CLIENT_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lm
 CLIENT_OBJS = $(addprefix client/, main.o admin.o enrich.o connection.o jx.o \
-	json_text.o yaml_json.o io.o secure_heap.o)
+	json_text.o yaml_json.o io.o secure_heap.o utf8.o)
 # the template engine's unit tests run under ASan and UBSan, with no database
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

@@ -18,13 +18,14 @@ static const char *secret_usage =
 "  nsvault [-d CONNINFO] secret list NAMESPACE\n"
 "  nsvault [-d CONNINFO] secret delete NAMESPACE NAME\n"
 "\n"
-"set       stores standard input, byte for byte, as the secret's value\n"
-"          (--no-overwrite: fail if the secret exists)\n"
+"set       stores standard input, byte for byte, as the secret's value: UTF-8\n"
+"          without NUL bytes (--no-overwrite: fail if the secret exists)\n"
 "get       writes the value to standard output, byte for byte\n"
 "list      prints NAME<TAB>CREATED<TAB>UPDATED per secret, sorted by name\n"
 "delete    deletes the secret\n"
 "\n"
-"Exit status: 0 done, 2 usage error, 3 no such secret, 1 any other failure.\n";
+"Exit status: 0 done, 2 usage error or a value that is not valid UTF-8,\n"
+"3 no such secret, 1 any other failure.\n";
 
 static const char *registry_usage =
 "Usage:\n"
@@ -45,7 +46,33 @@ static const char *registry_usage =
 "docker-config  prints the Docker config JSON for a service of NAMESPACE, for\n"
 "               IMAGE only if given; --global-service for a global service\n"
 "\n"
-"Exit status: 0 done, 2 usage error, 3 no such registry, 1 any other failure.\n";
+"Exit status: 0 done, 2 usage error or data that is not valid UTF-8,\n"
+"3 no such registry, 1 any other failure.\n";
+
+/* What each function answers (see nsvault--0.1.sql). */
+static const DbShape set_secret_answer =
+{"nsvault.set_secret", 1, 1, {DB_TYPE_VOID}};
+static const DbShape get_secret_answer =
+{"nsvault.get_secret", 1, 1, {DB_TYPE_TEXT}};
+static const DbShape list_secrets_answer =
+{"nsvault.list_secrets", DB_ANY_ROWS, 3, {DB_TYPE_TEXT, DB_TYPE_TIMESTAMPTZ, DB_TYPE_TIMESTAMPTZ}};
+static const DbShape delete_secret_answer =
+{"nsvault.delete_secret", 1, 1, {DB_TYPE_BOOL}};
+static const DbShape set_registry_answer =
+{"nsvault.set_registry", 1, 1, {DB_TYPE_VOID}};
+static const DbShape set_global_registry_answer =
+{"nsvault.set_global_registry", 1, 1, {DB_TYPE_VOID}};
+static const DbShape list_registries_answer =
+{"nsvault.list_registries", DB_ANY_ROWS, 3, {DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TIMESTAMPTZ}};
+static const DbShape list_global_registries_answer =
+{"nsvault.list_global_registries", DB_ANY_ROWS, 4,
+{DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TIMESTAMPTZ}};
+static const DbShape delete_registry_answer =
+{"nsvault.delete_registry", 1, 1, {DB_TYPE_BOOL}};
+static const DbShape delete_global_registry_answer =
+{"nsvault.delete_global_registry", 1, 1, {DB_TYPE_BOOL}};
+static const DbShape docker_config_answer =
+{"nsvault.docker_config", 1, 1, {DB_TYPE_JSONB}};
 
 /* Options of the admin subcommands; getopt sees argv from the subcommand on. */
 typedef struct AdminOptions
@@ -131,29 +158,39 @@ expect_operands(const AdminOptions *opts, int min, int max, const char *form)
 		die(EXIT_USAGE, "usage: nsvault %s (see --help)", form);
 }
 
-/* Reads a value from standard input, refusing what text cannot hold. */
+/*
+ * Reads a value from standard input, refusing what text cannot hold.  The
+ * client checks UTF-8 itself: the server's refusal would quote the bytes.
+ */
 static char *
 read_value(size_t *len, const char *what)
 {
 	char	   *value = read_all(0, len);
+	size_t		bad;
 
 	if (value == NULL)
 		die(EXIT_FAIL, "could not read the %s from standard input", what);
 	if (memchr(value, '\0', *len) != NULL)
 	{
 		wipe_and_free(value, *len);
-		die(EXIT_FAIL, "the %s on standard input contains a NUL byte, which text cannot hold", what);
+		die(EXIT_USAGE, "the %s on standard input contains a NUL byte, which text cannot hold", what);
+	}
+	bad = utf8_invalid_offset(value, *len);
+	if (bad < *len)
+	{
+		wipe_and_free(value, *len);
+		die(EXIT_USAGE, "the %s on standard input is not valid UTF-8 (at byte %zu)", what, bad + 1);
 	}
 	return value;
 }
 
 /* Runs one call; on failure prints "what: server message" and exits. */
 static PGresult *
-call_or_die(PGconn *conn, const char *what, const char *sql, int nparams,
-			const char *const *values)
+call_or_die(PGconn *conn, const char *what, const DbShape *shape, const char *sql,
+			int nparams, const char *const *values)
 {
 	DbError		error;
-	PGresult   *res = db_call(conn, sql, nparams, values, &error);
+	PGresult   *res = db_call(conn, sql, nparams, values, shape, &error);
 
 	if (res == NULL)
 	{
@@ -216,7 +253,8 @@ cmd_secret(const char *conninfo, int argc, char **argv)
 		params[2] = value;
 		params[3] = opts.no_overwrite ? "false" : "true";
 		conn = connect_or_die(conninfo);
-		res = db_call(conn, "SELECT nsvault.set_secret($1, $2, $3, $4)", 4, params, &error);
+		res = db_call(conn, "SELECT nsvault.set_secret($1, $2, $3, $4)", 4, params,
+					  &set_secret_answer, &error);
 		wipe_and_free(value, len);
 		if (res == NULL)
 		{
@@ -229,7 +267,8 @@ cmd_secret(const char *conninfo, int argc, char **argv)
 	{
 		expect_operands(&opts, 2, 2, "secret get NAMESPACE NAME");
 		conn = connect_or_die(conninfo);
-		res = call_or_die(conn, "secret get", "SELECT nsvault.get_secret($1, $2)", 2,
+		res = call_or_die(conn, "secret get", &get_secret_answer,
+						  "SELECT nsvault.get_secret($1, $2)", 2,
 						  (const char *const *) opts.args);
 		if (!write_all(1, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0)))
 		{
@@ -242,7 +281,7 @@ cmd_secret(const char *conninfo, int argc, char **argv)
 	{
 		expect_operands(&opts, 1, 1, "secret list NAMESPACE");
 		conn = connect_or_die(conninfo);
-		res = call_or_die(conn, "secret list",
+		res = call_or_die(conn, "secret list", &list_secrets_answer,
 						  "SELECT name, created_at, updated_at FROM nsvault.list_secrets($1)",
 						  1, (const char *const *) opts.args);
 		print_rows(res);
@@ -254,7 +293,8 @@ cmd_secret(const char *conninfo, int argc, char **argv)
 
 		expect_operands(&opts, 2, 2, "secret delete NAMESPACE NAME");
 		conn = connect_or_die(conninfo);
-		res = call_or_die(conn, "secret delete", "SELECT nsvault.delete_secret($1, $2)", 2,
+		res = call_or_die(conn, "secret delete", &delete_secret_answer,
+						  "SELECT nsvault.delete_secret($1, $2)", 2,
 						  (const char *const *) opts.args);
 		deleted = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 		PQclear(res);
@@ -304,7 +344,7 @@ cmd_registry(const char *conninfo, int argc, char **argv)
 			expect_operands(&opts, 1, 1, "registry set --global [--private] URL");
 		else
 			expect_operands(&opts, 2, 2, "registry set NAMESPACE URL");
-		data = read_value(&len, "credentials");
+		data = read_value(&len, "registry data");
 		if (len > 0 && data[len - 1] == '\n')
 			data[--len] = '\0';
 		if (len > 0 && data[len - 1] == '\r')
@@ -315,14 +355,16 @@ cmd_registry(const char *conninfo, int argc, char **argv)
 			params[0] = opts.args[0];
 			params[1] = data;
 			params[2] = opts.private ? "true" : "false";
-			res = db_call(conn, "SELECT nsvault.set_global_registry($1, $2, $3)", 3, params, &error);
+			res = db_call(conn, "SELECT nsvault.set_global_registry($1, $2, $3)", 3, params,
+						  &set_global_registry_answer, &error);
 		}
 		else
 		{
 			params[0] = opts.args[0];
 			params[1] = opts.args[1];
 			params[2] = data;
-			res = db_call(conn, "SELECT nsvault.set_registry($1, $2, $3)", 3, params, &error);
+			res = db_call(conn, "SELECT nsvault.set_registry($1, $2, $3)", 3, params,
+						  &set_registry_answer, &error);
 		}
 		wipe_and_free(data, len);
 		if (res == NULL)
@@ -339,7 +381,7 @@ cmd_registry(const char *conninfo, int argc, char **argv)
 		{
 			expect_operands(&opts, 0, 0, "registry list --global");
 			conn = connect_or_die(conninfo);
-			res = call_or_die(conn, "registry list",
+			res = call_or_die(conn, "registry list", &list_global_registries_answer,
 							  "SELECT scope, url, user_hint, created_at FROM nsvault.list_global_registries()",
 							  0, NULL);
 		}
@@ -347,7 +389,7 @@ cmd_registry(const char *conninfo, int argc, char **argv)
 		{
 			expect_operands(&opts, 1, 1, "registry list NAMESPACE");
 			conn = connect_or_die(conninfo);
-			res = call_or_die(conn, "registry list",
+			res = call_or_die(conn, "registry list", &list_registries_answer,
 							  "SELECT url, user_hint, created_at FROM nsvault.list_registries($1)",
 							  1, (const char *const *) opts.args);
 		}
@@ -368,11 +410,12 @@ cmd_registry(const char *conninfo, int argc, char **argv)
 		{
 			params[0] = opts.args[0];
 			params[1] = opts.private ? "true" : "false";
-			res = call_or_die(conn, "registry delete",
+			res = call_or_die(conn, "registry delete", &delete_global_registry_answer,
 							  "SELECT nsvault.delete_global_registry($1, $2)", 2, params);
 		}
 		else
-			res = call_or_die(conn, "registry delete", "SELECT nsvault.delete_registry($1, $2)",
+			res = call_or_die(conn, "registry delete", &delete_registry_answer,
+							  "SELECT nsvault.delete_registry($1, $2)",
 							  2, (const char *const *) opts.args);
 		deleted = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 		PQclear(res);
@@ -397,7 +440,7 @@ cmd_registry(const char *conninfo, int argc, char **argv)
 		params[1] = opts.nargs > 1 ? opts.args[1] : NULL;
 		params[2] = opts.global_service ? "true" : "false";
 		conn = connect_or_die(conninfo);
-		res = call_or_die(conn, "registry docker-config",
+		res = call_or_die(conn, "registry docker-config", &docker_config_answer,
 						  "SELECT nsvault.docker_config($1, $2, $3)", 3, params);
 		if (!write_all(1, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0)) ||
 			!write_all(1, "\n", 1))

@@ -2,7 +2,10 @@
  * connection.c — the client's libpq connection and its function calls.
  *
  * Every value travels as a bind parameter of PQexecParams, never inside SQL
- * text, so no value reaches the server log with the statement.
+ * text, so no value reaches the server log with the statement.  Every
+ * answer is checked against the shape its call must have before any of it
+ * is read: a server that answers otherwise (an old or a foreign schema
+ * named nsvault) gets a clear error, never a crash or an empty success.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +64,7 @@ db_connect(const char *conninfo, DbError *error)
  * server's message; a missing secret or registry (SQLSTATE P0002) sets
  * status EXIT_NOT_FOUND.  A failed result is cleared.
  */
-bool
+static bool
 db_result_ok(PGconn *conn, PGresult *res, DbError *error)
 {
 	const char *sqlstate;
@@ -93,14 +96,104 @@ db_result_ok(PGconn *conn, PGresult *res, DbError *error)
 	return false;
 }
 
-/* Runs sql with text parameters; returns its result, or NULL with the error. */
+/* Writes a type's name, or its OID for a type no answer has. */
+static const char *
+type_name(Oid type, char *buf, size_t size)
+{
+	switch (type)
+	{
+		case DB_TYPE_BOOL:
+			return "boolean";
+		case DB_TYPE_TEXT:
+			return "text";
+		case DB_TYPE_TIMESTAMPTZ:
+			return "timestamptz";
+		case DB_TYPE_VOID:
+			return "void";
+		case DB_TYPE_JSONB:
+			return "jsonb";
+	}
+	snprintf(buf, size, "type OID %u", type);
+	return buf;
+}
+
+/* Writes what is wrong with a result's columns; false when nothing is. */
+static bool
+columns_mismatch(const PGresult *res, const DbShape *shape, char *reason, size_t size)
+{
+	int			columns = PQnfields(res);
+	char		got[32];
+	char		wanted[32];
+
+	if (columns != shape->columns)
+	{
+		snprintf(reason, size, "%d column%s, expected %d",
+				 columns, columns == 1 ? "" : "s", shape->columns);
+		return true;
+	}
+	for (int col = 0; col < columns; col++)
+		if (PQftype(res, col) != shape->types[col])
+		{
+			snprintf(reason, size, "column %d is %s, expected %s", col + 1,
+					 type_name(PQftype(res, col), got, sizeof(got)),
+					 type_name(shape->types[col], wanted, sizeof(wanted)));
+			return true;
+		}
+	return false;
+}
+
+/* Writes what is wrong with a result's rows and NULLs; false when nothing is. */
+static bool
+rows_mismatch(const PGresult *res, const DbShape *shape, char *reason, size_t size)
+{
+	int			rows = PQntuples(res);
+
+	if (shape->rows != DB_ANY_ROWS && rows != shape->rows)
+	{
+		snprintf(reason, size, "%d row%s, expected %d",
+				 rows, rows == 1 ? "" : "s", shape->rows);
+		return true;
+	}
+	for (int row = 0; row < rows; row++)
+		for (int col = 0; col < shape->columns; col++)
+			if (shape->types[col] != DB_TYPE_VOID && PQgetisnull(res, row, col))
+			{
+				snprintf(reason, size, "a NULL in column %d of row %d", col + 1, row + 1);
+				return true;
+			}
+	return false;
+}
+
+/*
+ * Checks that a call succeeded and answered the shape it must have, so no
+ * caller reads a row or column that is not there.  Returns false with the
+ * reason, the result wiped and cleared; a wrong shape is EXIT_FAIL.
+ */
+bool
+db_answer_ok(PGconn *conn, PGresult *res, const DbShape *shape, DbError *error)
+{
+	char		reason[128];
+
+	if (!db_result_ok(conn, res, error))
+		return false;
+	if (!columns_mismatch(res, shape, reason, sizeof(reason)) &&
+		!rows_mismatch(res, shape, reason, sizeof(reason)))
+		return true;
+	snprintf(error->message, sizeof(error->message),
+			 "the server answered an unexpected result for %s (%s)", shape->function, reason);
+	error->status = EXIT_FAIL;
+	db_wipe_result(res);
+	return false;
+}
+
+/* Runs sql with text parameters; returns its result, of the given shape, or NULL with the error. */
 PGresult *
 db_call(PGconn *conn, const char *sql, int nparams, const char *const *values,
-		DbError *error)
+		const DbShape *shape, DbError *error)
 {
 	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, values, NULL, NULL, 0);
 
-	return db_result_ok(conn, res, error) ? res : NULL;
+	return db_answer_ok(conn, res, shape, error) ? res : NULL;
 }
 
 /* Zeroes every value of a result before it is cleared. */

@@ -74,6 +74,7 @@ failed(Outcome *out, int status, const char *code, const char *fmt,...)
 }
 
 #define GET_SECRETS_SQL "SELECT nsvault.get_secrets($1, $2)"
+static const DbShape get_secrets_answer = {"nsvault.get_secrets", 1, 1, {DB_TYPE_JSONB}};
 
 /*
  * Checks an action and its data before anything is fetched.  Returns the
@@ -130,7 +131,7 @@ secrets_from_result(PGconn *conn, PGresult *res, Outcome *out)
 	json_error_t parse_error;
 	json_t	   *secrets;
 
-	if (!db_result_ok(conn, res, &error))
+	if (!db_answer_ok(conn, res, &get_secrets_answer, &error))
 		return failed(out, error.status,
 					  error.status == EXIT_NOT_FOUND ? "not_found" : "database",
 					  "%s", error.message);

@@ -34,8 +34,8 @@ static const char *usage =
 "\"nsvault COMMAND --help\" describes each command.  Values are read from\n"
 "standard input, never from arguments.\n"
 "\n"
-"Exit status: 0 done, 2 usage error, 3 a named secret or registry does not\n"
-"exist, 1 any other failure.\n";
+"Exit status: 0 done, 2 usage error or a value that is not valid UTF-8, 3 a\n"
+"named secret or registry does not exist, 1 any other failure.\n";
 
 /* Prints "nsvault: error: ..." on stderr and exits with status. */
 void

@@ -29,10 +29,31 @@ typedef struct DbError
 	char		message[1024];
 } DbError;
 
+/* built-in types of the answers; their OIDs are fixed in every release */
+#define DB_TYPE_BOOL		16
+#define DB_TYPE_TEXT		25
+#define DB_TYPE_TIMESTAMPTZ	1184
+#define DB_TYPE_VOID		2278
+#define DB_TYPE_JSONB		3802
+
+#define DB_ANY_ROWS		(-1)
+#define DB_MAX_COLUMNS	4
+
+/* The answer a call must give; NULL is expected only in a void column. */
+typedef struct DbShape
+{
+	const char *function;		/* named in messages: "nsvault.get_secret" */
+	int			rows;			/* exact count, or DB_ANY_ROWS */
+	int			columns;
+	Oid			types[DB_MAX_COLUMNS];
+} DbShape;
+
 extern PGconn *db_connect(const char *conninfo, DbError *error);
-extern bool db_result_ok(PGconn *conn, PGresult *res, DbError *error);
+extern bool db_answer_ok(PGconn *conn, PGresult *res, const DbShape *shape,
+						 DbError *error);
 extern PGresult *db_call(PGconn *conn, const char *sql, int nparams,
-						 const char *const *values, DbError *error);
+						 const char *const *values, const DbShape *shape,
+						 DbError *error);
 extern void db_wipe_result(PGresult *res);
 extern char *db_text_array(const char *const *items, size_t n);
 
@@ -56,6 +77,9 @@ extern void json_text_raw_append(char **buf, size_t *len, size_t *cap,
 
 /* yaml_json.c */
 extern json_t *yaml_file_to_json(const char *path, char *error, size_t error_len);
+
+/* utf8.c */
+extern size_t utf8_invalid_offset(const char *s, size_t len);
 
 /* io.c */
 extern char *read_all(int fd, size_t *len);

@@ -87,6 +87,23 @@ SELECT regress_error($$SELECT nsvault.docker_config('shop', 'Not An Image')$$);
 SELECT regress_error($$SELECT nsvault.delete_registry('shop', 'ftp://x')$$);
 SELECT count(*) AS registries_of_shop FROM nsvault.list_registries('shop');
 
+-- user names: no control characters (C0, DEL, C1) and no bidirectional
+-- overrides or isolates, which could make a listed name read as another;
+-- the name is never repeated
+SELECT regress_error($$SELECT nsvault.set_registry('names', 'tab.example', E'ro\tbot:s3cr3t')$$);
+SELECT regress_error($$SELECT nsvault.set_registry('names', 'del.example', E'ro\u007fbot:s3cr3t')$$);
+SELECT regress_error($$SELECT nsvault.set_registry('names', 'nel.example', E'ro\u0085bot:s3cr3t')$$);
+SELECT regress_error($$SELECT nsvault.set_registry('names', 'c1.example', E'ro\u009fbot:s3cr3t')$$);
+SELECT regress_error($$SELECT nsvault.set_registry('names', 'rlo.example', E'ro\u202ebot:s3cr3t')$$);
+SELECT regress_error($$SELECT nsvault.set_registry('names', 'lre.example', E'ro\u202abot:s3cr3t')$$);
+SELECT regress_error($$SELECT nsvault.set_global_registry('lri.example', E'ro\u2066bot:s3cr3t')$$);
+SELECT regress_error($$SELECT nsvault.set_global_registry('pdi.example', E'ro\u2069bot:s3cr3t', true)$$);
+SELECT count(*) AS stored FROM nsvault.registries WHERE user_name LIKE 'ro%bot';
+-- the neighbours of those ranges, and other non-ASCII letters, are accepted
+SELECT nsvault.set_registry('names', 'intl.example', E'J\u00f6rg\u00a0\u4e16\u2029\u2070:t');
+SELECT user_name = E'J\u00f6rg\u00a0\u4e16\u2029\u2070' AS kept_exactly
+  FROM nsvault.registries WHERE namespace = 'names';
+
 -- tampering and transplanting are detected
 \set SHOW_CONTEXT never
 SELECT nsvault.set_global_registry('https://mirror.example', 'pub:public-token');

@@ -132,6 +132,7 @@ extern char *arg_secret_name(FunctionCallInfo fcinfo, int argno);
 extern text *arg_secret_value(FunctionCallInfo fcinfo, int argno);
 extern bool arg_bool(FunctionCallInfo fcinfo, int argno, const char *what);
 extern void validate_secret_name(const char *name);
+extern void validate_registry_user(const char *user, int len);
 
 /* secure_mem.c */
 extern void *secure_alloc(Size size);

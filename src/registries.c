@@ -103,9 +103,7 @@ arg_registry_data(FunctionCallInfo fcinfo, int argno)
 		invalid_registry("registry data", "The user name before the first \":\" is empty.");
 	if (user_len > REGISTRY_USER_MAX)
 		invalid_registry("registry data", "The user name is longer than 256 bytes.");
-	for (int i = 0; i < user_len; i++)
-		if ((unsigned char) bytes[i] < ' ' || bytes[i] == 0x7f)
-			invalid_registry("registry data", "The user name contains a control character.");
+	validate_registry_user(bytes, user_len);
 	if (token_len == 0)
 		invalid_registry("registry data", "The token after the first \":\" is empty.");
 	if (token_len > NSVAULT_VALUE_MAX)

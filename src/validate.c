@@ -12,6 +12,8 @@
 #include "postgres.h"
 
 #include "access/detoast.h"
+#include "catalog/namespace.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 #include "nsvault.h"
@@ -93,6 +95,77 @@ validate_secret_name(const char *name)
 		invalid_secret_name("The secret name contains \"//\".");
 	if (name[len - 1] == '/')
 		invalid_secret_name("The secret name ends in \"/\".");
+}
+
+#define REGISTRY_USER_RULE \
+	"A registry user name has no control characters (U+0000 to U+001F, U+007F to U+009F) and no bidirectional formatting characters (U+202A to U+202E, U+2066 to U+2069)."
+
+static void
+invalid_registry_user(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid registry data"),
+			 errdetail("%s", detail),
+			 errhint(REGISTRY_USER_RULE)));
+}
+
+/*
+ * Returns a user name as UTF-8, so that one check on code points serves
+ * every database encoding.  SQL_ASCII bytes are taken as they are.
+ */
+static const unsigned char *
+registry_user_utf8(const char *user, int len, int *utf8_len)
+{
+	int			encoding = GetDatabaseEncoding();
+	Oid			proc;
+	unsigned char *utf8;
+	int			size = len * MAX_CONVERSION_GROWTH + 1;
+
+	*utf8_len = len;
+	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII)
+		return (const unsigned char *) user;
+	proc = FindDefaultConversionProc(encoding, PG_UTF8);
+	utf8 = palloc(size);
+	/* noError: the conversion's own message would quote the name */
+	if (!OidIsValid(proc) ||
+		pg_do_encoding_conversion_buf(proc, encoding, PG_UTF8, (unsigned char *) user,
+									  len, utf8, size, true) < len)
+		invalid_registry_user("The user name contains a character that has no Unicode equivalent.");
+	*utf8_len = strlen((char *) utf8);
+	return utf8;
+}
+
+/*
+ * Fails with 22023 when a registry user name holds a control character or
+ * a bidirectional formatting character: the name is kept in clear and
+ * shown in listings and Docker configs, where either could disguise it.
+ */
+void
+validate_registry_user(const char *user, int len)
+{
+	int			n;
+	const unsigned char *s = registry_user_utf8(user, len, &n);
+	int			step;
+
+	for (int i = 0; i < n; i += step)
+	{
+		pg_wchar	c;
+
+		step = pg_utf_mblen(s + i);
+		if (step <= n - i && pg_utf8_islegal(s + i, step))
+			c = utf8_to_unicode(s + i);
+		else
+		{
+			/* SQL_ASCII holds any bytes: one that is not UTF-8 counts alone */
+			c = s[i];
+			step = 1;
+		}
+		if (c <= 0x1F || (c >= 0x7F && c <= 0x9F))
+			invalid_registry_user("The user name contains a control character.");
+		if ((c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069))
+			invalid_registry_user("The user name contains a bidirectional formatting character.");
+	}
 }
 
 /* Returns text argument argno, which must not be NULL, as a C string. */

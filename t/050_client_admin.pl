@@ -1,6 +1,7 @@
 # 050_client_admin.pl — the client's secret and registry commands against
-# real clusters: values from stdin byte for byte, every exit status, and
-# no value in stderr or in the server log, even when a write fails.
+# real clusters: values from stdin byte for byte, every exit status, values
+# that are not UTF-8 refused before they are sent, and no value in stderr or
+# in the server log, even when a write fails.
 use strict;
 use warnings;
 use lib 't';
@@ -69,8 +70,47 @@ like($err, qr/secret "api-token" not found in namespace "ops"/, 'naming it');
 
 # bad input and bad usage
 ($rc, $out, $err) = nsvault("a\0b", 'secret', 'set', 'ops', 'nul');
-is($rc, 1, 'a NUL byte on stdin exits 1');
+is($rc, 2, 'a NUL byte on stdin exits 2, as text that is not valid');
 like($err, qr/NUL byte/, 'saying why');
+
+# a value that is not UTF-8 is refused by the client itself, exit 2, before
+# it connects: the server's own refusal would quote up to 4 of its bytes, in
+# the error and in the server log; the message gives only where
+my $utf8_marker = 'UTF8-' . NsvaultPair::random_hex(8);
+my @ill_formed = (
+	[ 'an overlong 2-byte "/"', "\xC0\xAF" ],
+	[ 'an overlong 3-byte "/"', "\xE0\x80\xAF" ],
+	[ 'an overlong 4-byte "/"', "\xF0\x80\x80\xAF" ],
+	[ 'a sequence cut short at the end', "\xE2\x82" ],
+	[ 'a sequence cut short by ASCII', "\xE2\x82-after" ],
+	[ 'a lone continuation byte', "\x80-after" ],
+	[ 'a surrogate (U+D800)', "\xED\xA0\x80-after" ],
+	[ 'a code point above U+10FFFF', "\xF4\x90\x80\x80-after" ],
+	[ 'a byte that UTF-8 never has', "\xFF-after" ],
+);
+for my $i (0 .. $#ill_formed)
+{
+	my ($what, $bad) = @{ $ill_formed[$i] };
+	my $at = length($utf8_marker) + 1;
+	($rc, $out, $err) = nsvault("$utf8_marker$bad", 'secret', 'set', 'utf', "bad$i");
+	is($rc, 2, "$what on stdin exits 2");
+	is($err, "nsvault: error: the value on standard input is not valid UTF-8 (at byte $at)\n",
+		"$what: one line giving the offset, and none of the bytes");
+	is((nsvault('', 'secret', 'get', 'utf', "bad$i"))[0], 3, "$what: nothing is stored");
+}
+($rc, $out, $err) = nsvault("robot:$utf8_marker\xED\xA0\x80", 'registry', 'set', 'utf', 'quay.io');
+is($rc, 2, 'registry data that is not UTF-8 exits 2');
+is($err, 'nsvault: error: the registry data on standard input is not valid UTF-8 (at byte '
+	  . (length("robot:$utf8_marker") + 1) . ")\n", 'saying where, with none of the bytes');
+($rc, $out) = nsvault('', 'registry', 'list', 'utf');
+is("$rc:$out", '0:', 'and nothing is stored');
+# the edges of what UTF-8 may hold round-trip: U+0080, U+D7FF, U+E000,
+# U+FFFF, U+10000 and U+10FFFF
+my $edges = "\xC2\x80 \xED\x9F\xBF \xEE\x80\x80 \xEF\xBF\xBF \xF0\x90\x80\x80 \xF4\x8F\xBF\xBF";
+($rc, $out, $err) = nsvault($edges, 'secret', 'set', 'utf', 'edges');
+is($rc, 0, 'well-formed UTF-8 at the edges of the ranges is accepted') or diag($err);
+is((nsvault('', 'secret', 'get', 'utf', 'edges'))[1], $edges, 'and reads back exactly');
+
 ($rc, $out, $err) = nsvault('v', 'secret', 'set', 'Bad NS', 'x');
 is($rc, 1, 'an invalid namespace exits 1');
 like($err, qr/^nsvault: error: secret set: invalid namespace \(The namespace does not start with a lowercase letter\.\)\n\z/,
@@ -138,10 +178,21 @@ like($err, qr/global registry "ghcr.io" not found/, 'naming it');
 my $stderr_all = join('', @stderrs);
 my $log = slurp_file($main->logfile);
 like($log, qr/already exists/, 'the failed write is in the server log');
-for my $secret ($refused, $token, 'second line', 'new value')
+for my $secret ($refused, $token, 'second line', 'new value', $utf8_marker)
 {
 	ok(index($stderr_all, $secret) < 0, "no value in the client's stderr: $secret");
 	ok(index($log, $secret) < 0, "no value in the server log: $secret");
+}
+unlike($log, qr/invalid byte sequence/, 'no value that is not UTF-8 reached the server');
+for my $case (@ill_formed)
+{
+	my ($what, $bad) = @$case;
+	my $bytes = ($bad =~ /^([\x80-\xFF]+)/)[0];
+	my $hex = join(' ', map { sprintf('0x%02x', ord) } split(//, $bytes));
+	ok(index($stderr_all, $bytes) < 0 && index($stderr_all, $hex) < 0,
+		"$what: its bytes are not in the client's stderr, raw or as hex");
+	ok(index($log, $bytes) < 0 && index($log, $hex) < 0,
+		"$what: its bytes are not in the server log, raw or as hex");
 }
 
 done_testing();

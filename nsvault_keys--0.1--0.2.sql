@@ -78,11 +78,13 @@ REVOKE ALL ON FUNCTION nsvault_keys.is_expected(uuid) FROM PUBLIC;
 
 /*
  * The namespace's key for a writer: its highest version, when that is at
- * least min_version, not destroyed, and new_version is false; otherwise a
- * new version above every one it had and at least min_version.  The main
- * database passes one more than the highest version it has used, so it
- * never gets a key it retired.  Makers of one namespace's keys queue on its
- * lock: one new key, never two.
+ * least min_version, not destroyed, and new_version is false; otherwise
+ * the next version, one above every one it had.  The main database passes
+ * one more than the highest version it has used, so it never gets a key it
+ * retired.  When that is above the next version, this key database is
+ * older than the main database (restored from an older backup): it makes
+ * nothing and answers no version, and the main database fails closed.
+ * Makers of one namespace's keys queue on its lock: one new key, never two.
  */
 CREATE FUNCTION nsvault_keys.writer_key(namespace text, min_version integer, expected uuid,
 										new_version boolean)
@@ -113,7 +115,11 @@ BEGIN
 			RETURN;
 		END IF;
 	END IF;
-	RETURN QUERY SELECT * FROM nsvault_keys.insert_key(ns, greatest(highest + 1, min_version));
+	IF min_version > highest + 1 THEN
+		RETURN QUERY SELECT nsvault_keys.identity(), NULL::integer, NULL::bytea;
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT * FROM nsvault_keys.insert_key(ns, highest + 1);
 END
 $$;
 REVOKE ALL ON FUNCTION nsvault_keys.writer_key(text, integer, uuid, boolean) FROM PUBLIC;
@@ -155,9 +161,10 @@ END
 $$;
 
 /*
- * A new version of the namespace's key, above every version it had and at
- * least min_version; it becomes the active one.  Made only for a main
- * database that expects this key database (or none yet).
+ * A new version of the namespace's key, one above every version it had,
+ * which becomes the active one; for rotations, so for the administrator
+ * role only.  Made only for a main database that expects this key
+ * database (or none yet), and only when min_version is not above it.
  */
 CREATE FUNCTION nsvault_keys.add_key_version(namespace text, min_version integer, expected uuid)
 RETURNS TABLE (identity uuid, version integer, key bytea)
@@ -252,10 +259,11 @@ END
 $$;
 
 /*
- * Lets a login role of the main database use the keys: EXECUTE on the
- * functions the main database calls and USAGE on this schema, needed to
- * name them; nothing else.  destroy_key stays with the key database's
- * administrators.
+ * Lets a login role of the main database read and write with the keys:
+ * EXECUTE on the functions that give a namespace's active key (making its
+ * first), one version, and the key database's identity, and USAGE on this
+ * schema, needed to name them; nothing else.  It can neither rotate nor
+ * destroy.
  */
 CREATE OR REPLACE FUNCTION nsvault_keys.grant_reader(role regrole) RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -268,11 +276,30 @@ BEGIN
 	EXECUTE format('GRANT USAGE ON SCHEMA nsvault_keys TO %s', role);
 	EXECUTE format('GRANT EXECUTE ON FUNCTION nsvault_keys.active_key(text, integer, uuid), '
 				   'nsvault_keys.key_version(text, integer), '
-				   'nsvault_keys.add_key_version(text, integer, uuid), '
-				   'nsvault_keys.describe(text), '
-				   'nsvault_keys.destroy_versions(uuid, text, integer, integer) TO %s', role);
+				   'nsvault_keys.describe(text) TO %s', role);
 END
 $$;
+
+/*
+ * Lets a second login role of the main database, reached through its own
+ * foreign server, administer the keys: make new versions (rotation) and
+ * destroy retired ones, plus what identifies the key database.
+ */
+CREATE FUNCTION nsvault_keys.grant_admin(role regrole) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF role IS NULL THEN
+		RAISE EXCEPTION 'role must not be null' USING ERRCODE = '22004';
+	END IF;
+	EXECUTE format('GRANT USAGE ON SCHEMA nsvault_keys TO %s', role);
+	EXECUTE format('GRANT EXECUTE ON FUNCTION nsvault_keys.add_key_version(text, integer, uuid), '
+				   'nsvault_keys.destroy_versions(uuid, text, integer, integer), '
+				   'nsvault_keys.describe(text) TO %s', role);
+END
+$$;
+REVOKE ALL ON FUNCTION nsvault_keys.grant_admin(regrole) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION nsvault_keys.active_key(text, integer, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION nsvault_keys.key_version(text, integer) FROM PUBLIC;
@@ -281,8 +308,9 @@ REVOKE ALL ON FUNCTION nsvault_keys.describe(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION nsvault_keys.destroy_versions(uuid, text, integer, integer) FROM PUBLIC;
 
 /*
- * Roles granted 0.1's functions (by grant_reader) get the new ones, before
- * 0.1's go and take their grants with them.
+ * Roles granted 0.1's functions (by grant_reader) get the new reader's,
+ * before 0.1's go and take their grants with them.  Rotation and
+ * destruction now need a role granted with grant_admin.
  */
 DO $regrant$
 DECLARE

@@ -49,6 +49,7 @@ CONF
 # administrator on the private socket; over the network, TLS and SCRAM only
 local   all           all                            peer
 hostssl nsvault_keys  nsvault_reader  127.0.0.1/32   scram-sha-256
+hostssl nsvault_keys  nsvault_admin   127.0.0.1/32   scram-sha-256
 HBA
 	# preloaded, nsvault keeps its key cache in shared memory
 	cat >>"$DEMO/main/postgresql.conf" <<CONF
@@ -61,16 +62,20 @@ CONF
 	"$bindir/pg_ctl" -D "$DEMO/key" -l "$DEMO/log/key.log" -w start >/dev/null
 	"$bindir/pg_ctl" -D "$DEMO/main" -l "$DEMO/log/main.log" -w start >/dev/null
 
-	# the reader's password lives only in the key cluster (as a SCRAM
-	# verifier) and in the main cluster's user mapping: it reaches psql on
-	# standard input, never on a command line or in a file
+	# the reader's and the key administrator's passwords live only in the
+	# key cluster (as SCRAM verifiers) and in the main cluster's user
+	# mappings: they reach psql on standard input, never on a command line
+	# or in a file
 	reader_password=$(openssl rand -hex 24)
+	admin_password=$(openssl rand -hex 24)
 	key_psql -d postgres -c 'CREATE DATABASE nsvault_keys'
 	key_psql -d nsvault_keys <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION nsvault_keys CASCADE;
 CREATE ROLE nsvault_reader LOGIN PASSWORD '$reader_password';
 SELECT nsvault_keys.grant_reader('nsvault_reader') \\g /dev/null
+CREATE ROLE nsvault_admin LOGIN PASSWORD '$admin_password';
+SELECT nsvault_keys.grant_admin('nsvault_admin') \\g /dev/null
 SQL
 	main_psql -d postgres -c 'CREATE DATABASE nsvault_demo'
 	main_psql -d nsvault_demo <<SQL
@@ -81,6 +86,11 @@ CREATE SERVER nsvault_keydb FOREIGN DATA WRAPPER dblink_fdw
 			 sslmode 'verify-full', sslrootcert '$DEMO/certs/ca.crt');
 CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb
 	OPTIONS (user 'nsvault_reader', password '$reader_password');
+CREATE SERVER nsvault_keydb_admin FOREIGN DATA WRAPPER dblink_fdw
+	OPTIONS (host 'localhost', port '$KEY_PORT', dbname 'nsvault_keys',
+			 sslmode 'verify-full', sslrootcert '$DEMO/certs/ca.crt');
+CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb_admin
+	OPTIONS (user 'nsvault_admin', password '$admin_password');
 SQL
-	unset reader_password
+	unset reader_password admin_password
 }

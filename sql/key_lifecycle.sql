@@ -73,6 +73,30 @@ SELECT nsvault.get_secrets('lc', ARRAY['y', 'z']);
 SELECT action, detail FROM nsvault.audit_events
  WHERE namespace = 'lc' AND action IN ('destroy_key_version', 'delete_namespace') ORDER BY id;
 
+-- rotation, deletion and destruction need the key administrator's foreign
+-- server: without it they fail closed, and nothing changes
+SET nsvault.keydb_admin_server = 'regress_no_such_server';
+SELECT regress_error($$SELECT nsvault.rotate_key('lc')$$);
+SELECT regress_error($$SELECT nsvault.delete_namespace('lc')$$);
+SELECT regress_error($$SELECT nsvault.destroy_key_version('lc', 4)$$);
+RESET nsvault.keydb_admin_server;
+SELECT count(*) AS queued FROM nsvault.key_destructions;
+SELECT active_version FROM nsvault.namespace_keys WHERE namespace = 'lc';
+SELECT nsvault.get_secrets('lc', ARRAY['y', 'z']);
+
+-- a key database without the versions a deleted namespace had (restored
+-- from an older backup) makes no key below them: the write fails closed
+SELECT nsvault.set_secret('older', 'a', 'x');
+SELECT nsvault.rotate_key('older');
+SELECT nsvault.delete_namespace('older');
+SELECT regress_await_destructions();
+\c nsvault_regress_keys
+DELETE FROM nsvault_keys.keys WHERE namespace = 'older';
+\c :main_db
+\set SHOW_CONTEXT never
+SELECT regress_error($$SELECT nsvault.set_secret('older', 'b', 'y')$$);
+SELECT regress_live_keys('older');
+
 -- reads never create keys
 SELECT regress_error($$SELECT nsvault.get_secret('neverwritten', 'x')$$);
 SELECT regress_error($$SELECT nsvault.get_secrets('neverwritten', ARRAY['x'])$$);
@@ -89,7 +113,8 @@ CREATE DATABASE nsvault_regress_main2;
 \c nsvault_regress_keys2
 SET client_min_messages = warning;
 CREATE EXTENSION nsvault_keys CASCADE;
-SELECT nsvault_keys.grant_reader('regress_keyreader') IS NULL AS granted;
+SELECT nsvault_keys.grant_reader('regress_keyreader') IS NULL AS granted,
+	   nsvault_keys.grant_admin('regress_keyadmin') IS NULL AS admin_granted;
 \c nsvault_regress_main2
 SET client_min_messages = warning;
 CREATE EXTENSION nsvault CASCADE;
@@ -124,7 +149,8 @@ CREATE TABLE public.saved_keys AS SELECT * FROM nsvault_keys.keys;
 SET client_min_messages = warning;
 DROP EXTENSION nsvault_keys;
 CREATE EXTENSION nsvault_keys;
-SELECT nsvault_keys.grant_reader('regress_keyreader') IS NULL AS granted;
+SELECT nsvault_keys.grant_reader('regress_keyreader') IS NULL AS granted,
+	   nsvault_keys.grant_admin('regress_keyadmin') IS NULL AS admin_granted;
 \c nsvault_regress_main2
 \set SHOW_CONTEXT never
 SET nsvault.key_cache_seconds = 0;

@@ -25,8 +25,12 @@ SELECT (SELECT key FROM nsvault_keys.key_version('alpha', 1)) =
 SELECT (SELECT key FROM nsvault_keys.active_key('beta', 1, NULL)) <>
 	   (SELECT key FROM nsvault_keys.active_key('alpha', 1, NULL)) AS different_keys;
 
--- a minimum above the highest version makes a new version at the minimum
-SELECT version FROM nsvault_keys.active_key('gamma', 3, NULL);
+-- a minimum above the next version means a main database newer than this
+-- key database (restored from an older backup): nothing is made
+SELECT version, key FROM nsvault_keys.active_key('gamma', 3, NULL);
+SELECT version, key FROM nsvault_keys.add_key_version('gamma', 2, NULL);
+SELECT count(*) AS made FROM nsvault_keys.keys WHERE namespace = 'gamma';
+SELECT version FROM nsvault_keys.active_key('gamma', 1, NULL);
 SELECT version FROM nsvault_keys.add_key_version('gamma', 1, NULL);
 SELECT version FROM nsvault_keys.active_key('gamma', 1, NULL);
 
@@ -59,9 +63,9 @@ SELECT version FROM nsvault_keys.destroy_versions('00000000-0000-0000-0000-00000
 SELECT key IS NOT NULL AS alpha_kept FROM nsvault_keys.key_version('alpha', 1);
 
 -- the administrators' destroy_key refuses the active version
-SELECT nsvault_keys.destroy_key('gamma', 4);
-SELECT nsvault_keys.destroy_key('gamma', 3);
-SELECT nsvault_keys.destroy_key('gamma', 3);
+SELECT nsvault_keys.destroy_key('gamma', 2);
+SELECT nsvault_keys.destroy_key('gamma', 1);
+SELECT nsvault_keys.destroy_key('gamma', 1);
 
 -- malformed namespaces and versions are refused
 SELECT * FROM nsvault_keys.active_key('Not A Namespace', 1, NULL);
@@ -69,10 +73,12 @@ SELECT * FROM nsvault_keys.active_key(NULL, 1, NULL);
 SELECT * FROM nsvault_keys.active_key('alpha', 0, NULL);
 SELECT * FROM nsvault_keys.key_version('', 1);
 
--- the reader role may call the functions the main database calls, and nothing else
+-- the reader role may get keys, and neither rotate nor destroy them
 SET ROLE regress_keyreader;
 SELECT version FROM nsvault_keys.active_key('alpha', 1, NULL);
 SELECT key IS NOT NULL AS readable FROM nsvault_keys.key_version('alpha', 1);
+SELECT * FROM nsvault_keys.add_key_version('alpha', 1, NULL);
+SELECT * FROM nsvault_keys.destroy_versions(NULL, 'alpha', 1, 1);
 SELECT count(*) FROM nsvault_keys.keys;
 SELECT nsvault_keys.new_key();
 SELECT nsvault_keys.grant_reader('regress_keyreader');
@@ -93,6 +99,17 @@ SELECT p.oid::regprocedure AS public_function
    AND (p.proacl IS NULL OR EXISTS (
 		SELECT 1 FROM aclexplode(p.proacl) a
 		 WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'));
+
+-- the administrator role may rotate and destroy, and get no key
+SET ROLE regress_keyadmin;
+SELECT * FROM nsvault_keys.key_version('alpha', 1);
+SELECT * FROM nsvault_keys.active_key('alpha', 1, NULL);
+RESET ROLE;
+SELECT p.oid::regprocedure::text AS admin_may_execute
+  FROM pg_proc p
+ WHERE p.pronamespace = 'nsvault_keys'::regnamespace
+   AND has_function_privilege('regress_keyadmin', p.oid, 'EXECUTE')
+ ORDER BY p.oid::regprocedure::text COLLATE "C";
 
 -- grant_reader gave exactly EXECUTE on those functions and schema USAGE
 SELECT p.oid::regprocedure::text AS reader_may_execute

@@ -7,10 +7,12 @@
 \set main_db :DBNAME
 CREATE DATABASE nsvault_regress_keys;
 CREATE ROLE regress_keyreader LOGIN;
+CREATE ROLE regress_keyadmin LOGIN;
 
 \c nsvault_regress_keys
 CREATE EXTENSION nsvault_keys CASCADE;
 SELECT nsvault_keys.grant_reader('regress_keyreader');
+SELECT nsvault_keys.grant_admin('regress_keyadmin');
 
 \c :main_db
 CREATE EXTENSION nsvault CASCADE;

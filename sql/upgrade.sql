@@ -17,6 +17,8 @@ SELECT nsvault_keys.grant_reader('regress_keyreader') IS NULL AS granted;
 -- the key database first: 0.1's reader keeps its access, to 0.2's functions
 ALTER EXTENSION nsvault_keys UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'nsvault_keys';
+-- rotation and destruction now need a role of their own
+SELECT nsvault_keys.grant_admin('regress_keyadmin') IS NULL AS admin_granted;
 SELECT p.oid::regprocedure::text AS reader_may_execute
   FROM pg_proc p
  WHERE p.pronamespace = 'nsvault_keys'::regnamespace

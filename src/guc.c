@@ -18,6 +18,7 @@ bool		nsvault_audit = true;
 int			nsvault_audit_queue_size = 1024;
 int			nsvault_audit_databases = 8;
 char	   *nsvault_keydb_server = NULL;
+char	   *nsvault_keydb_admin_server = NULL;
 int			nsvault_key_cache_seconds = 300;
 int			nsvault_key_cache_size = 32768;
 int			nsvault_shared_key_cache_size = 32768;
@@ -40,6 +41,15 @@ guc_init(void)
 							   "Its user mapping holds the key database credentials.",
 							   &nsvault_keydb_server,
 							   "nsvault_keydb",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("nsvault.keydb_admin_server",
+							   "Foreign server (dblink_fdw) through which keys are rotated and destroyed.",
+							   "Its user mapping is for a key database role granted nsvault_keys.grant_admin(); without it, rotation, namespace deletion and key destruction fail.",
+							   &nsvault_keydb_admin_server,
+							   "nsvault_keydb_admin",
 							   PGC_SUSET,
 							   0,
 							   NULL, NULL, NULL);

@@ -349,15 +349,15 @@ key_cache_new_active(const char *namespace, int32 min_version, bool rotate)
 	expected = key_link_identity(&recorded) ? &recorded : NULL;
 	keydb_writer_key(namespace, min_version, expected, rotate, &answer);
 	key_link_check(&answer);
-	if (!answer.found || answer.key == NULL)
-		elog(ERROR, "key server answered no key for namespace \"%s\"", namespace);
-	if (answer.version < min_version)
+	/* it makes no version it cannot make above all this database has used */
+	if (!answer.found || answer.key == NULL || answer.version < min_version)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYSTEM_ERROR),
-				 errmsg("key database behind foreign server \"%s\" answered key version %d of namespace \"%s\", below version %d",
-						keydb_server_name(), answer.version, namespace, min_version),
-				 errdetail("This database has used versions up to %d. The key database was restored from an older backup, or is not the one this database was linked to.",
-						   min_version - 1)));
+				 errmsg("key database behind foreign server \"%s\" is older than this database for namespace \"%s\"",
+						keydb_server_name(), namespace),
+				 errdetail("This database has used key versions up to %d of it, and the key database has not. It was restored from an older backup, or is not the one this database was linked to.",
+						   min_version - 1),
+				 errhint("Restore the key database from a backup at least as new as this database's.")));
 	return adopt_key(&tag, &answer, generation, result);
 }
 

@@ -257,6 +257,8 @@ key_versions_retire(const char *namespace, int32 first, int32 last)
 	Oid			argtypes[4] = {TEXTOID, INT4OID, INT4OID, NAMEOID};
 	Datum		args[4];
 
+	/* fail closed now: without key administration nothing would destroy them */
+	keydb_admin_required();
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = Int32GetDatum(first);
 	args[2] = Int32GetDatum(last);

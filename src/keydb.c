@@ -52,18 +52,40 @@
 
 #include "keydb.h"
 
-/* dblink's name for the connection; connections are per backend */
-#define KEYDB_CONNECTION "nsvault_keydb_link"
+/* dblink's connection names start so; the connections are per backend */
+#define LINK_NAME_PREFIX "nsvault_keydb_"
 
 /* how long a request waits between looks at the link, at first and at most */
 #define POLL_FIRST_MS	1
 #define POLL_MOST_MS	50
 
-/* server the named connection is open to, or NULL when there is none */
-static char *connected_server = NULL;
+/*
+ * The two links: the reader's, for keys, and the administrator's, for
+ * rotation and destruction, each through its own foreign server and user
+ * mapping, so that the role reads and writes use can do nothing else.
+ */
+typedef struct KeyLink
+{
+	const char *name;			/* dblink's name for the connection */
+	char	  **server_setting; /* the setting naming its foreign server */
+	const char *setting_name;
+	const char *purpose;		/* what it is for, in errors */
+	char	   *connected_server;	/* where it is open to, or NULL */
+	bool		request_in_flight;	/* an exit now cancels it at the key server */
+} KeyLink;
 
-/* a request is out on the link: an exit now cancels it at the key server */
-static bool request_in_flight = false;
+static KeyLink links[] = {
+	{LINK_NAME_PREFIX "link", &nsvault_keydb_server, "nsvault.keydb_server",
+	"the key database", NULL, false},
+	{LINK_NAME_PREFIX "admin_link", &nsvault_keydb_admin_server, "nsvault.keydb_admin_server",
+	"key administration", NULL, false},
+};
+
+#define READER_LINK (&links[0])
+#define ADMIN_LINK	(&links[1])
+
+/* the link the current request uses */
+static KeyLink *current = READER_LINK;
 
 /* the link's idle timer, and whether it has run out */
 static TimeoutId idle_timeout = MAX_TIMEOUTS;
@@ -153,7 +175,7 @@ static bool
 interrupted(const ErrorData *error)
 {
 	bool		remote = error->context != NULL &&
-		strstr(error->context, "\"" KEYDB_CONNECTION "\"") != NULL;
+		strstr(error->context, "\"" LINK_NAME_PREFIX) != NULL;
 
 	return !remote &&
 		(error->sqlerrcode == ERRCODE_QUERY_CANCELED ||
@@ -237,7 +259,7 @@ connect_call(void *arg)
 	char	   *conninfo = link_conninfo((const char *) arg);
 	Datum		args[2];
 
-	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
+	args[0] = CStringGetTextDatum(current->name);
 	args[1] = CStringGetTextDatum(conninfo);
 	explicit_bzero(conninfo, strlen(conninfo));
 	PG_TRY();
@@ -257,7 +279,7 @@ disconnect_call(void *arg)
 {
 	Datum		args[1];
 
-	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
+	args[0] = CStringGetTextDatum(current->name);
 	SPI_execute_plan(disconnect_plan, args, NULL, false, 1);
 }
 
@@ -267,7 +289,7 @@ cancel_call(void *arg)
 {
 	Datum		args[1];
 
-	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
+	args[0] = CStringGetTextDatum(current->name);
 	SPI_execute_plan(cancel_plan, args, NULL, false, 1);
 }
 
@@ -284,15 +306,15 @@ link_int_call(SPIPlanPtr plan, Datum *args)
 	return isnull ? -1 : DatumGetInt32(value);
 }
 
-/* Calls one of dblink's C functions on the link, ignoring its errors. */
+/* Calls one of dblink's C functions on a link, ignoring its errors. */
 static void
-call_dblink_directly(const char *function)
+call_dblink_directly(const char *function, const KeyLink *link)
 {
 	PG_TRY();
 	{
 		PGFunction	fn = load_external_function("$libdir/dblink", function, true, NULL);
 
-		(void) DirectFunctionCall1(fn, CStringGetTextDatum(KEYDB_CONNECTION));
+		(void) DirectFunctionCall1(fn, CStringGetTextDatum(link->name));
 	}
 	PG_CATCH();
 	{
@@ -316,13 +338,17 @@ idle_timer_fired(void)
 static void
 close_idle_link(XactEvent event, void *arg)
 {
-	if (event != XACT_EVENT_PRE_COMMIT || !link_idle || connected_server == NULL ||
-		request_in_flight)
+	if (event != XACT_EVENT_PRE_COMMIT || !link_idle)
 		return;
 	link_idle = false;
-	call_dblink_directly("dblink_disconnect");
-	pfree(connected_server);
-	connected_server = NULL;
+	for (int i = 0; i < lengthof(links); i++)
+	{
+		if (links[i].connected_server == NULL || links[i].request_in_flight)
+			continue;
+		call_dblink_directly("dblink_disconnect", &links[i]);
+		pfree(links[i].connected_server);
+		links[i].connected_server = NULL;
+	}
 }
 
 /* Starts the idle timer anew: the link was just used. */
@@ -346,10 +372,13 @@ link_used(void)
 static void
 cancel_at_exit(int code, Datum arg)
 {
-	if (!request_in_flight)
-		return;
-	request_in_flight = false;
-	call_dblink_directly("dblink_cancel_query");
+	for (int i = 0; i < lengthof(links); i++)
+	{
+		if (!links[i].request_in_flight)
+			continue;
+		links[i].request_in_flight = false;
+		call_dblink_directly("dblink_cancel_query", &links[i]);
+	}
 }
 
 /*
@@ -369,13 +398,13 @@ send_and_wait(const char *remote_sql)
 		exit_cancel_registered = true;
 	}
 
-	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
+	args[0] = CStringGetTextDatum(current->name);
 	args[1] = CStringGetTextDatum(remote_sql);
 	if (link_int_call(send_plan, args) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("could not send the key request")));
-	request_in_flight = true;
+	current->request_in_flight = true;
 	while (link_int_call(busy_plan, args) == 1)
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -384,7 +413,7 @@ send_and_wait(const char *remote_sql)
 		CHECK_FOR_INTERRUPTS();
 		nap = Min(nap * 2, POLL_MOST_MS);
 	}
-	request_in_flight = false;
+	current->request_in_flight = false;
 }
 
 /*
@@ -407,7 +436,7 @@ request_call(void *arg)
 	MemoryContext oldcxt;
 
 	send_and_wait(request->remote_sql);
-	args[0] = CStringGetTextDatum(KEYDB_CONNECTION);
+	args[0] = CStringGetTextDatum(current->name);
 	if (SPI_execute_plan(result_plan, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "dblink key request did not run");
 	request->rows = SPI_processed;
@@ -451,11 +480,11 @@ keydb_disconnect(void)
 {
 	ErrorData  *error;
 
-	request_in_flight = false;
-	if (connected_server == NULL)
+	current->request_in_flight = false;
+	if (current->connected_server == NULL)
 		return;
-	pfree(connected_server);
-	connected_server = NULL;
+	pfree(current->connected_server);
+	current->connected_server = NULL;
 	error = run_guarded(disconnect_call, NULL);
 	if (error != NULL)
 		FreeErrorData(error);
@@ -477,22 +506,26 @@ keydb_connect(const char *server)
 				 errdetail_internal("%s", error->detail ? error->detail : error->message),
 				 errhint("Check that the key server is running and that foreign server \"%s\" and its user mapping are right.",
 						 server)));
-	connected_server = MemoryContextStrdup(TopMemoryContext, server);
+	current->connected_server = MemoryContextStrdup(TopMemoryContext, server);
 }
 
-/* Fails unless the configured foreign server exists. */
+/* Fails unless the foreign server of a link exists. */
 static const char *
-keydb_server(void)
+link_server(const KeyLink *link)
 {
-	const char *server = nsvault_keydb_server;
+	const char *server = *link->server_setting;
 
 	if (server == NULL || server[0] == '\0' ||
 		GetForeignServerByName(server, true) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("foreign server \"%s\" for the key database does not exist",
-						server ? server : ""),
-				 errhint("Create it with CREATE SERVER ... FOREIGN DATA WRAPPER dblink_fdw, or set nsvault.keydb_server.")));
+				 errmsg("foreign server \"%s\" for %s does not exist",
+						server ? server : "", link->purpose),
+				 link == ADMIN_LINK ?
+				 errhint("Rotation, namespace deletion and key destruction need it: create it with CREATE SERVER ... FOREIGN DATA WRAPPER dblink_fdw and a user mapping for a role granted nsvault_keys.grant_admin(), or set %s.",
+						 link->setting_name) :
+				 errhint("Create it with CREATE SERVER ... FOREIGN DATA WRAPPER dblink_fdw, or set %s.",
+						 link->setting_name)));
 	return server;
 }
 
@@ -500,7 +533,14 @@ keydb_server(void)
 const char *
 keydb_server_name(void)
 {
-	return keydb_server();
+	return link_server(READER_LINK);
+}
+
+/* Fails closed unless key administration (rotation, destruction) is set up. */
+void
+keydb_admin_required(void)
+{
+	(void) link_server(ADMIN_LINK);
 }
 
 /*
@@ -509,9 +549,9 @@ keydb_server_name(void)
  * expect allows it.  Fills answer.
  */
 static void
-keydb_request(const char *remote_sql, KeyExpectation expect, KeyAnswer *answer)
+keydb_request(KeyLink *link, const char *remote_sql, KeyExpectation expect, KeyAnswer *answer)
 {
-	const char *server = keydb_server();
+	const char *server = link_server(link);
 	KeyRequest	request;
 	ErrorData  *error;
 	bool		reused;
@@ -528,13 +568,14 @@ keydb_request(const char *remote_sql, KeyExpectation expect, KeyAnswer *answer)
 	request.result_cxt = CurrentMemoryContext;
 	request.answer = answer;
 
+	current = link;
 	spi_connect();
 	if (send_plan == NULL)
 		prepare_plans();
 
-	if (connected_server != NULL && strcmp(connected_server, server) != 0)
+	if (link->connected_server != NULL && strcmp(link->connected_server, server) != 0)
 		keydb_disconnect();
-	reused = (connected_server != NULL);
+	reused = (link->connected_server != NULL);
 	if (!reused)
 		keydb_connect(server);
 
@@ -613,7 +654,8 @@ void
 keydb_writer_key(const char *namespace, int32 min_version, const pg_uuid_t *expected,
 				 bool new_version, KeyAnswer *answer)
 {
-	keydb_request(psprintf("SELECT * FROM nsvault_keys.%s(%s, %d, %s)",
+	keydb_request(new_version ? ADMIN_LINK : READER_LINK,
+				  psprintf("SELECT * FROM nsvault_keys.%s(%s, %d, %s)",
 						   new_version ? "add_key_version" : "active_key",
 						   quote_literal_cstr(namespace), min_version, identity_literal(expected)),
 				  EXPECT_KEY_OR_NONE, answer);
@@ -626,7 +668,7 @@ keydb_writer_key(const char *namespace, int32 min_version, const pg_uuid_t *expe
 void
 keydb_key_version(const char *namespace, int32 version, KeyAnswer *answer)
 {
-	keydb_request(psprintf("SELECT * FROM nsvault_keys.key_version(%s, %d)",
+	keydb_request(READER_LINK, psprintf("SELECT * FROM nsvault_keys.key_version(%s, %d)",
 						   quote_literal_cstr(namespace), version),
 				  EXPECT_KEY_OR_NONE, answer);
 	if (answer->found && answer->version != version)
@@ -643,7 +685,7 @@ keydb_key_version(const char *namespace, int32 version, KeyAnswer *answer)
 void
 keydb_describe(const char *namespace, KeyAnswer *answer)
 {
-	keydb_request(psprintf("SELECT * FROM nsvault_keys.describe(%s)",
+	keydb_request(READER_LINK, psprintf("SELECT * FROM nsvault_keys.describe(%s)",
 						   namespace ? quote_literal_cstr(namespace) : "NULL"),
 				  EXPECT_COUNT, answer);
 }
@@ -657,7 +699,7 @@ void
 keydb_destroy_versions(const pg_uuid_t *expected, const char *namespace,
 					   int32 first, int32 last, KeyAnswer *answer)
 {
-	keydb_request(psprintf("SELECT * FROM nsvault_keys.destroy_versions(%s, %s, %d, %d)",
+	keydb_request(ADMIN_LINK, psprintf("SELECT * FROM nsvault_keys.destroy_versions(%s, %s, %d, %d)",
 						   identity_literal(expected), quote_literal_cstr(namespace),
 						   first, last),
 				  EXPECT_COUNT, answer);

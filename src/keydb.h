@@ -34,6 +34,7 @@ typedef enum KeyExpectation
 } KeyExpectation;
 
 extern const char *keydb_server_name(void);
+extern void keydb_admin_required(void);
 extern void keydb_writer_key(const char *namespace, int32 min_version,
 							 const pg_uuid_t *expected, bool new_version,
 							 KeyAnswer *answer);

@@ -62,6 +62,7 @@ extern bool nsvault_audit;
 extern int	nsvault_audit_queue_size;
 extern int	nsvault_audit_databases;
 extern char *nsvault_keydb_server;
+extern char *nsvault_keydb_admin_server;
 extern int	nsvault_key_cache_seconds;
 extern int	nsvault_key_cache_size;
 extern int	nsvault_shared_key_cache_size;

@@ -403,7 +403,8 @@ SELECT has_function_privilege('nsvault_reader', 'nsvault_keys.key_version(text, 
 	$key->safe_psql('nsvault_keys', q{
 DROP EXTENSION nsvault_keys;
 CREATE EXTENSION nsvault_keys;
-SELECT nsvault_keys.grant_reader('nsvault_reader');});
+SELECT nsvault_keys.grant_reader('nsvault_reader');
+SELECT nsvault_keys.grant_admin('nsvault_admin');});
 	is($key->safe_psql('nsvault_keys', 'SELECT count(*) FROM nsvault_keys.keys'), '0',
 		'empty: the recreated key database has no key');
 	my $all_recorded = q{
@@ -440,6 +441,9 @@ CREATE EXTENSION nsvault CASCADE;
 CREATE SERVER nsvault_keydb FOREIGN DATA WRAPPER dblink_fdw
 	OPTIONS (host 'localhost', port '1', dbname 'nsvault_keys');
 CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb OPTIONS (user 'nobody');
+CREATE SERVER nsvault_keydb_admin FOREIGN DATA WRAPPER dblink_fdw
+	OPTIONS (host 'localhost', port '1', dbname 'nsvault_keys');
+CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb_admin OPTIONS (user 'nobody');
 INSERT INTO nsvault.key_database (identity, foreign_server, linked_by)
 	VALUES (gen_random_uuid(), 'nsvault_keydb', current_user);
 INSERT INTO nsvault.namespace_keys VALUES ('d', 2, 2);

@@ -19,6 +19,14 @@ sub random_hex
 	return unpack('H*', $buf);
 }
 
+# The key administrator's password: another credential than the reader's,
+# derived from it so that the two nodes agree.
+sub admin_password
+{
+	my ($password) = @_;
+	return "admin-$password";
+}
+
 # Makes a CA and a localhost server certificate under a temp folder.
 sub make_certs
 {
@@ -45,6 +53,7 @@ password_encryption = 'scram-sha-256'
 	open my $hba, '>', $node->data_dir . '/pg_hba.conf' or die "pg_hba.conf: $!";
 	print $hba "local all all trust\n";
 	print $hba "hostssl nsvault_keys nsvault_reader 127.0.0.1/32 scram-sha-256\n";
+	print $hba "hostssl nsvault_keys nsvault_admin 127.0.0.1/32 scram-sha-256\n";
 	close $hba;
 	$node->start;
 
@@ -54,11 +63,14 @@ SET log_statement = 'none';
 CREATE EXTENSION nsvault_keys CASCADE;
 CREATE ROLE nsvault_reader LOGIN PASSWORD '$password';
 SELECT nsvault_keys.grant_reader('nsvault_reader');
+CREATE ROLE nsvault_admin LOGIN PASSWORD '@{[ admin_password($password) ]}';
+SELECT nsvault_keys.grant_admin('nsvault_admin');
 });
 	return $node;
 }
 
-# Starts the main cluster linked to $key_node through foreign server nsvault_keydb;
+# Starts the main cluster linked to $key_node through foreign servers
+# nsvault_keydb (the reader) and nsvault_keydb_admin (key administration);
 # %conf is postgresql.conf settings, and allows_streaming for a primary.
 sub start_main_node
 {
@@ -80,6 +92,11 @@ CREATE SERVER nsvault_keydb FOREIGN DATA WRAPPER dblink_fdw
 			 sslmode 'verify-full', sslrootcert '$certs/ca.crt');
 CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb
 	OPTIONS (user 'nsvault_reader', password '$password');
+CREATE SERVER nsvault_keydb_admin FOREIGN DATA WRAPPER dblink_fdw
+	OPTIONS (host 'localhost', port '$port', dbname 'nsvault_keys',
+			 sslmode 'verify-full', sslrootcert '$certs/ca.crt');
+CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb_admin
+	OPTIONS (user 'nsvault_admin', password '@{[ admin_password($password) ]}');
 });
 	return $node;
 }

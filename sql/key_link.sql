@@ -65,5 +65,36 @@ SELECT nsvault_keys.grant_reader('regress_keyreader');
 \c :main_db
 SELECT nsvault.get_secret('link', 'a');
 
+-- a key server that answers too many rows, or a key far too long, is refused
+-- (and sends at most two rows and no long key, unless it is hostile itself)
+\c nsvault_regress_keys
+ALTER FUNCTION nsvault_keys.key_version(text, integer) RENAME TO key_version_real;
+CREATE FUNCTION nsvault_keys.key_version(namespace text, wanted integer)
+RETURNS TABLE (identity uuid, version integer, key bytea)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+	SELECT k.identity, k.version,
+		   CASE WHEN current_setting('regress.answer') = 'long'
+				THEN pg_catalog.decode(repeat('ab', 1000000), 'hex') ELSE k.key END
+	  FROM nsvault_keys.key_version_real(namespace, wanted) k,
+		   generate_series(1, CASE WHEN current_setting('regress.answer') = 'rows' THEN 100000 ELSE 1 END)
+$$;
+GRANT EXECUTE ON FUNCTION nsvault_keys.key_version(text, integer) TO regress_keyreader;
+ALTER ROLE regress_keyreader SET regress.answer = 'rows';
+\c :main_db
+SET nsvault.key_cache_seconds = 0;
+SELECT regress_error($$SELECT nsvault.get_secret('link', 'a')$$);
+\c nsvault_regress_keys
+ALTER ROLE regress_keyreader SET regress.answer = 'long';
+\c :main_db
+SET nsvault.key_cache_seconds = 0;
+SELECT regress_error($$SELECT nsvault.get_secret('link', 'a')$$);
+\c nsvault_regress_keys
+ALTER ROLE regress_keyreader RESET regress.answer;
+DROP FUNCTION nsvault_keys.key_version(text, integer);
+ALTER FUNCTION nsvault_keys.key_version_real(text, integer) RENAME TO key_version;
+\c :main_db
+SET nsvault.key_cache_seconds = 0;
+SELECT nsvault.get_secret('link', 'a');
+
 DROP USER MAPPING FOR CURRENT_USER SERVER regress_dead_keydb;
 DROP SERVER regress_dead_keydb;

@@ -631,7 +631,7 @@ keydb_request(KeyLink *link, const char *remote_sql, KeyExpectation expect, KeyA
 						server),
 				 errdetail("Expected one row with the key database's identity, a positive version and a %d-byte key.",
 						   NSVAULT_KEY_LEN),
-				 errhint("Update the key database's extension: ALTER EXTENSION nsvault_keys UPDATE.")));
+				 errhint("The key database's extension may be older than this one's (ALTER EXTENSION nsvault_keys UPDATE there), or the server is not an nsvault key database.")));
 }
 
 /* The identity as an SQL literal, or NULL. */

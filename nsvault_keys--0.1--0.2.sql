@@ -258,6 +258,21 @@ BEGIN
 END
 $$;
 
+/* Grants role USAGE on this schema and EXECUTE on the functions listed. */
+CREATE FUNCTION nsvault_keys.grant_functions(role regrole, functions text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF role IS NULL THEN
+		RAISE EXCEPTION 'role must not be null' USING ERRCODE = '22004';
+	END IF;
+	EXECUTE format('GRANT USAGE ON SCHEMA nsvault_keys TO %s', role);
+	EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', functions, role);
+END
+$$;
+REVOKE ALL ON FUNCTION nsvault_keys.grant_functions(regrole, text) FROM PUBLIC;
+
 /*
  * Lets a login role of the main database read and write with the keys:
  * EXECUTE on the functions that give a namespace's active key (making its
@@ -266,18 +281,12 @@ $$;
  * destroy.
  */
 CREATE OR REPLACE FUNCTION nsvault_keys.grant_reader(role regrole) RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-	IF role IS NULL THEN
-		RAISE EXCEPTION 'role must not be null' USING ERRCODE = '22004';
-	END IF;
-	EXECUTE format('GRANT USAGE ON SCHEMA nsvault_keys TO %s', role);
-	EXECUTE format('GRANT EXECUTE ON FUNCTION nsvault_keys.active_key(text, integer, uuid), '
-				   'nsvault_keys.key_version(text, integer), '
-				   'nsvault_keys.describe(text) TO %s', role);
-END
+	SELECT nsvault_keys.grant_functions(role,
+		'nsvault_keys.active_key(text, integer, uuid), nsvault_keys.key_version(text, integer), '
+		'nsvault_keys.describe(text)')
 $$;
 
 /*
@@ -286,18 +295,12 @@ $$;
  * destroy retired ones, plus what identifies the key database.
  */
 CREATE FUNCTION nsvault_keys.grant_admin(role regrole) RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-	IF role IS NULL THEN
-		RAISE EXCEPTION 'role must not be null' USING ERRCODE = '22004';
-	END IF;
-	EXECUTE format('GRANT USAGE ON SCHEMA nsvault_keys TO %s', role);
-	EXECUTE format('GRANT EXECUTE ON FUNCTION nsvault_keys.add_key_version(text, integer, uuid), '
-				   'nsvault_keys.destroy_versions(uuid, text, integer, integer), '
-				   'nsvault_keys.describe(text) TO %s', role);
-END
+	SELECT nsvault_keys.grant_functions(role,
+		'nsvault_keys.add_key_version(text, integer, uuid), '
+		'nsvault_keys.destroy_versions(uuid, text, integer, integer), nsvault_keys.describe(text)')
 $$;
 REVOKE ALL ON FUNCTION nsvault_keys.grant_admin(regrole) FROM PUBLIC;
 

@@ -33,9 +33,16 @@
 
 #include "nsvault.h"
 
+/*
+ * What jq could reach beyond the template's data is shadowed.  input and
+ * inputs read further inputs, which a template has none of: libjq 1.6
+ * leaves their callback unset (a crash), so they fail here, and the
+ * callback is set besides.
+ */
 #define PROGRAM_PRELUDE \
 	"def env: {}; def stderr: .; def debug: .; def input_filename: null; " \
-	"def get_search_list: []; def modulemeta: error; {} as $ENV | ("
+	"def get_search_list: []; def modulemeta: error; " \
+	"def input: error(\"no input\"); def inputs: input; {} as $ENV | ("
 #define PROGRAM_EPILOGUE	"\n)"
 #define PROGRAM_CACHE_MAX	256
 #define RUNTIME_ERROR \
@@ -233,6 +240,13 @@ drop_message(void *data, jv message)
 	jv_free(message);
 }
 
+/* The input callback: a template has no further input. */
+static jv
+no_more_input(jq_state *jq, void *arg)
+{
+	return jv_invalid();
+}
+
 /*
  * Returns the compiled program for text, compiling it on first use.  The
  * compiler sees the template text and nothing else, so its message may be
@@ -258,6 +272,7 @@ program_for(const char *text)
 	if (program->text == NULL || program->jq == NULL)
 		die(EXIT_FAIL, "out of memory");
 	jq_set_attr(program->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
+	jq_set_input_cb(program->jq, no_more_input, NULL);
 	jq_set_error_cb(program->jq, collect_compile_error, &program->compile_error);
 
 	len = strlen(PROGRAM_PRELUDE) + strlen(text) + strlen(PROGRAM_EPILOGUE) + 1;

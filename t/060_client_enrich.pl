@@ -242,6 +242,19 @@ for my $i (0 .. $#leaky_templates)
 	is(leaked_piece($lines[$i] // ''), undef, "--batch $leaky_templates[$i]: and no part of a secret");
 }
 
+# jq's input and inputs have nothing to read: each fails its own request
+# cleanly and the batch goes on (libjq 1.6 crashed the process here)
+($rc, $out, $err) = nsvault(join("\n",
+		map { qq({"namespace": "demo", "action": {"function": "f", "input": "$_"}, "data": {"x": 1}}) }
+		'jq(1)', 'jq(input)', 'jq([inputs])', 'jq(first(inputs))', 'jq(.x)') . "\n", 'enrich', '--batch');
+is($rc, 0, 'input, inputs: the batch exits 0, it did not crash');
+@lines = split /\n/, $out;
+is(scalar(@lines), 5, 'input, inputs: one reply per request');
+is($lines[0], '{"input":1}', 'input, inputs: the request before them is answered');
+like($lines[$_], qr/^\{"error":\{"code":"template"/, "input, inputs: request $_ is a template error")
+	for 1 .. 3;
+is($lines[4], '{"input":1}', 'input, inputs: and the batch goes on after them');
+
 # no value in the server log or in anything the client wrote to stderr
 my $log = slurp_file($main->logfile);
 my $stderr_all = join('', @stderrs);

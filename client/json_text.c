@@ -61,17 +61,20 @@ append_string(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 			case '\t':
 				json_text_raw_append(buf, len, cap, "\\t", 2);
 				break;
-			case '\b':
-				json_text_raw_append(buf, len, cap, "\\b", 2);
-				break;
-			case '\f':
-				json_text_raw_append(buf, len, cap, "\\f", 2);
-				break;
 			default:
-				if (c < 0x20 || c == 0x7f)
+				/* as Go's json.Marshal: the rest of C0, and <, > and & */
+				if (c < 0x20 || c == '<' || c == '>' || c == '&')
 				{
 					snprintf(esc, sizeof(esc), "\\u%04x", c);
 					json_text_raw_append(buf, len, cap, esc, 6);
+				}
+				/* U+2028 and U+2029, which end a line in JavaScript */
+				else if (c == 0xe2 && i + 2 < n && (unsigned char) s[i + 1] == 0x80 &&
+						 ((unsigned char) s[i + 2] == 0xa8 || (unsigned char) s[i + 2] == 0xa9))
+				{
+					json_text_raw_append(buf, len, cap,
+										 (unsigned char) s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+					i += 2;
 				}
 				else
 					json_text_raw_append(buf, len, cap, (const char *) &s[i], 1);
@@ -80,11 +83,21 @@ append_string(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 	json_text_raw_append(buf, len, cap, "\"", 1);
 }
 
-/* Formats a double: integral ones as integers, others in the fewest digits that read back exactly. */
+/*
+ * Formats a double as Go's encoding/json writes a float64, which is what
+ * Direktiv puts into text: the fewest digits that read back exactly, in
+ * plain notation for 1e-6 <= |d| < 1e21 (and 0), else as d.ddde-7 or
+ * d.ddde+21.
+ */
 static void
 append_real(char **buf, size_t *len, size_t *cap, double d)
 {
 	char		text[64];
+	char		digits[32];
+	int			ndigits = 0;
+	int			exponent = 0;
+	int			out = 0;
+	double		magnitude;
 
 	if (isnan(d))
 	{
@@ -93,18 +106,71 @@ append_real(char **buf, size_t *len, size_t *cap, double d)
 	}
 	if (isinf(d))
 		d = d > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308;
-	if (d == floor(d) && fabs(d) < 9007199254740992.0)
-		snprintf(text, sizeof(text), "%.0f", d);
-	else
+	if (d == 0)
 	{
-		for (int precision = 1; precision <= 17; precision++)
+		json_text_raw_append(buf, len, cap, signbit(d) ? "-0" : "0", signbit(d) ? 2 : 1);
+		return;
+	}
+	/* the shortest digits that read back exactly, and their exponent */
+	for (int precision = 1; precision <= 17; precision++)
+	{
+		snprintf(text, sizeof(text), "%.*e", precision - 1, d);
+		if (strtod(text, NULL) == d)
+			break;
+	}
+	for (const char *p = text; *p && *p != 'e'; p++)
+		if (*p >= '0' && *p <= '9')
+			digits[ndigits++] = *p;
+	exponent = atoi(strchr(text, 'e') + 1);
+	while (ndigits > 1 && digits[ndigits - 1] == '0')
+		ndigits--;
+
+	if (d < 0)
+		text[out++] = '-';
+	magnitude = fabs(d);
+	if (magnitude < 1e-6 || magnitude >= 1e21)
+	{
+		text[out++] = digits[0];
+		if (ndigits > 1)
 		{
-			snprintf(text, sizeof(text), "%.*g", precision, d);
-			if (strtod(text, NULL) == d)
-				break;
+			text[out++] = '.';
+			memcpy(text + out, digits + 1, ndigits - 1);
+			out += ndigits - 1;
+		}
+		out += snprintf(text + out, sizeof(text) - out, "e%c%02d",
+						exponent < 0 ? '-' : '+', abs(exponent));
+		/* encoding/json writes e-07 as e-7 */
+		if (exponent < 0 && exponent > -10)
+		{
+			text[out - 2] = text[out - 1];
+			out--;
 		}
 	}
-	json_text_raw_append(buf, len, cap, text, strlen(text));
+	else if (exponent >= ndigits - 1)
+	{
+		memcpy(text + out, digits, ndigits);
+		out += ndigits;
+		for (int i = 0; i < exponent - (ndigits - 1); i++)
+			text[out++] = '0';
+	}
+	else if (exponent >= 0)
+	{
+		memcpy(text + out, digits, exponent + 1);
+		out += exponent + 1;
+		text[out++] = '.';
+		memcpy(text + out, digits + exponent + 1, ndigits - exponent - 1);
+		out += ndigits - exponent - 1;
+	}
+	else
+	{
+		text[out++] = '0';
+		text[out++] = '.';
+		for (int i = 0; i < -exponent - 1; i++)
+			text[out++] = '0';
+		memcpy(text + out, digits, ndigits);
+		out += ndigits;
+	}
+	json_text_raw_append(buf, len, cap, text, out);
 }
 
 static int

@@ -119,20 +119,39 @@ path_pop(Eval *ev, size_t len)
 	ev->path[len] = '\0';
 }
 
-/* Converts a jansson value to jq's. */
+static int
+compare_key_pointers(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * Converts a jansson value to jq's.  Object keys go in sorted, as gojq
+ * (Direktiv's jq) iterates them: .[], to_entries and tojson see that order.
+ */
 static jv
 to_jv(const json_t *value)
 {
 	const char *key;
 	json_t	   *member;
 	jv			result;
+	const char **keys;
+	size_t		n = 0;
 
 	switch (json_typeof(value))
 	{
 		case JSON_OBJECT:
-			result = jv_object();
+			keys = malloc(sizeof(char *) * (json_object_size(value) + 1));
+			if (keys == NULL)
+				die(EXIT_FAIL, "out of memory");
 			json_object_foreach((json_t *) value, key, member)
-				result = jv_object_set(result, jv_string(key), to_jv(member));
+				keys[n++] = key;
+			qsort(keys, n, sizeof(char *), compare_key_pointers);
+			result = jv_object();
+			for (size_t i = 0; i < n; i++)
+				result = jv_object_set(result, jv_string(keys[i]),
+									   to_jv(json_object_get(value, keys[i])));
+			free(keys);
 			return result;
 		case JSON_ARRAY:
 			result = jv_array();
@@ -151,6 +170,36 @@ to_jv(const json_t *value)
 			return jv_false();
 		default:
 			return jv_null();
+	}
+}
+
+/* Does a jq value hold NaN anywhere?  Direktiv refuses such a result. */
+static bool
+holds_nan(jv value)
+{
+	bool		found = false;
+
+	switch (jv_get_kind(value))
+	{
+		case JV_KIND_NUMBER:
+			return isnan(jv_number_value(value));
+		case JV_KIND_ARRAY:
+			jv_array_foreach(value, i, element)
+			{
+				found = found || holds_nan(element);
+				jv_free(element);
+			}
+			return found;
+		case JV_KIND_OBJECT:
+			jv_object_foreach(value, key, member)
+			{
+				found = found || holds_nan(member);
+				jv_free(key);
+				jv_free(member);
+			}
+			return found;
+		default:
+			return false;
 	}
 }
 
@@ -441,6 +490,12 @@ run_expression(Eval *ev, const char *text)
 		return NULL;
 	}
 	jv_free(second);
+	if (holds_nan(first))
+	{
+		jv_free(first);
+		fail(ev, "jq: the result is not a number (NaN)");
+		return NULL;
+	}
 	return from_jv(first);
 }
 

@@ -84,7 +84,7 @@ static const Case cases[] = {
 	{"number in text", "\"n=jq(.n)\"", DATA, "\"n=5\"", NULL},
 	{"real in text", "\"f=jq(.f) w=jq(.whole)\"", DATA, "\"f=0.1 w=100\"", NULL},
 	{"object in text", "\"o=jq(.o)\"", DATA, "\"o={\\\"a\\\":[true,null],\\\"b\\\":1}\"", NULL},
-	{"string raw in text", "\"<jq(.s)>\"", DATA, "\"<h\xc3\xa9llo>\"", NULL},
+	{"string raw in text", "\"<jq(.s)>\"", DATA, "\"\\u003ch\xc3\xa9llo\\u003e\"", NULL},
 	{"two expressions", "\"jq(.n)-jq(.list[0])\"", DATA, "\"5-10\"", NULL},
 	{"text around", "\"  a jq(.n) b  \"", DATA, "\"a 5 b\"", NULL},
 	{"inside a word", "\"xjq(.n)y\"", DATA, "\"x5y\"", NULL},
@@ -92,12 +92,27 @@ static const Case cases[] = {
 	{"false in text", "\"is jq(.no)\"", DATA, "\"is false\"", NULL},
 	{"nested parentheses", "\"v=jq((.n + (1 * 2)))\"", DATA, "\"v=7\"", NULL},
 
+	/* numbers and JSON in text as Direktiv (Go's encoding/json) writes them */
+	{"large number in text", "\"n=jq(1e17) m=jq(-1e17)\"", DATA, "\"n=100000000000000000 m=-100000000000000000\"", NULL},
+	{"2^64 in text", "\"p=jq(pow(2; 64))\"", DATA, "\"p=18446744073709552000\"", NULL},
+	{"small numbers in text", "\"a=jq(0.000001) b=jq(1e-7) c=jq(1.5e-10)\"", DATA,
+		"\"a=0.000001 b=1e-7 c=1.5e-10\"", NULL},
+	{"huge number in text", "\"h=jq(1e21) i=jq(1.25e300)\"", DATA, "\"h=1e+21 i=1.25e+300\"", NULL},
+	/* gojq reads -0 as the integer 0 */
+	{"negative zero in text", "\"z=jq(-0)\"", DATA, "\"z=0\"", NULL},
+	{"escapes in text", "\"o=jq({s: \\\"<a&b>\\\"})\"", DATA,
+		"\"o={\\\"s\\\":\\\"\\\\u003ca\\\\u0026b\\\\u003e\\\"}\"", NULL},
+	{"NaN is an error", "\"jq(nan)\"", DATA, NULL, "input: jq: the result is not a number (NaN)"},
+	{"NaN inside is an error", "\"jq([1, nan])\"", DATA, NULL, "input: jq: the result is not a number (NaN)"},
+	{"keys in sorted order", "\"jq([.o[]] | first)\"", DATA, "[true,null]", NULL},
+	{"tojson in sorted order", "\"jq(.o | tojson)\"", DATA, "\"{\\\"a\\\":[true,null],\\\"b\\\":1}\"", NULL},
+
 	/* parentheses inside jq string literals do not count */
 	{"open paren in string", "\"jq(\\\"(\\\" + .s)\"", DATA, "\"(h\xc3\xa9llo\"", NULL},
 	{"close paren in string", "\"a jq(\\\")\\\") b\"", DATA, "\"a ) b\"", NULL},
 	{"escaped quote in string", "\"jq(\\\"q\\\\\\\")\\\")\"", DATA, "\"q\\\")\"", NULL},
 	{"interpolation", "\"jq(\\\"x\\\\(.n)y\\\")\"", DATA, "\"x5y\"", NULL},
-	{"parens in interpolation", "\"<jq(\\\"\\\\((.n + 1))\\\")>\"", DATA, "\"<6>\"", NULL},
+	{"parens in interpolation", "\"<jq(\\\"\\\\((.n + 1))\\\")>\"", DATA, "\"\\u003c6\\u003e\"", NULL},
 	{"string in interpolation", "\"jq(\\\"\\\\(\\\")\\\" + .s)\\\")\"", DATA, "\")h\xc3\xa9llo\"", NULL},
 
 	/* arrays and objects, element by element */

@@ -8,11 +8,14 @@
  * against that; print the result; throw the enriched data away.  An action
  * that names no secrets opens no database connection.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nsvault.h"
 
@@ -201,7 +204,8 @@ evaluate_action(Enricher *en, const json_t *action, const json_t *data, json_t *
 	json_t	   *input;
 	char		error[1024];
 
-	if (template == NULL)
+	/* Direktiv reads "input": null as no input */
+	if (template == NULL || json_is_null(template))
 	{
 		warn("%saction has no input: the whole data, secrets included, goes to the function",
 			 en->warn_prefix);
@@ -244,12 +248,47 @@ enrich_action(Enricher *en, const char *namespace, const json_t *action,
 	return evaluate_action(en, action, data, secrets, is_subflow, out);
 }
 
+/*
+ * Parses JSON as Direktiv reads it: strings may hold \u0000, and an
+ * integer too large for 64 bits is read as a double rather than refused.
+ */
+static json_t *
+parse_json(const char *text, size_t len, size_t flags, json_error_t *error)
+{
+	json_t	   *value = json_loadb(text, len, flags | JSON_ALLOW_NUL, error);
+
+	if (value == NULL && json_error_code(error) == json_error_numeric_overflow)
+		value = json_loadb(text, len, flags | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, error);
+	return value;
+}
+
+/* parse_json on a file's contents. */
+static json_t *
+parse_json_file(const char *path, size_t flags, json_error_t *error)
+{
+	int			fd = open(path, O_RDONLY);
+	size_t		len;
+	char	   *text = fd >= 0 ? read_all(fd, &len) : NULL;
+	json_t	   *value;
+
+	if (fd >= 0)
+		close(fd);
+	if (text == NULL)
+	{
+		snprintf(error->text, sizeof(error->text), "%s", strerror(errno));
+		return NULL;
+	}
+	value = parse_json(text, len, flags, error);
+	wipe_and_free(text, len);
+	return value;
+}
+
 /* Reads a JSON or YAML file that must hold an object. */
 static json_t *
 load_document(const char *path, const char *what)
 {
 	json_error_t json_error;
-	json_t	   *doc = json_load_file(path, JSON_DECODE_ANY, &json_error);
+	json_t	   *doc = parse_json_file(path, JSON_DECODE_ANY, &json_error);
 	char		error[512];
 
 	if (doc == NULL)
@@ -337,7 +376,7 @@ read_request(Request *req, const char *line, size_t len, json_t *empty)
 {
 	json_error_t parse_error;
 
-	req->line = json_loadb(line, len, 0, &parse_error);
+	req->line = parse_json(line, len, 0, &parse_error);
 	if (!json_is_object(req->line))
 	{
 		failed(&req->out, EXIT_FAIL, "invalid_request", "line %ld is not a JSON object", req->number);
@@ -582,7 +621,7 @@ cmd_enrich(const char *conninfo, int argc, char **argv)
 
 		if (data_path != NULL)
 		{
-			data = json_load_file(data_path, JSON_DECODE_ANY, &parse_error);
+			data = parse_json_file(data_path, JSON_DECODE_ANY, &parse_error);
 			if (data == NULL)
 				die(EXIT_FAIL, "could not read the data: %s: %s", data_path, parse_error.text);
 		}
@@ -591,7 +630,7 @@ cmd_enrich(const char *conninfo, int argc, char **argv)
 			text = read_all(0, &len);
 			if (text == NULL)
 				die(EXIT_FAIL, "could not read the data from standard input");
-			data = json_loadb(text, len, JSON_DECODE_ANY, &parse_error);
+			data = parse_json(text, len, JSON_DECODE_ANY, &parse_error);
 			wipe_and_free(text, len);
 			if (data == NULL)
 				die(EXIT_FAIL, "the data on standard input is not JSON: line %d: %s",

@@ -440,6 +440,13 @@ run_expression(Eval *ev, const char *text)
 	Program    *program;
 	jv			first;
 	jv			second;
+	const char *p = text;
+
+	/* jq() is the identity, as in gojq and jq '' */
+	while (*p && isspace((unsigned char) *p))
+		p++;
+	if (*p == '\0')
+		text = ".";
 
 	if (plain_path(text, ev->data, &found))
 	{
@@ -611,6 +618,42 @@ evaluate_trimmed(Eval *ev, const char *s)
 	return result;
 }
 
+/*
+ * The length of the UTF-8 white space character (Unicode White_Space, as
+ * Go's strings.TrimSpace sees it) that starts at p, before end; 0 if none.
+ */
+static int
+white_space_at(const char *p, const char *end)
+{
+	const unsigned char *u = (const unsigned char *) p;
+	size_t		left = end - p;
+
+	if (left >= 1 && (u[0] == ' ' || (u[0] >= '\t' && u[0] <= '\r')))
+		return 1;
+	if (left >= 2 && u[0] == 0xc2 && (u[1] == 0x85 || u[1] == 0xa0))
+		return 2;
+	if (left >= 3 && u[0] == 0xe1 && u[1] == 0x9a && u[2] == 0x80)	/* U+1680 */
+		return 3;
+	if (left >= 3 && u[0] == 0xe2 && u[1] == 0x80 &&
+		(u[2] <= 0x8a || u[2] == 0xa8 || u[2] == 0xa9 || u[2] == 0xaf))	/* U+2000-200A, 2028, 2029, 202F */
+		return 3;
+	if (left >= 3 && u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0x9f)	/* U+205F */
+		return 3;
+	if (left >= 3 && u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)	/* U+3000 */
+		return 3;
+	return 0;
+}
+
+/* The length of the white space character that ends just before end, after start; 0 if none. */
+static int
+white_space_before(const char *start, const char *end)
+{
+	for (int n = 1; n <= 3 && end - n >= start; n++)
+		if (white_space_at(end - n, end) == n)
+			return n;
+	return 0;
+}
+
 /* Evaluates a string template: trimmed of white space first. */
 static json_t *
 evaluate_string(Eval *ev, const char *s, size_t len)
@@ -619,11 +662,12 @@ evaluate_string(Eval *ev, const char *s, size_t len)
 	const char *end = s + len;
 	char	   *trimmed;
 	json_t	   *result;
+	int			n;
 
-	while (start < end && isspace((unsigned char) *start))
-		start++;
-	while (end > start && isspace((unsigned char) end[-1]))
-		end--;
+	while (start < end && (n = white_space_at(start, end)) > 0)
+		start += n;
+	while (end > start && (n = white_space_before(start, end)) > 0)
+		end -= n;
 	trimmed = strndup(start, end - start);
 	if (trimmed == NULL)
 		die(EXIT_FAIL, "out of memory");

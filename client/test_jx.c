@@ -92,6 +92,15 @@ static const Case cases[] = {
 	{"false in text", "\"is jq(.no)\"", DATA, "\"is false\"", NULL},
 	{"nested parentheses", "\"v=jq((.n + (1 * 2)))\"", DATA, "\"v=7\"", NULL},
 
+	/* trimming is Go's strings.TrimSpace: Unicode white space too */
+	{"no-break spaces trimmed", "\"\xc2\xa0jq(.n)\xc2\xa0\"", DATA, "5", NULL},
+	{"NEL and ideographic space trimmed", "\"\xc2\x85\xe3\x80\x80jq(.n)\xe2\x80\xa8\"", DATA, "5", NULL},
+	{"other text kept", "\"\xc3\xa9jq(.n)\"", DATA, "\"\xc3\xa9" "5\"", NULL},
+
+	/* an empty expression is the identity */
+	{"empty jq", "\"jq()\"", "{\"a\": 1}", "{\"a\":1}", NULL},
+	{"blank jq in text", "\"x jq( ) y\"", "{\"a\": 1}", "\"x {\\\"a\\\":1} y\"", NULL},
+
 	/* numbers and JSON in text as Direktiv (Go's encoding/json) writes them */
 	{"large number in text", "\"n=jq(1e17) m=jq(-1e17)\"", DATA, "\"n=100000000000000000 m=-100000000000000000\"", NULL},
 	{"2^64 in text", "\"p=jq(pow(2; 64))\"", DATA, "\"p=18446744073709552000\"", NULL},

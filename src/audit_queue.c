@@ -199,6 +199,7 @@ database_slot(void)
 		queue->database = MyDatabaseId;
 		queue->head = queue->tail = 0;
 		queue->stop_requested = false;
+		queue->closing = false;
 		LWLockRelease(queue->lock);
 		my_slot = free_slot;
 	}
@@ -351,6 +352,12 @@ audit_queue_push(const AuditEvent *events, int nevents)
 			/* the slot was let go meanwhile: find or claim it again */
 			LWLockRelease(queue->lock);
 			continue;
+		}
+		if (queue->closing)
+		{
+			/* the writer was told to stop and has taken what it will write */
+			LWLockRelease(queue->lock);
+			fail_no_writer();
 		}
 		if (queue->writer_pid == 0)
 			start_writer = now < deadline && writer_start_needed(queue, now);

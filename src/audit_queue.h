@@ -47,6 +47,7 @@ typedef struct AuditQueue
 	bool		writer_starting;	/* a start was asked for, not yet seen */
 	TimestampTz start_requested_at;
 	bool		stop_requested; /* the writer should empty the queue and exit */
+	bool		closing;		/* the writer is writing its last: take no more */
 	ConditionVariable changed;	/* a writer came or went, or room was made */
 } AuditQueue;
 

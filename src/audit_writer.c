@@ -91,6 +91,7 @@ writer_attach(AuditQueue *queue, Oid database)
 		queue->writer_pid = MyProcPid;
 		queue->writer_latch = MyLatch;
 		queue->writer_starting = false;
+		queue->closing = false;
 		attached = true;
 	}
 	LWLockRelease(queue->lock);
@@ -109,6 +110,7 @@ writer_detach(int code, Datum arg)
 	{
 		queue->writer_pid = 0;
 		queue->writer_latch = NULL;
+		queue->closing = false;
 	}
 	LWLockRelease(queue->lock);
 	ConditionVariableBroadcast(&queue->changed);
@@ -216,14 +218,19 @@ write_batch(AuditQueue *queue)
 	return true;
 }
 
-/* Writes what is queued now, but not what readers queue meanwhile. */
+/*
+ * Writes what is queued, and closes the queue to readers at the same
+ * moment: a read still running during a shutdown either queued its event
+ * before (and it is written) or is refused, never acknowledged unrecorded.
+ */
 static void
 write_queued_now(AuditQueue *queue)
 {
 	uint64		head;
 	uint64		tail;
 
-	LWLockAcquire(queue->lock, LW_SHARED);
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	queue->closing = true;
 	head = queue->head;
 	LWLockRelease(queue->lock);
 	do

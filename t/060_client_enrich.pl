@@ -255,6 +255,21 @@ like($lines[$_], qr/^\{"error":\{"code":"template"/, "input, inputs: request $_ 
 	for 1 .. 3;
 is($lines[4], '{"input":1}', 'input, inputs: and the batch goes on after them');
 
+# data as Direktiv reads it: "input": null is no input (the whole data),
+# integers past 64 bits are doubles, strings may hold \u0000
+($rc, $out, $err) = nsvault(join("\n",
+		'{"namespace": "demo", "action": {"input": null}, "data": {"x": 1}}',
+		'{"namespace": "demo", "action": {"input": "jq(.huge)"}, "data": {"huge": 100000000000000000000}}',
+		'{"namespace": "demo", "action": {"input": "jq(.nul)"}, "data": {"nul": "a\\u0000b"}}',
+		'{"namespace": "demo", "action": {"input": 123456789012345678901}, "data": {}}') . "\n",
+	'enrich', '--batch');
+@lines = split /\n/, $out;
+is($lines[0], '{"input":{"x":1}}', 'input null: the whole data');
+like($err, qr/request 1: action has no input/, 'input null: with the warning');
+is($lines[1], '{"input":100000000000000000000}', 'a 21-digit integer in the data is read');
+is($lines[2], '{"input":"a\\u0000b"}', 'a string holding \u0000 is read');
+like($lines[3], qr/^\{"input":12345678901234568\d{4}\}$/, 'a 21-digit number as the template is accepted');
+
 # no value in the server log or in anything the client wrote to stderr
 my $log = slurp_file($main->logfile);
 my $stderr_all = join('', @stderrs);

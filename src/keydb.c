@@ -47,6 +47,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/timestamp.h"
 #include "utils/timeout.h"
 #include "utils/uuid.h"
 
@@ -55,8 +56,11 @@
 /* dblink's connection names start so; the connections are per backend */
 #define LINK_NAME_PREFIX "nsvault_keydb_"
 
-/* how long a request waits between looks at the link, at first and at most */
-#define POLL_FIRST_MS	1
+/*
+ * A request looks at the link without pausing for its first POLL_FIRST_MS,
+ * then naps between looks, from POLL_FIRST_MS up to POLL_MOST_MS.
+ */
+#define POLL_FIRST_MS	2
 #define POLL_MOST_MS	50
 
 /*
@@ -391,6 +395,7 @@ send_and_wait(const char *remote_sql)
 	static bool exit_cancel_registered = false;
 	Datum		args[2];
 	long		nap = POLL_FIRST_MS;
+	TimestampTz sent_at;
 
 	if (!exit_cancel_registered)
 	{
@@ -404,9 +409,16 @@ send_and_wait(const char *remote_sql)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("could not send the key request")));
+	sent_at = GetCurrentTimestamp();
 	current->request_in_flight = true;
 	while (link_int_call(busy_plan, args) == 1)
 	{
+		/* an answer is usually back within a few hundred microseconds */
+		if (!TimestampDifferenceExceeds(sent_at, GetCurrentTimestamp(), POLL_FIRST_MS))
+		{
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 nap, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

@@ -97,15 +97,15 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=al
 FUZZ_TARGETS = fuzz/build/fuzz_jx fuzz/build/fuzz_batch fuzz/build/fuzz_readers \
 	fuzz/build/fuzz_image_ref
 
-fuzz/build/fuzz_jx: fuzz/fuzz_jx.c client/jx.c client/json_text.c client/nsvault.h
+fuzz/build/fuzz_jx: fuzz/fuzz_jx.c fuzz/fuzz_common.c fuzz/fuzz_common.h client/jx.c client/json_text.c client/nsvault.h
 	@mkdir -p fuzz/build
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iclient -I$(shell $(PG_CONFIG) --includedir) -o $@ \
-		fuzz/fuzz_jx.c client/jx.c client/json_text.c -ljansson -ljq -lm
+		fuzz/fuzz_jx.c fuzz/fuzz_common.c client/jx.c client/json_text.c -ljansson -ljq -lm
 
 # the batch loop, with the client's other parts but its allocator: ASan brings its own
-FUZZ_BATCH_SOURCES = fuzz/fuzz_batch.c client/enrich.c client/jx.c client/json_text.c \
+FUZZ_BATCH_SOURCES = fuzz/fuzz_batch.c fuzz/fuzz_common.c client/enrich.c client/jx.c client/json_text.c \
 	client/yaml_json.c client/connection.c client/io.c client/utf8.c
-fuzz/build/fuzz_batch: $(FUZZ_BATCH_SOURCES) client/nsvault.h
+fuzz/build/fuzz_batch: $(FUZZ_BATCH_SOURCES) fuzz/fuzz_common.h client/nsvault.h
 	@mkdir -p fuzz/build
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iclient -I$(shell $(PG_CONFIG) --includedir) -o $@ \
 		$(FUZZ_BATCH_SOURCES) -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lm

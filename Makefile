@@ -58,21 +58,23 @@ endif
 CLIENT_BINDIR ?= /usr/local/bin
 CLIENT_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-I$(shell $(PG_CONFIG) --includedir)
-CLIENT_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lm
+CLIENT_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lduktape -lm
+# js(...) templates: Duktape in a sandboxed child process
+JS_SOURCES = $(addprefix client/, js.c js_scan.c js_env.c js_text.c js_value.c)
 CLIENT_OBJS = $(addprefix client/, main.o admin.o enrich.o connection.o jx.o \
-	json_text.o yaml_json.o io.o secure_heap.o utf8.o)
+	json_text.o yaml_json.o io.o secure_heap.o utf8.o) $(JS_SOURCES:.c=.o)
 # the template engine's unit tests run under ASan and UBSan, with no database
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-client/%.o: client/%.c client/nsvault.h
+client/%.o: client/%.c client/nsvault.h client/js_internal.h
 	$(CC) $(CLIENT_CFLAGS) -c -o $@ $<
 
 client/nsvault: $(CLIENT_OBJS)
 	$(CC) -o $@ $(CLIENT_OBJS) $(CLIENT_LIBS)
 
-client/test_jx: client/test_jx.c client/jx.c client/json_text.c client/yaml_json.c client/nsvault.h
-	$(CC) $(CLIENT_CFLAGS) -O1 $(SANITIZE) -o $@ client/test_jx.c client/jx.c \
-		client/json_text.c client/yaml_json.c -ljansson -ljq -lyaml -lm
+TEST_JX_SOURCES = $(addprefix client/, test_jx.c jx.c json_text.c yaml_json.c io.c) $(JS_SOURCES)
+client/test_jx: $(TEST_JX_SOURCES) client/nsvault.h client/js_internal.h
+	$(CC) $(CLIENT_CFLAGS) -O1 $(SANITIZE) -o $@ $(TEST_JX_SOURCES) -ljansson -ljq -lyaml -lduktape -lm
 
 all: client/nsvault
 
@@ -97,18 +99,20 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=al
 FUZZ_TARGETS = fuzz/build/fuzz_jx fuzz/build/fuzz_batch fuzz/build/fuzz_readers \
 	fuzz/build/fuzz_image_ref
 
-fuzz/build/fuzz_jx: fuzz/fuzz_jx.c fuzz/fuzz_common.c fuzz/fuzz_common.h client/jx.c client/json_text.c client/nsvault.h
+FUZZ_JX_SOURCES = fuzz/fuzz_jx.c fuzz/fuzz_common.c client/jx.c client/json_text.c client/io.c \
+	$(JS_SOURCES)
+fuzz/build/fuzz_jx: $(FUZZ_JX_SOURCES) fuzz/fuzz_common.h client/nsvault.h
 	@mkdir -p fuzz/build
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iclient -I$(shell $(PG_CONFIG) --includedir) -o $@ \
-		fuzz/fuzz_jx.c fuzz/fuzz_common.c client/jx.c client/json_text.c -ljansson -ljq -lm
+		$(FUZZ_JX_SOURCES) -ljansson -ljq -lduktape -lm
 
 # the batch loop, with the client's other parts but its allocator: ASan brings its own
 FUZZ_BATCH_SOURCES = fuzz/fuzz_batch.c fuzz/fuzz_common.c client/enrich.c client/jx.c client/json_text.c \
-	client/yaml_json.c client/connection.c client/io.c client/utf8.c
+	client/yaml_json.c client/connection.c client/io.c client/utf8.c $(JS_SOURCES)
 fuzz/build/fuzz_batch: $(FUZZ_BATCH_SOURCES) fuzz/fuzz_common.h client/nsvault.h
 	@mkdir -p fuzz/build
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iclient -I$(shell $(PG_CONFIG) --includedir) -o $@ \
-		$(FUZZ_BATCH_SOURCES) -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lm
+		$(FUZZ_BATCH_SOURCES) -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lduktape -lm
 
 fuzz/build/fuzz_readers: fuzz/fuzz_readers.c client/yaml_json.c client/json_text.c client/nsvault.h
 	@mkdir -p fuzz/build

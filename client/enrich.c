@@ -21,9 +21,9 @@
 
 static const char *enrich_usage =
 "Usage:\n"
-"  nsvault [-d CONNINFO] enrich [--namespace NS] --workflow FILE --state ID [--data FILE]\n"
-"  nsvault [-d CONNINFO] enrich [--namespace NS] --action FILE [--data FILE]\n"
-"  nsvault [-d CONNINFO] enrich --batch\n"
+"  nsvault [-d CONNINFO] enrich [--namespace NS] --workflow FILE --state ID [--data FILE] [LIMITS]\n"
+"  nsvault [-d CONNINFO] enrich [--namespace NS] --action FILE [--data FILE] [LIMITS]\n"
+"  nsvault [-d CONNINFO] enrich --batch [LIMITS]\n"
 "\n"
 "Prints the input an action's function gets, as JSON: the action's input\n"
 "template evaluated against the instance data, with the secrets the action\n"
@@ -39,6 +39,10 @@ static const char *enrich_usage =
 "                       and write one line each, in order: {\"input\": ...} or\n"
 "                       {\"error\": {\"code\": ..., \"message\": ...}}; codes are\n"
 "                       invalid_request, not_found, template and database\n"
+"\n"
+"LIMITS, on each js(...) expression:\n"
+"      --js-timeout=SECONDS  time, from 1 to 3600 (default 10)\n"
+"      --js-memory=MB   memory, from 1 to 4096 (default 64)\n"
 "\n"
 "Exit status: 0 done, 2 usage error, 3 a named secret does not exist,\n"
 "1 any other failure.\n";
@@ -522,6 +526,21 @@ run_batch(Enricher *en)
 	return EXIT_OK;
 }
 
+/* Parses a limit option's value: a whole number from 1 to max. */
+static int
+limit_option(const char *option, const char *value, int max)
+{
+	char	   *end;
+	long		n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || n < 1 || n > max)
+		die(EXIT_USAGE, "enrich: %s takes a whole number from 1 to %d, not \"%s\"",
+			option, max, value);
+	return (int) n;
+}
+
 int
 cmd_enrich(const char *conninfo, int argc, char **argv)
 {
@@ -532,6 +551,8 @@ cmd_enrich(const char *conninfo, int argc, char **argv)
 		{"action", required_argument, NULL, 'a'},
 		{"data", required_argument, NULL, 'D'},
 		{"batch", no_argument, NULL, 'b'},
+		{"js-timeout", required_argument, NULL, 'T'},
+		{"js-memory", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -548,6 +569,8 @@ cmd_enrich(const char *conninfo, int argc, char **argv)
 	json_t	   *data;
 	json_t	   *input;
 	Outcome		out = {0};
+	int			js_seconds = JS_DEFAULT_TIME_LIMIT;
+	int			js_megabytes = JS_DEFAULT_MEMORY_LIMIT_MB;
 	int			c;
 	int			status;
 
@@ -575,6 +598,12 @@ cmd_enrich(const char *conninfo, int argc, char **argv)
 			case 'b':
 				batch = true;
 				break;
+			case 'T':
+				js_seconds = limit_option("--js-timeout", optarg, 3600);
+				break;
+			case 'M':
+				js_megabytes = limit_option("--js-memory", optarg, 4096);
+				break;
 			case 'h':
 				fputs(enrich_usage, stdout);
 				return EXIT_OK;
@@ -585,11 +614,12 @@ cmd_enrich(const char *conninfo, int argc, char **argv)
 	}
 	if (optind < argc)
 		die(EXIT_USAGE, "enrich: unexpected argument \"%s\"", argv[optind]);
+	js_set_limits(js_seconds, js_megabytes);
 
 	if (batch)
 	{
 		if (workflow_path || action_path || state_id || data_path || namespace)
-			die(EXIT_USAGE, "enrich --batch takes its requests on standard input, and no other option");
+			die(EXIT_USAGE, "enrich --batch takes its requests on standard input, and no option but the limits");
 		status = run_batch(&en);
 		PQfinish(en.conn);
 		jx_reset();

@@ -554,12 +554,61 @@ expression_end(const char *p)
 	return NULL;
 }
 
+/* The kinds of expression a string template holds, and how each is written. */
+typedef enum ExprKind
+{
+	EXPR_JQ,
+	EXPR_JS
+} ExprKind;
+
+/* Finds the next jq( or js( at or after p; NULL if none. */
+static const char *
+next_expression(const char *p, ExprKind *kind)
+{
+	const char *jq = strstr(p, "jq(");
+	const char *js = strstr(p, "js(");
+
+	*kind = (js != NULL && (jq == NULL || js < jq)) ? EXPR_JS : EXPR_JQ;
+	return (*kind == EXPR_JS) ? js : jq;
+}
+
+/* The ")" that closes the expression opened at open ("jq(" or "js("), or NULL. */
+static const char *
+expression_close(const char *open, ExprKind kind)
+{
+	return (kind == EXPR_JS) ? js_expression_end(open + 3) : expression_end(open + 3);
+}
+
+/* Runs the expression between open and its closing parenthesis. */
+static json_t *
+run_between(Eval *ev, ExprKind kind, const char *open, const char *close)
+{
+	char	   *body = strndup(open + 3, close - open - 3);
+	json_t	   *result;
+
+	if (body == NULL)
+		die(EXIT_FAIL, "out of memory");
+	if (kind == EXPR_JQ)
+		result = run_expression(ev, body);
+	else
+	{
+		char		message[512];
+
+		result = js_evaluate(body, ev->data, message, sizeof(message));
+		if (result == NULL)
+			fail(ev, "%s", message);
+	}
+	free(body);
+	return result;
+}
+
 /* Evaluates the trimmed, terminated string template s. */
 static json_t *
 evaluate_trimmed(Eval *ev, const char *s)
 {
 	const char *p = s;
-	const char *next = strstr(s, "jq(");
+	ExprKind	kind;
+	const char *next = next_expression(s, &kind);
 	char	   *out = NULL;
 	size_t		out_len = 0;
 	size_t		out_cap = 0;
@@ -571,34 +620,25 @@ evaluate_trimmed(Eval *ev, const char *s)
 	/* exactly one expression: its value, with its type */
 	if (next == s)
 	{
-		const char *close = expression_end(s + 3);
+		const char *close = expression_close(s, kind);
 
 		if (close != NULL && close[1] == '\0')
-		{
-			char	   *expr = strndup(s + 3, close - s - 3);
-
-			result = run_expression(ev, expr);
-			free(expr);
-			return result;
-		}
+			return run_between(ev, kind, s, close);
 	}
 
-	for (; next != NULL; next = strstr(p, "jq("))
+	for (; next != NULL; next = next_expression(p, &kind))
 	{
-		const char *close = expression_end(next + 3);
-		char	   *expr;
+		const char *close = expression_close(next, kind);
 		json_t	   *value;
 
 		json_text_raw_append(&out, &out_len, &out_cap, p, next - p);
 		if (close == NULL)
 		{
-			fail(ev, "jq: missing bracket");
+			fail(ev, "%s: missing bracket", kind == EXPR_JS ? "js" : "jq");
 			free(out);
 			return NULL;
 		}
-		expr = strndup(next + 3, close - next - 3);
-		value = run_expression(ev, expr);
-		free(expr);
+		value = run_between(ev, kind, next, close);
 		if (value == NULL)
 		{
 			free(out);

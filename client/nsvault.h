@@ -69,6 +69,14 @@ extern json_t *jx_evaluate(const json_t *template, const json_t *data,
 						   char *error, size_t error_len);
 extern void jx_reset(void);
 
+/* js.c, js_scan.c */
+#define JS_DEFAULT_TIME_LIMIT		10	/* seconds, as Direktiv bounds it */
+#define JS_DEFAULT_MEMORY_LIMIT_MB	64
+extern void js_set_limits(int seconds, int megabytes);
+extern json_t *js_evaluate(const char *body, const json_t *data,
+						   char *error, size_t error_len);
+extern const char *js_expression_end(const char *p);
+
 /* json_text.c */
 extern char *json_text(const json_t *value);
 extern void json_text_append(const json_t *value, char **buf, size_t *len, size_t *cap);

@@ -12,6 +12,8 @@
 
 #include "nsvault.h"
 
+#define lengthof(array) (sizeof(array) / sizeof((array)[0]))
+
 const char *progname = "test_jx";
 
 void
@@ -161,6 +163,60 @@ static const Case cases[] = {
 	{"stderr prints nothing", "\"jq(.secrets.secretToken | stderr)\"", DATA, "\"abc123\"", NULL},
 	{"debug prints nothing", "\"jq(.secrets.secretToken | debug)\"", DATA, "\"abc123\"", NULL},
 	{"input_filename", "\"jq(input_filename)\"", DATA, NULL, "input: jq: no results"},
+
+	/* js(...): the body of a function of data */
+	{"js value", "\"js(return data.n * 2)\"", DATA, "10", NULL},
+	{"js string", "\"js(return data.s)\"", DATA, "\"h\xc3\xa9llo\"", NULL},
+	{"js object", "\"js(return {b: 1, a: [data.n, null, undefined]})\"", DATA, "{\"a\":[5,null,null],\"b\":1}", NULL},
+	{"js array with a hole", "\"js(return [1, , 3])\"", DATA, "[1,null,3]", NULL},
+	{"js in text", "\"n=js(return data.n) s=js(return data.s)\"", DATA, "\"n=5 s=h\xc3\xa9llo\"", NULL},
+	{"js object in text", "\"o=js(return {s: '<&>'})\"", DATA, "\"o={\\\"s\\\":\\\"\\\\u003c\\\\u0026\\\\u003e\\\"}\"", NULL},
+	{"js beside jq", "\"jq(.n)+js(return 1)\"", DATA, "\"5+1\"", NULL},
+	{"js sees the secrets", "\"bearer js(return data.secrets.secretToken)\"", DATA, "\"bearer abc123\"", NULL},
+	{"js gets a copy", "\"js(data.n = 7; return 1) jq(.n)\"", DATA, "\"1 5\"", NULL},
+	{"js numbers in text", "\"a=js(return 1e17) b=js(return 1e-7) c=js(return -0) d=js(return 0.1 + 0.2)\"", DATA,
+		"\"a=100000000000000000 b=1e-7 c=-0 d=0.30000000000000004\"", NULL},
+	{"js integer past 2^53", "\"js(return Math.pow(2, 60))\"", DATA, "1152921504606846976", NULL},
+	{"js surrogates", "\"js(return '\\\\ud83d\\\\ude00|\\\\ud800|' + '\xf0\x9f\x98\x80'.length)\"", DATA,
+		"\"\xf0\x9f\x98\x80|\xef\xbf\xbd|2\"", NULL},
+	{"js date", "\"js(return new Date(Date.UTC(2020, 0, 2, 3, 4, 5, 500)))\"", DATA, "\"2020-01-02T03:04:05.5Z\"", NULL},
+	{"js btoa and atob", "\"js(return btoa('h\xc3\xa9') + ' ' + atob('aMOp'))\"", DATA, "\"aMOp h\xc3\xa9\"", NULL},
+	{"js null", "\"js(return null)\"", DATA, NULL, "input: js: no results"},
+	{"js undefined", "\"js(var x = 1)\"", DATA, NULL, "input: js: no results"},
+	{"js empty", "\"a js() b\"", DATA, NULL, "input: js: no results"},
+	{"js NaN", "\"js(return [0 / 0])\"", DATA, NULL,
+		"input: js: the result holds a number that JSON cannot represent (NaN or an infinity)"},
+	{"js function", "\"js(return {f: function () {}})\"", DATA, NULL,
+		"input: js: the result holds a value that JSON cannot represent (a function, a symbol or a buffer)"},
+	{"js cycle", "\"js(var o = {}; o.o = o; return o)\"", DATA, NULL,
+		"input: js: the result is nested too deeply, or refers to itself"},
+	{"js syntax error", "\"js(return 1 +)\"", DATA, NULL, "input: js: SyntaxError: parse error (line 3, end of input)"},
+	{"js runtime error", "\"js(return data.nope.x)\"", DATA, NULL,
+		"input: js: TypeError (the message is not shown: it may contain secret values)"},
+	{"js template literal", "\"js(return `x`)\"", DATA, NULL, "input: js: SyntaxError: invalid token (line 2)"},
+
+	/* the closing parenthesis, by JavaScript's lexical rules */
+	{"js paren in strings", "\"js(return ')' + \\\"(\\\")\"", DATA, "\")(\"", NULL},
+	{"js paren in a block comment", "\"js(return 1 /* ) */ + 1)\"", DATA, "2", NULL},
+	{"js paren in a line comment", "\"js(return 2 // )\\n)\"", DATA, "2", NULL},
+	{"js paren in a regular expression", "\"js(return /[)]\\\\)/.test('))'))\"", DATA, "true", NULL},
+	{"js division is no regular expression", "\"js(return (8) / 2 / 2)\"", DATA, "2", NULL},
+	{"js paren in a template literal", "\"a js(`)${ ')' }`) b\"", DATA, NULL, "input: js: SyntaxError: invalid token (line 2)"},
+	{"js missing bracket", "\"js(return ')'\"", DATA, NULL, "input: js: missing bracket"},
+	{"js unterminated comment", "\"x js(return 1 /* )\"", DATA, NULL, "input: js: missing bracket"},
+
+	/* nothing to reach */
+	{"js require", "\"js(return typeof require + typeof module + typeof process)\"", DATA,
+		"\"undefinedundefinedundefined\"", NULL},
+	{"js eval reaches nothing more", "\"js(return eval('typeof require + typeof Duktape'))\"", DATA,
+		"\"undefinedundefined\"", NULL},
+	{"js globals", "\"js(return Object.getOwnPropertyNames(this).sort().join())\"", DATA,
+		"\"Array,ArrayBuffer,Boolean,DataView,Date,Error,EvalError,Float32Array,Float64Array,"
+		"Function,Infinity,Int16Array,Int32Array,Int8Array,JSON,Math,NaN,Number,Object,Proxy,"
+		"RangeError,ReferenceError,Reflect,RegExp,String,Symbol,SyntaxError,TypeError,URIError,"
+		"Uint16Array,Uint32Array,Uint8Array,Uint8ClampedArray,atob,btoa,decodeURI,"
+		"decodeURIComponent,encodeURI,encodeURIComponent,escape,eval,globalThis,isFinite,isNaN,"
+		"parseFloat,parseInt,undefined,unescape\"", NULL},
 };
 
 static int
@@ -234,6 +290,22 @@ static const char *const secret_templates[] = {
 	"a jq(.n) b jq(\"\\(.secrets.encoded|@base64d)\"|error) c",
 };
 
+/* js(...) templates that fail on a secret: the error names only the kind */
+static const char *const secret_js_templates[] = {
+	"js(throw new Error(data.secrets.token))",
+	"js(throw data.secrets.token)",
+	"js(throw {name: data.secrets.token, message: data.secrets.token})",
+	"js(var e = new TypeError(data.secrets.token); e.name = data.secrets.token; throw e)",
+	"js(return null[data.secrets.token])",
+	"bearer js(return data.secrets.token.x.y)",
+	"js(return JSON.parse(data.secrets.token))",
+	"js(return eval(data.secrets.token))",
+	"js(return decodeURIComponent('%' + data.secrets.token))",
+	"js(return atob(data.secrets.token))",
+	"js(return data.secrets[atob(data.secrets.encoded)]())",
+	"js(return new RegExp(data.secrets.token + '['))",
+};
+
 /* Returns the base64 of s (standard alphabet, padded). */
 static char *
 base64(const char *s)
@@ -292,16 +364,20 @@ leaked_piece(const char *text, const char *form)
 	return NULL;
 }
 
-/* Runs each template of secret_templates; returns how many passed. */
+/*
+ * Runs each of templates; returns how many passed.  Each must fail with an
+ * error that starts with prefix and ends with suffix, and holds no piece of
+ * a secret.
+ */
 static int
-run_secret_cases(void)
+run_secret_cases(const char *const *templates, size_t ncases,
+				 const char *prefix, const char *suffix)
 {
 	char	   *encoded = base64(SECRET_PLAIN);
 	char	   *forms[7];
 	json_t	   *data = json_pack("{s:i,s:{s:s,s:s}}", "n", 1, "secrets",
 								 "token", SECRET_TOKEN, "encoded", encoded);
 	const size_t nforms = sizeof(forms) / sizeof(forms[0]);
-	const size_t ncases = sizeof(secret_templates) / sizeof(secret_templates[0]);
 	int			passed = 0;
 
 	forms[0] = strdup(SECRET_TOKEN);
@@ -314,21 +390,24 @@ run_secret_cases(void)
 	for (size_t i = 0; i < ncases; i++)
 	{
 		json_t	   *template = json_pack("{s:{s:s}}", "headers", "Authorization",
-										 secret_templates[i]);
+										 templates[i]);
 		char		error[1024] = "";
 		json_t	   *result = jx_evaluate(template, data, error, sizeof(error));
 		const char *piece = NULL;
+		size_t		len = strlen(error);
 		bool		ok;
 
 		for (size_t f = 0; f < nforms && piece == NULL; f++)
 			piece = leaked_piece(error, forms[f]);
-		ok = result == NULL && piece == NULL && strcmp(error, SECRET_WHERE HIDDEN) == 0;
-		printf("%s - no secret in the error of %s\n", ok ? "ok" : "not ok", secret_templates[i]);
+		ok = result == NULL && piece == NULL &&
+			strncmp(error, prefix, strlen(prefix)) == 0 &&
+			len >= strlen(suffix) && strcmp(error + len - strlen(suffix), suffix) == 0;
+		printf("%s - no secret in the error of %s\n", ok ? "ok" : "not ok", templates[i]);
 		if (piece != NULL)
 			printf("#   the error holds \"%s\" of a secret\n", piece);
 		if (!ok)
-			printf("#   got:      %s\n#   expected: %s\n",
-				   result ? "a result" : error, SECRET_WHERE HIDDEN);
+			printf("#   got:      %s\n#   expected: %s...%s\n",
+				   result ? "a result" : error, prefix, suffix);
 		passed += ok;
 		json_decref(result);
 		json_decref(template);
@@ -338,6 +417,39 @@ run_secret_cases(void)
 	free(encoded);
 	json_decref(data);
 	return passed;
+}
+
+/*
+ * A template that runs out of time or memory fails alone: the next one
+ * evaluates as usual.
+ */
+static int
+run_limit_case(const char *name, const char *template_text, int seconds, int megabytes,
+			   const char *expected)
+{
+	json_t	   *template = json_string(template_text);
+	json_t	   *after = json_string("js(return 'after')");
+	json_t	   *data = json_pack("{s:i}", "n", 1);
+	char		error[1024] = "";
+	json_t	   *result;
+	json_t	   *next;
+	int			ok;
+
+	js_set_limits(seconds, megabytes);
+	result = jx_evaluate(template, data, error, sizeof(error));
+	ok = result == NULL && strcmp(error, expected) == 0;
+	next = jx_evaluate(after, data, error + strlen(error), sizeof(error) - strlen(error));
+	ok = ok && next != NULL && strcmp(json_string_value(next), "after") == 0;
+	js_set_limits(JS_DEFAULT_TIME_LIMIT, JS_DEFAULT_MEMORY_LIMIT_MB);
+	printf("%s - %s\n", ok ? "ok" : "not ok", name);
+	if (!ok)
+		printf("#   got:      %s\n#   expected: %s\n", result ? "a result" : error, expected);
+	json_decref(result);
+	json_decref(next);
+	json_decref(template);
+	json_decref(after);
+	json_decref(data);
+	return ok;
 }
 
 /* The seed's workflow file, through the YAML reader and the engine. */
@@ -406,10 +518,24 @@ main(void)
 	int			passed = 0;
 	int			total = 0;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++, total++)
+	for (size_t i = 0; i < lengthof(cases); i++, total++)
 		passed += run_case(&cases[i]);
-	passed += run_secret_cases();
-	total += sizeof(secret_templates) / sizeof(secret_templates[0]);
+	passed += run_secret_cases(secret_templates, lengthof(secret_templates), SECRET_WHERE HIDDEN, "");
+	total += lengthof(secret_templates);
+	passed += run_secret_cases(secret_js_templates, lengthof(secret_js_templates),
+							   SECRET_WHERE ": js: ", " (the message is not shown: it may contain secret values)");
+	total += lengthof(secret_js_templates);
+	passed += run_limit_case("js: an endless loop fails alone", "js(for (;;) {})", 1, 64,
+							 "input: js: the time limit of 1 s was reached");
+	passed += run_limit_case("js: an endless loop that catches fails alone",
+							 "js(for (;;) { try { for (;;) {} } catch (e) {} })", 1, 64,
+							 "input: js: the time limit of 1 s was reached");
+	passed += run_limit_case("js: a memory bomb fails alone", "js(var s = 'x'; for (;;) s += s)", 10, 8,
+							 "input: js: the memory limit of 8 MB was reached");
+	passed += run_limit_case("js: a memory bomb of objects fails alone",
+							 "js(var a = []; for (;;) a.push({n: a.length}))", 10, 8,
+							 "input: js: the memory limit of 8 MB was reached");
+	total += 4;
 	passed += run_workflow_case();
 	passed += run_yaml_case();
 	total += 2;

@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool stdout_closed = false;
 	char	   *text = strndup((const char *) data, size);
-	char	   *argv[] = {"enrich", "--batch", NULL};
+	char	   *argv[] = {"enrich", "--batch", "--js-timeout=1", "--js-memory=16", NULL};
 	FILE	   *saved = stdin;
 	FILE	   *requests;
 
@@ -52,7 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (requests == NULL)
 		abort();
 	stdin = requests;
-	(void) cmd_enrich("host=/nonexistent dbname=fuzz connect_timeout=1", 2, argv);
+	(void) cmd_enrich("host=/nonexistent dbname=fuzz connect_timeout=1", 4, argv);
 	stdin = saved;
 	fclose(requests);
 	free(text);

@@ -5,7 +5,9 @@
  * Input: a template and instance data, two JSON texts separated by a
  * newline.  Programs that would make jq itself run or allocate without
  * bound (range, repeat, string repetition, ...) are skipped: the target
- * is the evaluator around jq, not jq's own complexity.
+ * is the evaluator around jq, not jq's own complexity.  js(...) runs with
+ * small limits; its child process ending without an answer (a crash, or
+ * a sanitizer's report) fails the target.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -42,7 +44,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	input = json_loads(newline + 1, 0, &error);
 	if (template != NULL && json_is_object(input))
 	{
+		js_set_limits(1, 16);
 		result = jx_evaluate(template, input, message, sizeof(message));
+		if (result == NULL && strstr(message, "js: the evaluator ended") != NULL)
+			abort();
 		if (result != NULL)
 		{
 			char	   *out = json_text(result);

@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 # the template engine's unit tests need no database
 make -s unit-test || exit 1
 
+# the template engine against Direktiv's own answers (cases.jsonl) and ours
+make -s client/nsvault || exit 1
+python3 test/jx-conformance/check.py client/nsvault test/jx-conformance/cases.jsonl \
+	test/jx-conformance/nsvault-cases.jsonl || exit 1
+
 # the client's end-to-end tests run a second time under valgrind: any
 # invalid access or leak makes the client exit 99, which fails them
 scripts/as-postgres.sh bash -c '

@@ -203,7 +203,45 @@ sub leaked_piece
 	return undef;
 }
 
-my @leaky_templates = (
+# Each template fails on a secret, one-shot and in a batch; the error must
+# match $hidden (the place and the kind) and hold no part of a secret.
+sub check_leaky_templates
+{
+	my ($hidden, @templates) = @_;
+	my @actions = map {
+		{ secrets => [ 'leak', 'leak64' ], input => { headers => { Authorization => $_ } } }
+	} @templates;
+	my $message = qr/input\.headers\.Authorization: $hidden/;
+
+	for my $i (0 .. $#templates)
+	{
+		my $file = write_file("leaky$i.json", $json->encode($actions[$i]));
+		my ($rc, $out, $err) = nsvault('{}', 'enrich', '-n', 'demo', '-a', $file);
+		is($rc, 1, "$templates[$i]: a template error exits 1");
+		is($out, '', "$templates[$i]: with nothing on stdout");
+		like($err, qr/^nsvault: error: enrich: $message\n\z/,
+			"$templates[$i]: stderr names the place and the kind");
+		is(leaked_piece($err), undef, "$templates[$i]: and holds no part of a secret");
+	}
+
+	my ($rc, $out, $err) = nsvault(join('', map { $json->encode({ namespace => 'demo', action => $_, data => {} }) . "\n" }
+			@actions), 'enrich', '--batch');
+	is($rc, 0, 'a batch of template errors exits 0');
+	is($err, '', 'with nothing on stderr');
+	my @lines = split /\n/, $out;
+	is(scalar(@lines), scalar(@templates), 'one line per request');
+	for my $i (0 .. $#templates)
+	{
+		my $reply = eval { $json->decode($lines[$i] // '') } // {};
+		is($reply->{error}{code}, 'template', "--batch $templates[$i]: a template error");
+		like($reply->{error}{message} // '', qr/^$message\z/,
+			"--batch $templates[$i]: naming the place and the kind");
+		is(leaked_piece($lines[$i] // ''), undef, "--batch $templates[$i]: and no part of a secret");
+	}
+}
+
+check_leaky_templates(
+	qr/\Qjq: error (the message is not shown: it may contain secret values)\E/,
 	'jq(error(.secrets.leak))',
 	'jq(.secrets.leak|tonumber)',
 	'bearer jq(.secrets.leak + 1)',
@@ -212,35 +250,17 @@ my @leaky_templates = (
 	'jq(.secrets.leak64|@base64d|tonumber)',
 	'jq(.secrets.leak as $s | "x" | test("x"; $s))',
 	'x jq("t=\(.secrets.leak)"|error) y');
-my $hidden = 'jq: error (the message is not shown: it may contain secret values)';
-my @leaky_actions = map {
-	{ secrets => [ 'leak', 'leak64' ], input => { headers => { Authorization => $_ } } }
-} @leaky_templates;
-for my $i (0 .. $#leaky_templates)
-{
-	my $file = write_file("leaky$i.json", $json->encode($leaky_actions[$i]));
-	($rc, $out, $err) = nsvault('{}', 'enrich', '-n', 'demo', '-a', $file);
-	is($rc, 1, "$leaky_templates[$i]: a template error exits 1");
-	is($out, '', "$leaky_templates[$i]: with nothing on stdout");
-	like($err, qr/^nsvault: error: enrich: input\.headers\.Authorization: \Q$hidden\E\n\z/,
-		"$leaky_templates[$i]: stderr names the place and the kind");
-	is(leaked_piece($err), undef, "$leaky_templates[$i]: and holds no part of a secret");
-}
 
-($rc, $out, $err) = nsvault(join('', map { $json->encode({ namespace => 'demo', action => $_, data => {} }) . "\n" }
-		@leaky_actions), 'enrich', '--batch');
-is($rc, 0, 'a batch of template errors exits 0');
-is($err, '', 'with nothing on stderr');
-@lines = split /\n/, $out;
-is(scalar(@lines), scalar(@leaky_templates), 'one line per request');
-for my $i (0 .. $#leaky_templates)
-{
-	my $reply = eval { $json->decode($lines[$i] // '') } // {};
-	is($reply->{error}{code}, 'template', "--batch $leaky_templates[$i]: a template error");
-	is($reply->{error}{message}, "input.headers.Authorization: $hidden",
-		"--batch $leaky_templates[$i]: naming the place and the kind");
-	is(leaked_piece($lines[$i] // ''), undef, "--batch $leaky_templates[$i]: and no part of a secret");
-}
+# a js(...) runtime error names its kind, never its message
+check_leaky_templates(
+	qr/js: (?:[A-Za-z]+|a thrown value) \(the message is not shown: it may contain secret values\)/,
+	'js(throw new Error(data.secrets.leak))',
+	'js(throw data.secrets.leak)',
+	'js(return null[data.secrets.leak])',
+	'bearer js(return data.secrets.leak.x.y)',
+	'js(return JSON.parse(data.secrets.leak))',
+	'js(return eval(data.secrets.leak))',
+	'js(return atob(data.secrets.leak))');
 
 # jq's input and inputs have nothing to read: each fails its own request
 # cleanly and the batch goes on (libjq 1.6 crashed the process here)
@@ -269,6 +289,29 @@ like($err, qr/request 1: action has no input/, 'input null: with the warning');
 is($lines[1], '{"input":100000000000000000000}', 'a 21-digit integer in the data is read');
 is($lines[2], '{"input":"a\\u0000b"}', 'a string holding \u0000 is read');
 like($lines[3], qr/^\{"input":12345678901234568\d{4}\}$/, 'a 21-digit number as the template is accepted');
+
+# js(...) sees the data, and the secrets under data.secrets
+my $js_action = write_file('js.json',
+	'{"secrets": ["secretToken"], "input": {"auth": "bearer js(return data.secrets.secretToken)", "n": "js(return data.n * 2)"}}');
+($rc, $out, $err) = nsvault('{"n": 21}', 'enrich', '-n', 'demo', '-a', $js_action);
+is($rc, 0, 'js: enrich exits 0');
+is($out, qq({"auth":"bearer $token","n":42}\n), 'js: the secret and the data reach the expression');
+
+# an endless loop or a memory bomb fails its own request; the batch goes on
+($rc, $out, $err) = nsvault(join("\n",
+		map { qq({"namespace": "demo", "action": {"function": "f", "input": "$_"}, "data": {"x": 1}}) }
+		'js(return data.x)', 'js(for (;;) {})', 'js(var s = \'x\'; for (;;) s += s)', 'js(return data.x + 1)') . "\n",
+	'enrich', '--batch', '--js-timeout=1', '--js-memory=16');
+is($rc, 0, 'js limits: the batch exits 0');
+@lines = split /\n/, $out;
+is($lines[0], '{"input":1}', 'js limits: the request before is answered');
+is($lines[1], '{"error":{"code":"template","message":"input: js: the time limit of 1 s was reached"}}',
+	'js limits: an endless loop reaches the time limit');
+is($lines[2], '{"error":{"code":"template","message":"input: js: the memory limit of 16 MB was reached"}}',
+	'js limits: a memory bomb reaches the memory limit');
+is($lines[3], '{"input":2}', 'js limits: and the batch goes on');
+($rc, $out, $err) = nsvault('', 'enrich', '--batch', '--js-timeout=0');
+is($rc, 2, 'js limits: a limit out of range is a usage error');
 
 # no value in the server log or in anything the client wrote to stderr
 my $log = slurp_file($main->logfile);

@@ -1,0 +1,127 @@
+/*
+ * js_env.c — the global object a js(...) expression sees.
+ *
+ * ECMAScript's built-ins as Duktape 2.7 has them, less Duktape's own
+ * additions, plus atob and btoa as Direktiv provides them.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsvault.h"
+#include "js_internal.h"
+
+/* atob and btoa, as Direktiv provides them: base64 of the UTF-8 text. */
+static const char base64_alphabet[] =
+"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static duk_ret_t
+js_btoa(duk_context *ctx)
+{
+	duk_size_t	n;
+	const char *s = duk_require_lstring(ctx, 0, &n);
+	size_t		len;
+	unsigned char *bytes = (unsigned char *) js_text_recode(s, n, false, &len);
+	char	   *out = malloc(4 * ((len + 2) / 3) + 1);
+	char	   *p = out;
+
+	if (out == NULL)
+		return duk_error(ctx, DUK_ERR_RANGE_ERROR, "out of memory");
+	for (size_t i = 0; i < len; i += 3)
+	{
+		uint32_t	v = (uint32_t) bytes[i] << 16;
+
+		v |= (i + 1 < len) ? (uint32_t) bytes[i + 1] << 8 : 0;
+		v |= (i + 2 < len) ? bytes[i + 2] : 0;
+		*p++ = base64_alphabet[(v >> 18) & 63];
+		*p++ = base64_alphabet[(v >> 12) & 63];
+		*p++ = (i + 1 < len) ? base64_alphabet[(v >> 6) & 63] : '=';
+		*p++ = (i + 2 < len) ? base64_alphabet[v & 63] : '=';
+	}
+	duk_push_lstring(ctx, out, p - out);
+	free(out);
+	free(bytes);
+	return 1;
+}
+
+static duk_ret_t
+js_atob(duk_context *ctx)
+{
+	duk_size_t	n;
+	const char *s = duk_require_lstring(ctx, 0, &n);
+	unsigned char *out = malloc(n / 4 * 3 + 1);
+	size_t		len = 0;
+
+	if (out == NULL)
+		return duk_error(ctx, DUK_ERR_RANGE_ERROR, "out of memory");
+	for (size_t i = 0; i < n; i += 4)
+	{
+		uint32_t	v = 0;
+		int			pad = 0;
+
+		if (n % 4 != 0)
+			break;
+		for (int j = 0; j < 4; j++)
+		{
+			const char *at = (s[i + j] == '\0') ? NULL : strchr(base64_alphabet, s[i + j]);
+
+			if (s[i + j] == '=' && i + 4 == n && j >= 2 && (j == 3 || s[i + 3] == '='))
+				pad++;
+			else if (at == NULL || pad > 0)
+			{
+				free(out);
+				return duk_error(ctx, DUK_ERR_TYPE_ERROR, "atob: the argument is not base64");
+			}
+			v = (v << 6) | (at ? (uint32_t) (at - base64_alphabet) : 0);
+		}
+		out[len++] = v >> 16;
+		if (pad < 2)
+			out[len++] = (v >> 8) & 0xFF;
+		if (pad < 1)
+			out[len++] = v & 0xFF;
+	}
+	if (n % 4 != 0)
+	{
+		free(out);
+		return duk_error(ctx, DUK_ERR_TYPE_ERROR, "atob: the argument is not base64");
+	}
+	js_push_text(ctx, (const char *) out, len);
+	free(out);
+	return 1;
+}
+
+/*
+ * Duktape's additions to the global object that goja has not: a template
+ * written for Direktiv does not use them, and performance.now() is a
+ * fine timer no template needs.
+ */
+static const char *const removed_globals[] = {
+	"Duktape", "CBOR", "Buffer", "TextEncoder", "TextDecoder", "performance"
+};
+
+/*
+ * Sets up the global object: the Date built-ins the conversion needs are
+ * kept in the stash before any template code can replace them; Duktape's
+ * additions go; atob and btoa come in, as Direktiv provides them.
+ */
+void
+js_prepare_globals(duk_context *ctx)
+{
+	duk_push_heap_stash(ctx);
+	duk_get_global_string(ctx, "Date");
+	duk_get_prop_string(ctx, -1, "prototype");
+	duk_get_prop_string(ctx, -1, "toISOString");
+	duk_put_prop_string(ctx, -4, JS_STASH_TO_ISO_STRING);
+	duk_pop(ctx);
+	duk_put_prop_string(ctx, -2, JS_STASH_DATE);
+	duk_pop(ctx);
+
+	duk_push_global_object(ctx);
+	for (size_t i = 0; i < sizeof(removed_globals) / sizeof(removed_globals[0]); i++)
+		duk_del_prop_string(ctx, -1, removed_globals[i]);
+	duk_push_c_function(ctx, js_atob, 1);
+	duk_put_prop_string(ctx, -2, "atob");
+	duk_push_c_function(ctx, js_btoa, 1);
+	duk_put_prop_string(ctx, -2, "btoa");
+	duk_pop(ctx);
+}

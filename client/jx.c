@@ -348,6 +348,7 @@ jx_reset(void)
 		jq_teardown(&program_cache[i].jq);
 	}
 	program_count = 0;
+	js_reset();
 }
 
 /*

@@ -73,6 +73,7 @@ extern void jx_reset(void);
 #define JS_DEFAULT_TIME_LIMIT		10	/* seconds, as Direktiv bounds it */
 #define JS_DEFAULT_MEMORY_LIMIT_MB	64
 extern void js_set_limits(int seconds, int megabytes);
+extern void js_reset(void);
 extern json_t *js_evaluate(const char *body, const json_t *data,
 						   char *error, size_t error_len);
 extern const char *js_expression_end(const char *p);

@@ -195,6 +195,12 @@ static const Case cases[] = {
 		"input: js: TypeError (the message is not shown: it may contain secret values)"},
 	{"js template literal", "\"js(return `x`)\"", DATA, NULL, "input: js: SyntaxError: invalid token (line 2)"},
 
+	/* each expression starts from the same untouched global object */
+	{"js changes built-ins", "\"js(Array.prototype.join = function () { return 'x'; }; "
+		"Object.prototype.y = 1; leak = data.secrets.secretToken; return [1, 2].join('-') + {}.y)\"", DATA, "\"x1\"", NULL},
+	{"js the next one sees none of it", "\"js(return [1, 2].join('-') + typeof {}.y + typeof leak)\"", DATA,
+		"\"1-2undefinedundefined\"", NULL},
+
 	/* the closing parenthesis, by JavaScript's lexical rules */
 	{"js paren in strings", "\"js(return ')' + \\\"(\\\")\"", DATA, "\")(\"", NULL},
 	{"js paren in a block comment", "\"js(return 1 /* ) */ + 1)\"", DATA, "2", NULL},

@@ -6,6 +6,10 @@
 # a folder postgres cannot enter).  The copy's path is printed on stderr.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# the tests' clusters are UTF-8 whatever the caller's locale (a minimal
+# system sets none, and initdb would then choose SQL_ASCII)
+export LANG=C.UTF-8
+unset LC_ALL LC_CTYPE LC_COLLATE
 
 if [ "$(id -u)" -ne 0 ]; then
 	cd "$top"

@@ -32,8 +32,8 @@ clusters_start() {
 	chmod 700 "$DEMO" "$DEMO/run"
 	bash "$scripts_dir/make-certs.sh" "$DEMO/certs"
 
-	"$bindir/initdb" -D "$DEMO/key" -A peer --no-instructions >"$DEMO/log/initdb-key.log"
-	"$bindir/initdb" -D "$DEMO/main" -A peer --no-instructions >"$DEMO/log/initdb-main.log"
+	"$bindir/initdb" -D "$DEMO/key" -A peer -E UTF8 --locale=C.UTF-8 --no-instructions >"$DEMO/log/initdb-key.log"
+	"$bindir/initdb" -D "$DEMO/main" -A peer -E UTF8 --locale=C.UTF-8 --no-instructions >"$DEMO/log/initdb-main.log"
 
 	cat >>"$DEMO/key/postgresql.conf" <<CONF
 port = $KEY_PORT

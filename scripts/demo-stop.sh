@@ -10,7 +10,8 @@ bindir=$(pg_config --bindir)
 for c in main key; do
 	[ -f "$dir/$c/postmaster.pid" ] || continue
 	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$bindir/pg_ctl" -D "$dir/$c" -m fast -w stop >/dev/null
+		# from the clusters' directory: postgres may not enter the checkout
+		(cd "$dir" && runuser -u postgres -- "$bindir/pg_ctl" -D "$dir/$c" -m fast -w stop >/dev/null)
 	else
 		"$bindir/pg_ctl" -D "$dir/$c" -m fast -w stop >/dev/null
 	fi

@@ -24,6 +24,8 @@ if [ "$(id -u)" -eq 0 ]; then
 		top=$target
 	fi
 	chown -R postgres:postgres "$(readlink -f "$DEMO")"
+	# from a directory postgres may enter, or each psql says it cannot
+	cd "$top"
 	exec runuser -u postgres -- env DEMO="$(readlink -f "$DEMO")" NSVAULT_DEMO_FROM_ROOT=1 \
 		NSVAULT_DEMO_KEY_PORT="$KEY_PORT" NSVAULT_DEMO_MAIN_PORT="$MAIN_PORT" \
 		bash "$top/scripts/demo.sh"

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -456,9 +457,26 @@ receive_secrets(Enricher *en, Request *req)
 }
 
 /*
- * Serves JSON-line requests until standard input ends.  Requests are read
- * BATCH_WINDOW at a time; their get_secrets calls go out together in
- * libpq's pipeline mode, so the window costs one round trip, not one each.
+ * Whether more input can be read without waiting: bytes in stdin's buffer
+ * (glibc's own fields: stdio has no call for it), or on the descriptor.  A
+ * stream that is no descriptor (a string, in the fuzz target) never waits.
+ */
+static bool
+input_waiting(void)
+{
+	struct pollfd pfd = {fileno(stdin), POLLIN, 0};
+
+	if (stdin->_IO_read_ptr < stdin->_IO_read_end || pfd.fd < 0)
+		return true;
+	return poll(&pfd, 1, 0) > 0;
+}
+
+/*
+ * Serves JSON-line requests until standard input ends.  A window is the
+ * requests that have arrived, up to BATCH_WINDOW: it is answered as soon as
+ * no further request is waiting, so that an engine that sends one request
+ * and waits for its answer gets it.  The window's get_secrets calls go out
+ * together in libpq's pipeline mode: one round trip, not one each.
  */
 static int
 run_batch(Enricher *en)
@@ -470,17 +488,24 @@ run_batch(Enricher *en)
 	char		prefix[64];
 	json_t	   *empty = json_object();
 	Request		window[BATCH_WINDOW];
-	bool		more = true;
+	bool		at_end = false;
 
 	en->warn_prefix = prefix;
-	while (more)
+	while (!at_end)
 	{
 		int			n = 0;
 
-		while (n < BATCH_WINDOW && (len = getline(&line, &cap, stdin)) >= 0)
+		while (n < BATCH_WINDOW)
 		{
 			Request    *req = &window[n];
 
+			if (n > 0 && !input_waiting())
+				break;
+			if ((len = getline(&line, &cap, stdin)) < 0)
+			{
+				at_end = true;
+				break;
+			}
 			number++;
 			if (len == 0 || (len == 1 && line[0] == '\n'))
 				continue;
@@ -489,7 +514,6 @@ run_batch(Enricher *en)
 			read_request(req, line, len, empty);
 			n++;
 		}
-		more = (n == BATCH_WINDOW);
 
 		for (int i = 0; i < n; i++)
 			if (window[i].names != NULL && json_array_size(window[i].names) > 0)

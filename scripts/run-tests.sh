@@ -11,6 +11,10 @@ make -s client/nsvault || exit 1
 python3 test/jx-conformance/check.py client/nsvault test/jx-conformance/cases.jsonl \
 	test/jx-conformance/nsvault-cases.jsonl || exit 1
 
+# the batch process and its js(...) children, as the caller (as root, the
+# children's descriptors can be seen); again as postgres below
+prove t/180_batch_process.pl || exit 1
+
 # the client's end-to-end tests run a second time under valgrind: any
 # invalid access or leak makes the client exit 99, which fails them
 scripts/as-postgres.sh bash -c '

@@ -1,0 +1,119 @@
+# enrich --batch as a process an engine talks to: it answers each request
+# as it arrives; the child process a js(...) expression runs in, what it
+# holds, and what becomes of it when it, or the client, is killed.  No
+# database: the requests name no secrets.  Run as root too (by
+# scripts/run-tests.sh), where the child's descriptors can be seen.
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use IPC::Run qw(start pump finish timeout);
+use Time::HiRes qw(sleep time);
+use Test::More;
+
+my $client = abs_path('client/nsvault');
+
+# The pid of the client's child, waited for up to 10 s while IPC::Run
+# passes on what was written to the client (it buffers).
+sub child_of
+{
+	my ($h) = @_;
+	my $parent = $h->{KIDS}[0]{PID};
+	my $deadline = time + 10;
+	while (time < $deadline)
+	{
+		$h->pump_nb;
+		for my $status (glob '/proc/[0-9]*/status')
+		{
+			open my $fh, '<', $status or next;
+			my ($pid, $ppid);
+			while (<$fh>)
+			{
+				$pid = $1 if /^Pid:\s+(\d+)/;
+				$ppid = $1 if /^PPid:\s+(\d+)/;
+			}
+			return $pid if defined $ppid && $ppid == $parent;
+		}
+		sleep 0.05;
+	}
+	return undef;
+}
+
+sub gone_within
+{
+	my ($pid, $seconds) = @_;
+	my $deadline = time + $seconds;
+	while (time < $deadline)
+	{
+		return 1 unless -e "/proc/$pid";
+		# a zombie has been killed; only its parent's wait is missing
+		open my $fh, '<', "/proc/$pid/stat" or return 1;
+		my $stat = <$fh>;
+		return 1 if defined $stat && $stat =~ /^\d+ \(.*\) Z/;
+		sleep 0.05;
+	}
+	return 0;
+}
+
+sub request
+{
+	my ($template) = @_;
+	return qq({"namespace": "t", "action": {"function": "f", "input": "$template"}, "data": {"x": 1}}\n);
+}
+
+my ($in, $out, $err) = ('', '', '');
+my $h = start([ $client, 'enrich', '--batch', '--js-timeout=30' ], \$in, \$out, \$err, timeout(60));
+
+# 1. one request, and its answer before the next is sent
+for my $n (1 .. 3)
+{
+	$in .= request("jq(.x + $n)");
+	pump $h until ($out =~ tr/\n//) >= $n;
+}
+is($out, qq({"input":2}\n{"input":3}\n{"input":4}\n), 'each request is answered before the next one comes');
+$out = '';
+
+# 2. what the child holds while it runs
+$in .= request('js(for (;;) {})');
+my $child = child_of($h);
+ok(defined $child, 'an endless js(...) runs in a child process');
+
+open my $limits_fh, '<', "/proc/$child/limits";
+my $limits = join('', <$limits_fh>);
+like($limits, qr/^Max core file size\s+0\s+0\s/m, 'the child cannot dump core');
+like($limits, qr/^Max cpu time\s+31\s+32\s/m, 'its CPU time is bounded one second past the time limit');
+
+SKIP:
+{
+	# /proc/PID/fd of a process that is not dumpable is root's alone
+	skip 'descriptors: only root may look', 4 if $> != 0;
+	my @fds = sort { $a <=> $b } map { m{/(\d+)$} } glob "/proc/$child/fd/*";
+	is("@fds", '0 1 2 3', 'it keeps descriptors 0 to 3 only');
+	is(readlink("/proc/$child/fd/0"), '/dev/null', 'its standard input is /dev/null');
+	is(readlink("/proc/$child/fd/1"), '/dev/null', 'its standard output is /dev/null, not the batch');
+	like(readlink("/proc/$child/fd/3") // '', qr/^pipe:/, 'descriptor 3 is its answer pipe');
+}
+SKIP:
+{
+	skip 'root reads any process', 2 if $> == 0;
+	ok(!opendir(my $fd_dir, "/proc/$child/fd"), 'it is not dumpable: its descriptors are closed to its own user');
+	ok(!open(my $env_fh, '<', "/proc/$child/environ"), 'and so are its environment and memory');
+}
+
+# 3. a child killed by a signal fails its request; the batch goes on
+ok(kill('SEGV', $child), 'the child can be signalled');
+$in .= request('js(return data.x + 1)');
+pump $h until ($out =~ tr/\n//) >= 2 || !$h->pumpable;
+my @lines = split /\n/, $out;
+is($lines[0], '{"error":{"code":"template","message":"input: js: the evaluator ended with signal 11"}}',
+	'a child killed by a signal fails its own request');
+is($lines[1], '{"input":2}', 'and the next request is answered');
+
+# 4. the child dies with the client
+$in .= request('js(for (;;) {})');
+$child = child_of($h);
+ok(defined $child, 'another endless js(...) runs');
+kill 'KILL', $h->{KIDS}[0]{PID};
+eval { finish $h };
+ok(gone_within($child, 5), 'killing the client ends its js(...) child at once');
+
+done_testing();

@@ -58,11 +58,14 @@ endif
 CLIENT_BINDIR ?= /usr/local/bin
 CLIENT_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-I$(shell $(PG_CONFIG) --includedir)
-CLIENT_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lduktape -lm
-# js(...) templates: Duktape in a sandboxed child process
-JS_SOURCES = $(addprefix client/, js.c js_scan.c js_env.c js_text.c js_value.c)
+CLIENT_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lm
+# js(...) templates: the client's side, and nsvault-js, the program each
+# expression runs in (Duktape; only it links libduktape)
+JS_SOURCES = $(addprefix client/, js.c js_scan.c)
+JS_HELPER_OBJS = $(addprefix client/, js_helper.o js_env.o js_text.o js_value.o json_text.o \
+	io.o report.o secure_heap.o)
 CLIENT_OBJS = $(addprefix client/, main.o admin.o enrich.o connection.o jx.o \
-	json_text.o yaml_json.o io.o secure_heap.o utf8.o) $(JS_SOURCES:.c=.o)
+	json_text.o yaml_json.o io.o report.o secure_heap.o utf8.o) $(JS_SOURCES:.c=.o)
 # the template engine's unit tests run under ASan and UBSan, with no database
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -72,20 +75,26 @@ client/%.o: client/%.c client/nsvault.h client/js_internal.h
 client/nsvault: $(CLIENT_OBJS)
 	$(CC) -o $@ $(CLIENT_OBJS) $(CLIENT_LIBS)
 
-TEST_JX_SOURCES = $(addprefix client/, test_jx.c jx.c json_text.c yaml_json.c io.c) $(JS_SOURCES)
-client/test_jx: $(TEST_JX_SOURCES) client/nsvault.h client/js_internal.h
-	$(CC) $(CLIENT_CFLAGS) -O1 $(SANITIZE) -o $@ $(TEST_JX_SOURCES) -ljansson -ljq -lyaml -lduktape -lm
+client/nsvault-js: $(JS_HELPER_OBJS)
+	$(CC) -o $@ $(JS_HELPER_OBJS) -ljansson -lduktape -lm
 
-all: client/nsvault
+TEST_JX_SOURCES = $(addprefix client/, test_jx.c jx.c json_text.c yaml_json.c io.c report.c) \
+	$(JS_SOURCES)
+# js(...) cases run client/nsvault-js, found beside the test program
+client/test_jx: $(TEST_JX_SOURCES) client/nsvault.h client/nsvault-js
+	$(CC) $(CLIENT_CFLAGS) -O1 $(SANITIZE) -o $@ $(TEST_JX_SOURCES) -ljansson -ljq -lyaml -lm
+
+all: client/nsvault client/nsvault-js
 
 install: install-client
-install-client: client/nsvault
+install-client: client/nsvault client/nsvault-js
 	install -d '$(DESTDIR)$(CLIENT_BINDIR)'
 	install -m 755 client/nsvault '$(DESTDIR)$(CLIENT_BINDIR)/nsvault'
+	install -m 755 client/nsvault-js '$(DESTDIR)$(CLIENT_BINDIR)/nsvault-js'
 
 clean: clean-client
 clean-client:
-	rm -f client/*.o client/nsvault client/test_jx
+	rm -f client/*.o client/nsvault client/nsvault-js client/test_jx
 	rm -rf fuzz/build
 
 unit-test: client/test_jx
@@ -104,7 +113,7 @@ FUZZ_JX_SOURCES = fuzz/fuzz_jx.c fuzz/fuzz_common.c client/jx.c client/json_text
 fuzz/build/fuzz_jx: $(FUZZ_JX_SOURCES) fuzz/fuzz_common.h client/nsvault.h
 	@mkdir -p fuzz/build
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iclient -I$(shell $(PG_CONFIG) --includedir) -o $@ \
-		$(FUZZ_JX_SOURCES) -ljansson -ljq -lduktape -lm
+		$(FUZZ_JX_SOURCES) -ljansson -ljq -lm
 
 # the batch loop, with the client's other parts but its allocator: ASan brings its own
 FUZZ_BATCH_SOURCES = fuzz/fuzz_batch.c fuzz/fuzz_common.c client/enrich.c client/jx.c client/json_text.c \
@@ -112,7 +121,7 @@ FUZZ_BATCH_SOURCES = fuzz/fuzz_batch.c fuzz/fuzz_common.c client/enrich.c client
 fuzz/build/fuzz_batch: $(FUZZ_BATCH_SOURCES) fuzz/fuzz_common.h client/nsvault.h
 	@mkdir -p fuzz/build
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iclient -I$(shell $(PG_CONFIG) --includedir) -o $@ \
-		$(FUZZ_BATCH_SOURCES) -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lduktape -lm
+		$(FUZZ_BATCH_SOURCES) -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lm
 
 fuzz/build/fuzz_readers: fuzz/fuzz_readers.c client/yaml_json.c client/json_text.c client/nsvault.h
 	@mkdir -p fuzz/build
@@ -134,7 +143,7 @@ bench: build-install
 	@scripts/bench.sh
 
 fuzz: fuzz-deps
-	@$(MAKE) -s $(FUZZ_TARGETS)
+	@$(MAKE) -s $(FUZZ_TARGETS) client/nsvault-js
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
 .PHONY: deps build-install test demo demo-stop install-client clean-client unit-test fuzz fuzz-deps bench

@@ -1,297 +1,65 @@
 /*
- * js.c — js(...) template expressions, evaluated by Duktape in a sandbox.
+ * js.c — js(...) template expressions: each runs in a process of its own.
  *
  * The text inside js(...) is the body of a function of one argument,
- * data, as in Direktiv.  Each expression runs in a child process of its
- * own, so that a template that loops forever or allocates without end
- * costs that one request and nothing else:
- *
- *	- time: the parent waits at most the time limit (wall clock), then
- *	  kills the child; RLIMIT_CPU is a backstop should the parent die;
- *	- memory: Duktape allocates through a counting allocator that refuses
- *	  past the memory limit;
- *	- reach: Duktape without its extras has no I/O, no module loading and
- *	  no process environment; the child also drops every descriptor but its
- *	  answer pipe, cannot dump core, and dies with its parent.
- *
- * The child answers on a pipe: "R" and the result as JSON text, or "E" and
- * an error message.  A runtime error is reported by its kind alone
- * (TypeError, ...): its message may quote the data, and the data holds the
- * secrets.  A syntax error keeps Duktape's message, which comes from the
- * template text alone, as it is compiled before anything runs.
+ * data, as in Direktiv.  Each expression is evaluated by nsvault-js
+ * (js_helper.c), started afresh with posix_spawn: it gets the body and the
+ * data of its own request on a pipe, an empty environment and no other
+ * descriptor, so that it holds nothing of the client's other requests,
+ * connection or environment, and a template that loops forever, allocates
+ * without end or crashes costs that one request and nothing else.  The
+ * client waits at most the time limit (wall clock), then kills it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 
-#include <duktape.h>
-
 #include "nsvault.h"
-#include "js_internal.h"
 
-#define HIDDEN_MESSAGE		"(the message is not shown: it may contain secret values)"
+#define HELPER_NAME		"nsvault-js"
 
 static int	time_limit_seconds = JS_DEFAULT_TIME_LIMIT;
-static size_t memory_limit = (size_t) JS_DEFAULT_MEMORY_LIMIT_MB << 20;
-
-/*
- * The heap, made and set up once in the parent and never given template
- * code there: each child starts from a copy of it (fork's copy on write),
- * which spares each expression the making of a heap (about a third of
- * its cost).
- */
-static duk_context *heap;
-
-/* the child's state: its allocator's account and where it answers */
-static size_t heap_used;
-static bool heap_exhausted;
-static bool in_fatal;
-static int	answer_fd = -1;
+static int	memory_limit_mb = JS_DEFAULT_MEMORY_LIMIT_MB;
 
 void
 js_set_limits(int seconds, int megabytes)
 {
 	time_limit_seconds = seconds;
-	memory_limit = (size_t) megabytes << 20;
-}
-
-/* ---- the child ---- */
-
-/* Each block carries its size in front, so that the account can be kept. */
-typedef union BlockHeader
-{
-	size_t		size;
-	max_align_t align;
-} BlockHeader;
-
-static void *
-limited_alloc(void *udata, duk_size_t size)
-{
-	BlockHeader *block;
-
-	if (size > memory_limit - heap_used)
-	{
-		heap_exhausted = true;
-		return NULL;
-	}
-	block = malloc(sizeof(BlockHeader) + size);
-	if (block == NULL)
-		return NULL;
-	block->size = size;
-	heap_used += size;
-	return block + 1;
-}
-
-static void
-limited_free(void *udata, void *ptr)
-{
-	BlockHeader *block;
-
-	if (ptr == NULL)
-		return;
-	block = (BlockHeader *) ptr - 1;
-	heap_used -= block->size;
-	free(block);
-}
-
-static void *
-limited_realloc(void *udata, void *ptr, duk_size_t size)
-{
-	BlockHeader *block;
-	size_t		old_size;
-
-	if (ptr == NULL)
-		return limited_alloc(udata, size);
-	if (size == 0)
-	{
-		limited_free(udata, ptr);
-		return NULL;
-	}
-	block = (BlockHeader *) ptr - 1;
-	old_size = block->size;
-	if (size > old_size && size - old_size > memory_limit - heap_used)
-	{
-		heap_exhausted = true;
-		return NULL;
-	}
-	block = realloc(block, sizeof(BlockHeader) + size);
-	if (block == NULL)
-		return NULL;
-	block->size = size;
-	heap_used = heap_used - old_size + size;
-	return block + 1;
+	memory_limit_mb = megabytes;
 }
 
 /*
- * Sends the answer and ends the child; _exit, so that no stdio buffer of
- * the parent's is flushed twice.  The child's copy of the heap goes first
- * (not after a fatal error, when it is in no state to), so that a leak
- * checker sees nothing left behind.
+ * Where nsvault-js is: NSVAULT_JS_HELPER if set (the fuzz targets, whose
+ * executables live elsewhere), else beside this executable, where make
+ * builds and installs it.
  */
-static void
-answer(char kind, const char *text, size_t len)
-{
-	char		tag = kind;
-
-	if (heap != NULL && !in_fatal)
-		duk_destroy_heap(heap);
-
-	if (write(answer_fd, &tag, 1) == 1)
-		(void) write_all(answer_fd, text, len);
-	_exit(0);
-}
-
-static void
-answer_error(const char *fmt,...)
-{
-	char		message[512];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
-	answer('E', message, strlen(message));
-}
-
-/* Answers with what, or that the memory limit was reached if that is why it happened. */
-static void
-memory_or(const char *what)
-{
-	if (heap_exhausted)
-		answer_error("js: the memory limit of %zu MB was reached", memory_limit >> 20);
-	answer_error("js: %s", what);
-}
-
-static const char *error_kind(duk_context *ctx);
-
-/* Answers with the kind of the error on the stack top. */
-static void
-answer_thrown(duk_context *ctx)
-{
-	if (heap_exhausted)
-		memory_or("out of memory");
-	answer_error("js: %s " HIDDEN_MESSAGE, error_kind(ctx));
-}
-
-static void
-on_fatal(void *udata, const char *msg)
-{
-	/* msg is not shown: it can hold an uncaught error's message */
-	if (answer_fd < 0)
-		die(EXIT_FAIL, "js: the evaluator could not be set up");
-	in_fatal = true;
-	memory_or("the evaluator failed");
-}
-
-/* The kind of a thrown value, from the built-in prototypes (not from the value's own properties). */
 static const char *
-error_kind(duk_context *ctx)
+helper_path(void)
 {
-	switch (duk_get_error_code(ctx, -1))
-	{
-		case DUK_ERR_EVAL_ERROR:
-			return "EvalError";
-		case DUK_ERR_RANGE_ERROR:
-			return "RangeError";
-		case DUK_ERR_REFERENCE_ERROR:
-			return "ReferenceError";
-		case DUK_ERR_SYNTAX_ERROR:
-			return "SyntaxError";
-		case DUK_ERR_TYPE_ERROR:
-			return "TypeError";
-		case DUK_ERR_URI_ERROR:
-			return "URIError";
-		case DUK_ERR_ERROR:
-			return "Error";
-		default:
-			return "a thrown value";
-	}
-}
+	static char path[PATH_MAX];
+	const char *from_env = getenv("NSVAULT_JS_HELPER");
+	ssize_t		n;
+	char	   *slash;
 
-static void
-confine_child(int fd)
-{
-	struct rlimit no_core = {0, 0};
-	struct rlimit cpu = {time_limit_seconds + 1, time_limit_seconds + 2};
-	pid_t		parent = getppid();
-	int			null_fd;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);				/* the parent died before the signal was asked for */
-	prctl(PR_SET_DUMPABLE, 0);
-	setrlimit(RLIMIT_CORE, &no_core);
-	setrlimit(RLIMIT_CPU, &cpu);
-	null_fd = open("/dev/null", O_RDWR);
-	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 ||
-		dup2(fd, 3) < 0)
-		_exit(1);
-	answer_fd = 3;
-	close_range(4, ~0U, 0);
-}
-
-static void
-run_child(int fd, const char *body, const json_t *data)
-{
-	duk_context *ctx;
-	char	   *source;
-	json_t	   *result;
-	const char *problem;
-	char	   *text;
-
-	confine_child(fd);
-	ctx = heap;
-	if (ctx == NULL)
-		memory_or("the evaluator could not start");
-
-	if (asprintf(&source, "function (data) {\n%s\n}", body) < 0)
-		memory_or("out of memory");
-	duk_push_string(ctx, "js");
-	if (duk_pcompile_string_filename(ctx, DUK_COMPILE_FUNCTION, source) != 0)
-	{
-		if (heap_exhausted || duk_get_error_code(ctx, -1) != DUK_ERR_SYNTAX_ERROR)
-			memory_or("the template could not be compiled");
-		answer_error("js: %s", duk_safe_to_string(ctx, -1));
-	}
-	free(source);
-	js_push_json(ctx, data);
-	if (duk_pcall(ctx, 1) != 0)
-		answer_thrown(ctx);
-	if (duk_is_null_or_undefined(ctx, -1))
-		answer_error("js: no results");
-	if (js_convert_result(ctx, &result, &problem) != DUK_EXEC_SUCCESS)
-		answer_thrown(ctx);
-	if (result == NULL)
-		answer_error("js: %s", problem);
-	text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(result);
-	if (text == NULL)
-		memory_or("out of memory");
-	answer('R', text, strlen(text));
-}
-
-/* ---- the parent ---- */
-
-/* Frees the heap; the next expression makes a new one. */
-void
-js_reset(void)
-{
-	if (heap != NULL)
-		duk_destroy_heap(heap);
-	heap = NULL;
+	if (from_env != NULL)
+		return from_env;
+	if (path[0] != '\0')
+		return path;
+	n = readlink("/proc/self/exe", path, sizeof(path) - sizeof(HELPER_NAME) - 1);
+	if (n <= 0 || (slash = memrchr(path, '/', n)) == NULL)
+		return HELPER_NAME;
+	strcpy(slash + 1, HELPER_NAME);
+	return path;
 }
 
 static double
@@ -304,7 +72,7 @@ now_seconds(void)
 }
 
 /*
- * Reads the child's whole answer, waiting at most until deadline; returns
+ * Reads the helper's whole answer, waiting at most until deadline; returns
  * false when the deadline passed first.
  */
 static bool
@@ -336,52 +104,71 @@ read_answer(int fd, double deadline, char **buf, size_t *len, size_t *cap)
 }
 
 /*
- * Evaluates the body of a js(...) expression against data.  Returns its
- * value, or NULL with the reason in error ("js: ...").
+ * Starts the helper with its standard input and output on two new pipes;
+ * returns its pid, or -1 with errno set.  *to and *from are the client's
+ * ends.
  */
-json_t *
-js_evaluate(const char *body, const json_t *data, char *error, size_t error_len)
+static pid_t
+start_helper(int *to, int *from)
 {
-	int			fds[2];
+	int			in[2];
+	int			out[2];
+	char		seconds[16];
+	char		megabytes[16];
+	char		parent[16];
+	char	   *argv[] = {HELPER_NAME, seconds, megabytes, parent, NULL};
+	char	   *no_environment[] = {NULL};
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	sigset_t	pipe_signal;
 	pid_t		pid;
-	char	   *buf = NULL;
-	size_t		len = 0;
-	size_t		cap = 0;
-	bool		in_time;
-	int			status;
-	json_t	   *result = NULL;
+	int			rc;
 
-	if (heap == NULL)
+	if (pipe2(in, O_CLOEXEC) != 0)
+		return -1;
+	if (pipe2(out, O_CLOEXEC) != 0)
 	{
-		heap = duk_create_heap(limited_alloc, limited_realloc, limited_free, NULL, on_fatal);
-		if (heap != NULL)
-		{
-			js_prepare_globals(heap);
-			heap_exhausted = false;
-		}
+		close(in[0]);
+		close(in[1]);
+		return -1;
 	}
-	if (pipe2(fds, O_CLOEXEC) != 0)
+	snprintf(seconds, sizeof(seconds), "%d", time_limit_seconds);
+	snprintf(megabytes, sizeof(megabytes), "%d", memory_limit_mb);
+	snprintf(parent, sizeof(parent), "%d", (int) getpid());
+
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+	posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+	posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+	/* the client ignores SIGPIPE (see js_evaluate); the helper need not */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&pipe_signal);
+	sigaddset(&pipe_signal, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &pipe_signal);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&pid, helper_path(), &actions, &attr, argv, no_environment);
+	posix_spawn_file_actions_destroy(&actions);
+	posix_spawnattr_destroy(&attr);
+	close(in[0]);
+	close(out[1]);
+	if (rc != 0)
 	{
-		snprintf(error, error_len, "js: could not create a pipe: %s", strerror(errno));
-		return NULL;
+		close(in[1]);
+		close(out[0]);
+		errno = rc;
+		return -1;
 	}
-	pid = fork();
-	if (pid < 0)
-	{
-		snprintf(error, error_len, "js: could not start the evaluator: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		return NULL;
-	}
-	if (pid == 0)
-		run_child(fds[1], body, data);
-	close(fds[1]);
-	in_time = read_answer(fds[0], now_seconds() + time_limit_seconds, &buf, &len, &cap);
-	close(fds[0]);
-	if (!in_time)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	*to = in[1];
+	*from = out[0];
+	return pid;
+}
+
+/* Puts the helper's outcome (exit status and answer) into a result or error. */
+static json_t *
+outcome(bool in_time, int status, const char *buf, size_t len, char *error, size_t error_len)
+{
+	json_error_t parse_error;
+	json_t	   *result;
 
 	if (!in_time || (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU))
 		snprintf(error, error_len, "js: the time limit of %d s was reached", time_limit_seconds);
@@ -389,16 +176,65 @@ js_evaluate(const char *body, const json_t *data, char *error, size_t error_len)
 		snprintf(error, error_len, "%.*s", (int) (len - 1), buf + 1);
 	else if (len > 0 && buf[0] == 'R')
 	{
-		json_error_t parse_error;
-
 		result = json_loadb(buf + 1, len - 1, JSON_DECODE_ANY | JSON_ALLOW_NUL, &parse_error);
-		if (result == NULL)
-			snprintf(error, error_len, "js: the evaluator's answer is not JSON");
+		if (result != NULL)
+			return result;
+		snprintf(error, error_len, "js: the evaluator's answer is not JSON");
 	}
 	else if (WIFSIGNALED(status))
 		snprintf(error, error_len, "js: the evaluator ended with signal %d", WTERMSIG(status));
 	else
 		snprintf(error, error_len, "js: the evaluator ended without an answer");
+	return NULL;
+}
+
+/*
+ * Evaluates the body of a js(...) expression against data.  Returns its
+ * value, or NULL with the reason in error ("js: ...").
+ */
+json_t *
+js_evaluate(const char *body, const json_t *data, char *error, size_t error_len)
+{
+	double		deadline = now_seconds() + time_limit_seconds;
+	json_t	   *request = json_pack("{s:s,s:O}", "body", body, "data", data);
+	size_t		request_len = request ? json_dumpb(request, NULL, 0, JSON_COMPACT) : 0;
+	char	   *request_text = malloc(request_len + 1);
+	char	   *buf = NULL;
+	size_t		len = 0;
+	size_t		cap = 0;
+	bool		in_time = false;
+	int			to;
+	int			from;
+	int			status;
+	pid_t		pid;
+	json_t	   *result;
+
+	if (request == NULL || request_text == NULL)
+		die(EXIT_FAIL, "out of memory");
+	json_dumpb(request, request_text, request_len, JSON_COMPACT);
+	json_decref(request);
+
+	/* a helper that ends before reading it all must not end the client */
+	signal(SIGPIPE, SIG_IGN);
+	pid = start_helper(&to, &from);
+	if (pid < 0)
+	{
+		snprintf(error, error_len, "js: could not start the evaluator %s: %s",
+				 helper_path(), strerror(errno));
+		wipe_and_free(request_text, request_len);
+		return NULL;
+	}
+	(void) write_all(to, request_text, request_len);
+	close(to);
+	wipe_and_free(request_text, request_len);
+
+	in_time = read_answer(from, deadline, &buf, &len, &cap);
+	close(from);
+	if (!in_time)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	result = outcome(in_time, status, buf, len, error, error_len);
 	if (buf != NULL)
 		wipe_and_free(buf, len);
 	return result;

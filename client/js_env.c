@@ -26,7 +26,10 @@ js_btoa(duk_context *ctx)
 	char	   *p = out;
 
 	if (out == NULL)
+	{
+		free(bytes);
 		return duk_error(ctx, DUK_ERR_RANGE_ERROR, "out of memory");
+	}
 	for (size_t i = 0; i < len; i += 3)
 	{
 		uint32_t	v = (uint32_t) bytes[i] << 16;
@@ -49,9 +52,12 @@ js_atob(duk_context *ctx)
 {
 	duk_size_t	n;
 	const char *s = duk_require_lstring(ctx, 0, &n);
-	unsigned char *out = malloc(n / 4 * 3 + 1);
+	unsigned char *out;
 	size_t		len = 0;
 
+	if (n % 4 != 0)
+		return duk_error(ctx, DUK_ERR_TYPE_ERROR, "atob: the argument is not base64");
+	out = malloc(n / 4 * 3 + 1);
 	if (out == NULL)
 		return duk_error(ctx, DUK_ERR_RANGE_ERROR, "out of memory");
 	for (size_t i = 0; i < n; i += 4)
@@ -59,12 +65,11 @@ js_atob(duk_context *ctx)
 		uint32_t	v = 0;
 		int			pad = 0;
 
-		if (n % 4 != 0)
-			break;
 		for (int j = 0; j < 4; j++)
 		{
 			const char *at = (s[i + j] == '\0') ? NULL : strchr(base64_alphabet, s[i + j]);
 
+			/* "=" only at the end: the last one, or the last two */
 			if (s[i + j] == '=' && i + 4 == n && j >= 2 && (j == 3 || s[i + 3] == '='))
 				pad++;
 			else if (at == NULL || pad > 0)
@@ -79,11 +84,6 @@ js_atob(duk_context *ctx)
 			out[len++] = (v >> 8) & 0xFF;
 		if (pad < 1)
 			out[len++] = v & 0xFF;
-	}
-	if (n % 4 != 0)
-	{
-		free(out);
-		return duk_error(ctx, DUK_ERR_TYPE_ERROR, "atob: the argument is not base64");
 	}
 	js_push_text(ctx, (const char *) out, len);
 	free(out);

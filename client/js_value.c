@@ -44,10 +44,10 @@ js_push_json(duk_context *ctx, const json_t *value)
 			duk_push_object(ctx);
 			json_object_foreach((json_t *) value, key, member)
 			{
-				js_push_json(ctx, member);
 				js_push_text(ctx, key, strlen(key));
-				duk_swap_top(ctx, -2);
-				duk_put_prop(ctx, -3);
+				js_push_json(ctx, member);
+				/* defined, not assigned: a key "__proto__" is a property, as JSON.parse makes it */
+				duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WEC);
 			}
 			break;
 		case JSON_ARRAY:

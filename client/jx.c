@@ -348,7 +348,6 @@ jx_reset(void)
 		jq_teardown(&program_cache[i].jq);
 	}
 	program_count = 0;
-	js_reset();
 }
 
 /*

@@ -37,33 +37,6 @@ static const char *usage =
 "Exit status: 0 done, 2 usage error or a value that is not valid UTF-8, 3 a\n"
 "named secret or registry does not exist, 1 any other failure.\n";
 
-/* Prints "nsvault: error: ..." on stderr and exits with status. */
-void
-die(int status, const char *fmt,...)
-{
-	va_list		ap;
-
-	fprintf(stderr, "%s: error: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
-}
-
-/* Prints "nsvault: warning: ..." on stderr. */
-void
-warn(const char *fmt,...)
-{
-	va_list		ap;
-
-	fprintf(stderr, "%s: warning: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 int
 main(int argc, char **argv)
 {

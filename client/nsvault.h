@@ -18,7 +18,7 @@
 
 extern const char *progname;
 
-/* main.c */
+/* report.c; each program defines progname */
 extern void die(int status, const char *fmt,...) __attribute__((format(printf, 2, 3), noreturn));
 extern void warn(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 
@@ -69,11 +69,10 @@ extern json_t *jx_evaluate(const json_t *template, const json_t *data,
 						   char *error, size_t error_len);
 extern void jx_reset(void);
 
-/* js.c, js_scan.c */
+/* js.c, js_scan.c (js_helper.c is the separate program nsvault-js) */
 #define JS_DEFAULT_TIME_LIMIT		10	/* seconds, as Direktiv bounds it */
 #define JS_DEFAULT_MEMORY_LIMIT_MB	64
 extern void js_set_limits(int seconds, int megabytes);
-extern void js_reset(void);
 extern json_t *js_evaluate(const char *body, const json_t *data,
 						   char *error, size_t error_len);
 extern const char *js_expression_end(const char *p);

@@ -16,24 +16,6 @@
 
 const char *progname = "test_jx";
 
-void
-die(int status, const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
-}
-
-void
-warn(const char *fmt,...)
-{
-	(void) fmt;
-}
-
 typedef struct Case
 {
 	const char *name;
@@ -194,6 +176,9 @@ static const Case cases[] = {
 	{"js runtime error", "\"js(return data.nope.x)\"", DATA, NULL,
 		"input: js: TypeError (the message is not shown: it may contain secret values)"},
 	{"js template literal", "\"js(return `x`)\"", DATA, NULL, "input: js: SyntaxError: invalid token (line 2)"},
+
+	{"js __proto__ in the data is a property", "\"js(return Object.keys(data).join() + typeof data.x)\"",
+		"{\"__proto__\": {\"x\": 1}, \"a\": 2}", "\"__proto__,aundefined\"", NULL},
 
 	/* each expression starts from the same untouched global object */
 	{"js changes built-ins", "\"js(Array.prototype.join = function () { return 'x'; }; "

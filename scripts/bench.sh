@@ -253,7 +253,7 @@ read -r a b <<<"$(pair 'per_run 20 enrich_once' 'per_run 20 psql_once')"
 r=$(ratio "$a" "$b"); row P3 "one-shot enrich s / psql get_secret s" "$a" "$b" "$r" "<= 1.00" "$(check "$r" '<=' 1.00)"
 read -r a b <<<"$(pair 'batch_rps' 'tps get1.sql')"
 r=$(ratio "$a" "$b"); row P4 "enrich --batch req/s / get_secrets TPS" "$a" "$b" "$r" ">= 1.00" "$(check "$r" '>=' 1.00)"
-# the same with js(...): each expression runs in a child process of its own
+# the same with js(...): each expression runs in a process of its own (nsvault-js)
 read -r a b <<<"$(pair 'batch_rps batch-js.jsonl' 'tps get1.sql')"
 r=$(ratio "$a" "$b"); row P4js "P4 with a js(...) template (reference)" "$a" "$b" "$r" report -
 if [ -z "${BENCH_SKIP_BIG:-}" ]; then

@@ -9,6 +9,8 @@ mkdir -p fuzz/build/artifacts
 # full stacks, so that the suppression of libjq's own leaks can match
 export ASAN_OPTIONS=fast_unwind_on_malloc=0
 export LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp
+# js(...) runs in nsvault-js, which the targets do not sit beside
+export NSVAULT_JS_HELPER=$PWD/client/nsvault-js
 
 for target in "$@"; do
 	name=$(basename "$target")

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 make -s unit-test || exit 1
 
 # the template engine against Direktiv's own answers (cases.jsonl) and ours
-make -s client/nsvault || exit 1
+make -s client/nsvault client/nsvault-js || exit 1
 python3 test/jx-conformance/check.py client/nsvault test/jx-conformance/cases.jsonl \
 	test/jx-conformance/nsvault-cases.jsonl || exit 1
 

@@ -1,8 +1,9 @@
 # enrich --batch as a process an engine talks to: it answers each request
-# as it arrives; the child process a js(...) expression runs in, what it
-# holds, and what becomes of it when it, or the client, is killed.  No
-# database: the requests name no secrets.  Run as root too (by
-# scripts/run-tests.sh), where the child's descriptors can be seen.
+# as it arrives; the process a js(...) expression runs in (nsvault-js, the
+# client's child), what it holds, and what becomes of it when it, or the
+# client, is killed.  No database: the requests name no secrets.  Run as
+# root too (by scripts/run-tests.sh), where its descriptors and environment
+# can be seen.
 use strict;
 use warnings;
 use Cwd qw(abs_path);
@@ -54,6 +55,14 @@ sub gone_within
 	return 0;
 }
 
+sub slurp
+{
+	my ($path) = @_;
+	open my $fh, '<', $path or return undef;
+	local $/;
+	return <$fh> // '';
+}
+
 sub request
 {
 	my ($template) = @_;
@@ -61,6 +70,8 @@ sub request
 }
 
 my ($in, $out, $err) = ('', '', '');
+# a password in the environment, which the js(...) process must not get
+local $ENV{PGPASSWORD} = 'env-secret-' . $$;
 my $h = start([ $client, 'enrich', '--batch', '--js-timeout=30' ], \$in, \$out, \$err, timeout(60));
 
 # 1. one request, and its answer before the next is sent
@@ -75,22 +86,24 @@ $out = '';
 # 2. what the child holds while it runs
 $in .= request('js(for (;;) {})');
 my $child = child_of($h);
-ok(defined $child, 'an endless js(...) runs in a child process');
+ok(defined $child, 'an endless js(...) runs in a process of its own, the client\'s child');
 
 open my $limits_fh, '<', "/proc/$child/limits";
 my $limits = join('', <$limits_fh>);
 like($limits, qr/^Max core file size\s+0\s+0\s/m, 'the child cannot dump core');
 like($limits, qr/^Max cpu time\s+31\s+32\s/m, 'its CPU time is bounded one second past the time limit');
 
+like(slurp("/proc/$child/cmdline"), qr/^nsvault-js\0/, 'it is nsvault-js');
 SKIP:
 {
-	# /proc/PID/fd of a process that is not dumpable is root's alone
-	skip 'descriptors: only root may look', 4 if $> != 0;
+	# /proc/PID/fd and environ of a process that is not dumpable are root's alone
+	skip 'descriptors and environment: only root may look', 5 if $> != 0;
 	my @fds = sort { $a <=> $b } map { m{/(\d+)$} } glob "/proc/$child/fd/*";
-	is("@fds", '0 1 2 3', 'it keeps descriptors 0 to 3 only');
-	is(readlink("/proc/$child/fd/0"), '/dev/null', 'its standard input is /dev/null');
-	is(readlink("/proc/$child/fd/1"), '/dev/null', 'its standard output is /dev/null, not the batch');
-	like(readlink("/proc/$child/fd/3") // '', qr/^pipe:/, 'descriptor 3 is its answer pipe');
+	is("@fds", '0 1 2', 'it has descriptors 0 to 2 only: no connection, no other request');
+	like(readlink("/proc/$child/fd/0") // '', qr/^pipe:/, 'its standard input is the request pipe');
+	like(readlink("/proc/$child/fd/1") // '', qr/^pipe:/, 'its standard output is its answer pipe, not the batch');
+	isnt(readlink("/proc/$child/fd/1"), readlink("/proc/$h->{KIDS}[0]{PID}/fd/1"), 'which is not the client\'s output');
+	is(slurp("/proc/$child/environ"), '', 'its environment is empty (no PGPASSWORD, no PG* variables)');
 }
 SKIP:
 {

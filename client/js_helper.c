@@ -1,0 +1,309 @@
+/*
+ * js_helper.c — nsvault-js, the program one js(...) expression runs in.
+ *
+ * The client starts it for each expression (client/js.c) with an empty
+ * environment, standard input and output on two pipes, and no other
+ * descriptor:
+ *
+ *	nsvault-js SECONDS MEGABYTES PARENT_PID  < {"body": ..., "data": ...}
+ *
+ * It answers on standard output: "R" and the result as JSON text, or "E"
+ * and an error message.  A process of its own holds nothing but its own
+ * request: not the client's other requests, connection or environment.
+ *
+ *	- time: RLIMIT_CPU one second past the limit, a backstop to the
+ *	  client's wall-clock limit;
+ *	- memory: Duktape allocates through a counting allocator that refuses
+ *	  past the limit;
+ *	- reach: Duktape without its extras has no I/O, no module loading and
+ *	  no environment; the process cannot dump core and dies with its
+ *	  parent.
+ *
+ * A runtime error is reported by its kind alone (TypeError, ...): its
+ * message may quote the data, and the data holds the secrets.  A syntax
+ * error keeps Duktape's message, which comes from the template text alone,
+ * as it is compiled before anything runs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <duktape.h>
+
+#include "nsvault.h"
+#include "js_internal.h"
+
+#define HIDDEN_MESSAGE		"(the message is not shown: it may contain secret values)"
+
+const char *progname = "nsvault-js";
+
+static int	time_limit_seconds;
+static size_t memory_limit;
+
+/* the heap, its allocator's account, and whether a fatal error came */
+static duk_context *heap;
+static size_t heap_used;
+static bool heap_exhausted;
+static bool in_fatal;
+
+/* Each block carries its size in front, so that the account can be kept. */
+typedef union BlockHeader
+{
+	size_t		size;
+	max_align_t align;
+} BlockHeader;
+
+/* Whether more bytes would take the heap past the limit; notes it if so. */
+static bool
+over_limit(size_t more)
+{
+	if (heap_used > memory_limit || more > memory_limit - heap_used)
+	{
+		heap_exhausted = true;
+		return true;
+	}
+	return false;
+}
+
+static void *
+limited_alloc(void *udata, duk_size_t size)
+{
+	BlockHeader *block;
+
+	if (over_limit(size))
+		return NULL;
+	block = malloc(sizeof(BlockHeader) + size);
+	if (block == NULL)
+		return NULL;
+	block->size = size;
+	heap_used += size;
+	return block + 1;
+}
+
+static void
+limited_free(void *udata, void *ptr)
+{
+	BlockHeader *block;
+
+	if (ptr == NULL)
+		return;
+	block = (BlockHeader *) ptr - 1;
+	heap_used -= block->size;
+	free(block);
+}
+
+static void *
+limited_realloc(void *udata, void *ptr, duk_size_t size)
+{
+	BlockHeader *block;
+	size_t		old_size;
+
+	if (ptr == NULL)
+		return limited_alloc(udata, size);
+	if (size == 0)
+	{
+		limited_free(udata, ptr);
+		return NULL;
+	}
+	block = (BlockHeader *) ptr - 1;
+	old_size = block->size;
+	if (size > old_size && over_limit(size - old_size))
+		return NULL;
+	block = realloc(block, sizeof(BlockHeader) + size);
+	if (block == NULL)
+		return NULL;
+	block->size = size;
+	heap_used = heap_used - old_size + size;
+	return block + 1;
+}
+
+/*
+ * Writes the answer and exits.  The heap goes first (not after a fatal
+ * error, when it is in no state to), so that a leak checker sees nothing
+ * left behind.
+ */
+static void
+answer(char kind, const char *text, size_t len)
+{
+	char		tag = kind;
+
+	if (heap != NULL && !in_fatal)
+		duk_destroy_heap(heap);
+
+	if (write(1, &tag, 1) == 1)
+		(void) write_all(1, text, len);
+	_exit(0);
+}
+
+static void
+answer_error(const char *fmt,...)
+{
+	char		message[512];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	answer('E', message, strlen(message));
+}
+
+/* Answers with what, or that the memory limit was reached if that is why it happened. */
+static void
+memory_or(const char *what)
+{
+	if (heap_exhausted)
+		answer_error("js: the memory limit of %zu MB was reached", memory_limit >> 20);
+	answer_error("js: %s", what);
+}
+
+static const char *error_kind(duk_context *ctx);
+
+/* Answers with the kind of the error on the stack top. */
+static void
+answer_thrown(duk_context *ctx)
+{
+	if (heap_exhausted)
+		memory_or("out of memory");
+	answer_error("js: %s " HIDDEN_MESSAGE, error_kind(ctx));
+}
+
+static void
+on_fatal(void *udata, const char *msg)
+{
+	/* msg is not shown: it can hold an uncaught error's message */
+	in_fatal = true;
+	memory_or("the evaluator failed");
+}
+
+/* The kind of a thrown value, from the built-in prototypes (not from the value's own properties). */
+static const char *
+error_kind(duk_context *ctx)
+{
+	switch (duk_get_error_code(ctx, -1))
+	{
+		case DUK_ERR_EVAL_ERROR:
+			return "EvalError";
+		case DUK_ERR_RANGE_ERROR:
+			return "RangeError";
+		case DUK_ERR_REFERENCE_ERROR:
+			return "ReferenceError";
+		case DUK_ERR_SYNTAX_ERROR:
+			return "SyntaxError";
+		case DUK_ERR_TYPE_ERROR:
+			return "TypeError";
+		case DUK_ERR_URI_ERROR:
+			return "URIError";
+		case DUK_ERR_ERROR:
+			return "Error";
+		default:
+			return "a thrown value";
+	}
+}
+
+/*
+ * Bounds the process before any template code runs: no core file, CPU
+ * time one second past the limit (the parent's wall clock is the limit;
+ * this is a backstop should the parent be gone), not dumpable (its /proc
+ * files and memory closed to its own user), and dead with its parent.
+ */
+static void
+confine(pid_t parent)
+{
+	struct rlimit no_core = {0, 0};
+	struct rlimit cpu = {time_limit_seconds + 1, time_limit_seconds + 2};
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);				/* the parent died before the signal was asked for */
+	prctl(PR_SET_DUMPABLE, 0);
+	setrlimit(RLIMIT_CORE, &no_core);
+	setrlimit(RLIMIT_CPU, &cpu);
+}
+
+/* Evaluates body against data and answers; never returns. */
+static void
+run(const char *body, const json_t *data)
+{
+	duk_context *ctx;
+	char	   *source;
+	json_t	   *result;
+	const char *problem;
+	char	   *text;
+
+	ctx = heap = duk_create_heap(limited_alloc, limited_realloc, limited_free, NULL, on_fatal);
+	if (ctx == NULL)
+		memory_or("the evaluator could not start");
+	js_prepare_globals(ctx);
+
+	if (asprintf(&source, "function (data) {\n%s\n}", body) < 0)
+		memory_or("out of memory");
+	duk_push_string(ctx, "js");
+	if (duk_pcompile_string_filename(ctx, DUK_COMPILE_FUNCTION, source) != 0)
+	{
+		if (heap_exhausted || duk_get_error_code(ctx, -1) != DUK_ERR_SYNTAX_ERROR)
+			memory_or("the template could not be compiled");
+		answer_error("js: %s", duk_safe_to_string(ctx, -1));
+	}
+	free(source);
+	js_push_json(ctx, data);
+	if (duk_pcall(ctx, 1) != 0)
+		answer_thrown(ctx);
+	if (duk_is_null_or_undefined(ctx, -1))
+		answer_error("js: no results");
+	if (js_convert_result(ctx, &result, &problem) != DUK_EXEC_SUCCESS)
+		answer_thrown(ctx);
+	if (result == NULL)
+		answer_error("js: %s", problem);
+	text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(result);
+	if (text == NULL)
+		memory_or("out of memory");
+	answer('R', text, strlen(text));
+}
+
+/* Parses a whole number from 1 to max, or exits. */
+static long
+number_argument(const char *text, long max)
+{
+	char	   *end;
+	long		n;
+
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || n < 1 || n > max)
+		die(EXIT_USAGE, "invalid argument \"%s\"", text);
+	return n;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t		len;
+	char	   *text;
+	json_t	   *request;
+	json_error_t parse_error;
+	const char *body;
+
+	if (argc != 4)
+		die(EXIT_USAGE, "usage: nsvault-js SECONDS MEGABYTES PARENT_PID < request (run by nsvault, not by hand)");
+	time_limit_seconds = (int) number_argument(argv[1], 3600);
+	memory_limit = (size_t) number_argument(argv[2], 4096) << 20;
+	confine((pid_t) number_argument(argv[3], INT32_MAX));
+
+	text = read_all(0, &len);
+	if (text == NULL)
+		die(EXIT_FAIL, "could not read the request");
+	request = json_loadb(text, len, JSON_ALLOW_NUL, &parse_error);
+	wipe_and_free(text, len);
+	body = json_string_value(json_object_get(request, "body"));
+	if (body == NULL || !json_is_object(json_object_get(request, "data")))
+		die(EXIT_FAIL, "the request is not {\"body\": ..., \"data\": {...}}");
+	run(body, json_object_get(request, "data"));
+}

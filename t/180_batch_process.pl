@@ -88,8 +88,14 @@ $in .= request('js(for (;;) {})');
 my $child = child_of($h);
 ok(defined $child, 'an endless js(...) runs in a process of its own, the client\'s child');
 
-open my $limits_fh, '<', "/proc/$child/limits";
-my $limits = join('', <$limits_fh>);
+# its limits, once it has set them (it is found as soon as it exists)
+my $limits = '';
+for (1 .. 100)
+{
+	$limits = slurp("/proc/$child/limits") // '';
+	last if $limits =~ /^Max cpu time\s+\d/m;
+	sleep 0.05;
+}
 like($limits, qr/^Max core file size\s+0\s+0\s/m, 'the child cannot dump core');
 like($limits, qr/^Max cpu time\s+31\s+32\s/m, 'its CPU time is bounded one second past the time limit');
 

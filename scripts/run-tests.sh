@@ -3,6 +3,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# the PGXN metadata: the spec's rules, and the versions of the control files
+python3 test/check_meta.py || exit 1
+
 # the template engine's unit tests need no database
 make -s unit-test || exit 1
 

@@ -129,10 +129,9 @@ fuzz/build/fuzz_readers: fuzz/fuzz_readers.c client/yaml_json.c client/json_text
 		fuzz/fuzz_readers.c client/yaml_json.c client/json_text.c -lyaml -ljansson -lm
 
 # the server's parser, built against a libc shim of the few server calls it makes
-fuzz/build/fuzz_image_ref: fuzz/fuzz_image_ref.c src/registry_ref.c fuzz/shim/postgres.h fuzz/shim/nsvault.h
+fuzz/build/fuzz_image_ref: fuzz/fuzz_image_ref.c src/registry_ref.c src/registry_ref.h fuzz/shim/postgres.h
 	@mkdir -p fuzz/build
-	cp src/registry_ref.c fuzz/build/registry_ref.c
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Ifuzz/shim -o $@ fuzz/fuzz_image_ref.c fuzz/build/registry_ref.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ifuzz/shim -Isrc -o $@ fuzz/fuzz_image_ref.c src/registry_ref.c
 
 fuzz-deps:
 	@scripts/deps.sh --fuzz

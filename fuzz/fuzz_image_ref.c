@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "postgres.h"
-#include "nsvault.h"
+#include "registry_ref.h"
 
 static void
 check_location(const RegistryLocation *loc)

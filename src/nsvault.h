@@ -22,7 +22,6 @@
 #define NSVAULT_SECRET_NAME_MAX	128
 #define NSVAULT_VALUE_MAX		65536
 #define NSVAULT_GLOBAL_NAMESPACE	"@global"	/* key namespace of global registries */
-#define NSVAULT_REGISTRY_KEY_MAX	2049	/* normalized registry, NUL included */
 #define PGCRYPTO_LIBRARY		"$libdir/pgcrypto"	/* whose C functions crypto.c calls */
 
 /*
@@ -150,20 +149,6 @@ extern void aad_append(StringInfo aad, const char *field);
 extern int	crypto_sealed_format(const bytea *sealed);
 
 #define SEAL_FORMAT_CURRENT		2	/* what crypto_seal writes */
-
-/* registry_ref.c */
-typedef struct RegistryLocation
-{
-	char	   *host;			/* lower-case host[:port]; Docker Hub is docker.io */
-	char	   *path;			/* repository path prefix, or "" */
-} RegistryLocation;
-
-extern const char *registry_parse_url(const char *url, RegistryLocation *loc);
-extern const char *image_parse_reference(const char *image, RegistryLocation *loc);
-extern char *registry_location_key(const RegistryLocation *loc);
-extern void registry_location_from_key(const char *key, RegistryLocation *loc);
-extern bool registry_matches(const RegistryLocation *registry,
-							 const RegistryLocation *image);
 
 /* secrets.c, registries.c: what a sealed value is bound to */
 extern StringInfo secret_aad(const char *namespace, const char *name);

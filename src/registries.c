@@ -24,6 +24,7 @@
 #include "utils/jsonb.h"
 
 #include "key_lifecycle.h"
+#include "registry_ref.h"
 
 #define SCOPE_NAMESPACE			"namespace"
 #define SCOPE_GLOBAL			"global"

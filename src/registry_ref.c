@@ -18,7 +18,7 @@
  */
 #include "postgres.h"
 
-#include "nsvault.h"
+#include "registry_ref.h"
 
 #define DOCKER_HUB				"docker.io"
 #define REGISTRY_URL_MAX		(NSVAULT_REGISTRY_KEY_MAX - 1)

@@ -63,9 +63,9 @@ CLIENT_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lm
 # expression runs in (Duktape; only it links libduktape)
 JS_SOURCES = $(addprefix client/, js.c js_scan.c)
 JS_HELPER_OBJS = $(addprefix client/, js_helper.o js_env.o js_text.o js_value.o json_text.o \
-	io.o report.o secure_heap.o)
+	io.o args.o report.o secure_heap.o)
 CLIENT_OBJS = $(addprefix client/, main.o admin.o enrich.o connection.o jx.o \
-	json_text.o yaml_json.o io.o report.o secure_heap.o utf8.o) $(JS_SOURCES:.c=.o)
+	json_text.o yaml_json.o io.o args.o report.o secure_heap.o utf8.o) $(JS_SOURCES:.c=.o)
 # the template engine's unit tests run under ASan and UBSan, with no database
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -117,7 +117,7 @@ fuzz/build/fuzz_jx: $(FUZZ_JX_SOURCES) fuzz/fuzz_common.h client/nsvault.h
 
 # the batch loop, with the client's other parts but its allocator: ASan brings its own
 FUZZ_BATCH_SOURCES = fuzz/fuzz_batch.c fuzz/fuzz_common.c client/enrich.c client/jx.c client/json_text.c \
-	client/yaml_json.c client/connection.c client/io.c client/utf8.c $(JS_SOURCES)
+	client/yaml_json.c client/connection.c client/io.c client/args.c client/utf8.c $(JS_SOURCES)
 fuzz/build/fuzz_batch: $(FUZZ_BATCH_SOURCES) fuzz/fuzz_common.h client/nsvault.h
 	@mkdir -p fuzz/build
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iclient -I$(shell $(PG_CONFIG) --includedir) -o $@ \

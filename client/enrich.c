@@ -554,12 +554,9 @@ run_batch(Enricher *en)
 static int
 limit_option(const char *option, const char *value, int max)
 {
-	char	   *end;
 	long		n;
 
-	errno = 0;
-	n = strtol(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0' || n < 1 || n > max)
+	if (!parse_whole_number(value, max, &n))
 		die(EXIT_USAGE, "enrich: %s takes a whole number from 1 to %d, not \"%s\"",
 			option, max, value);
 	return (int) n;
@@ -623,10 +620,10 @@ cmd_enrich(const char *conninfo, int argc, char **argv)
 				batch = true;
 				break;
 			case 'T':
-				js_seconds = limit_option("--js-timeout", optarg, 3600);
+				js_seconds = limit_option("--js-timeout", optarg, JS_MAX_TIME_LIMIT);
 				break;
 			case 'M':
-				js_megabytes = limit_option("--js-memory", optarg, 4096);
+				js_megabytes = limit_option("--js-memory", optarg, JS_MAX_MEMORY_LIMIT_MB);
 				break;
 			case 'h':
 				fputs(enrich_usage, stdout);

@@ -25,7 +25,6 @@
  * as it is compiled before anything runs.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,8 +38,6 @@
 
 #include "nsvault.h"
 #include "js_internal.h"
-
-#define HIDDEN_MESSAGE		"(the message is not shown: it may contain secret values)"
 
 const char *progname = "nsvault-js";
 
@@ -272,12 +269,9 @@ run(const char *body, const json_t *data)
 static long
 number_argument(const char *text, long max)
 {
-	char	   *end;
 	long		n;
 
-	errno = 0;
-	n = strtol(text, &end, 10);
-	if (errno != 0 || end == text || *end != '\0' || n < 1 || n > max)
+	if (!parse_whole_number(text, max, &n))
 		die(EXIT_USAGE, "invalid argument \"%s\"", text);
 	return n;
 }
@@ -293,8 +287,8 @@ main(int argc, char **argv)
 
 	if (argc != 4)
 		die(EXIT_USAGE, "usage: nsvault-js SECONDS MEGABYTES PARENT_PID < request (run by nsvault, not by hand)");
-	time_limit_seconds = (int) number_argument(argv[1], 3600);
-	memory_limit = (size_t) number_argument(argv[2], 4096) << 20;
+	time_limit_seconds = (int) number_argument(argv[1], JS_MAX_TIME_LIMIT);
+	memory_limit = (size_t) number_argument(argv[2], JS_MAX_MEMORY_LIMIT_MB) << 20;
 	confine((pid_t) number_argument(argv[3], INT32_MAX));
 
 	text = read_all(0, &len);

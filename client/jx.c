@@ -45,8 +45,7 @@
 	"def input: error(\"no input\"); def inputs: input; {} as $ENV | ("
 #define PROGRAM_EPILOGUE	"\n)"
 #define PROGRAM_CACHE_MAX	256
-#define RUNTIME_ERROR \
-	"jq: error (the message is not shown: it may contain secret values)"
+#define RUNTIME_ERROR	"jq: error " HIDDEN_MESSAGE
 
 /* A compiled program, kept for reuse. */
 typedef struct Program

@@ -72,6 +72,8 @@ extern void jx_reset(void);
 /* js.c, js_scan.c (js_helper.c is the separate program nsvault-js) */
 #define JS_DEFAULT_TIME_LIMIT		10	/* seconds, as Direktiv bounds it */
 #define JS_DEFAULT_MEMORY_LIMIT_MB	64
+#define JS_MAX_TIME_LIMIT			3600
+#define JS_MAX_MEMORY_LIMIT_MB		4096
 extern void js_set_limits(int seconds, int megabytes);
 extern json_t *js_evaluate(const char *body, const json_t *data,
 						   char *error, size_t error_len);
@@ -85,6 +87,12 @@ extern void json_text_raw_append(char **buf, size_t *len, size_t *cap,
 
 /* yaml_json.c */
 extern json_t *yaml_file_to_json(const char *path, char *error, size_t error_len);
+
+/* args.c */
+extern bool parse_whole_number(const char *text, long max, long *result);
+
+/* what an error that may quote secret values says instead of its message */
+#define HIDDEN_MESSAGE	"(the message is not shown: it may contain secret values)"
 
 /* utf8.c */
 extern size_t utf8_invalid_offset(const char *s, size_t len);

@@ -34,7 +34,13 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "nsvault.h"
+#include "access.h"
+#include "audit.h"
+#include "caller.h"
+#include "catalog.h"
+#include "index_lookup.h"
+#include "spi_plans.h"
+#include "validate.h"
 
 static SPIPlanPtr grant_plan = NULL;
 static SPIPlanPtr revoke_update_plan = NULL;
@@ -58,7 +64,7 @@ static const char *const admin_functions =
 	"nsvault.rotate_key(text), nsvault.delete_namespace(text), "
 	"nsvault.destroy_key_version(text, integer)";
 
-const char *
+static const char *
 privilege_name(NamespacePrivilege privilege)
 {
 	switch (privilege)
@@ -161,7 +167,7 @@ grants_table(void)
 
 /* Tells every backend, at commit, that grants changed. */
 void
-grants_changed(void)
+access_grants_changed(void)
 {
 	CacheInvalidateRelcacheByRelid(grants_table());
 }
@@ -197,7 +203,7 @@ namespace_level(const char *namespace, Oid role)
 	LevelSearch search = {role, 0};
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 
-	index_lookup("grants", "grants_pkey", 1, 1, &namespace, snapshot, consider_grant, &search);
+	nsvault_index_lookup("grants", "grants_pkey", 1, 1, &namespace, snapshot, consider_grant, &search);
 	UnregisterSnapshot(snapshot);
 	return search.level;
 }
@@ -253,11 +259,11 @@ namespace_allowed(const char *namespace, NamespacePrivilege privilege, const Cal
 /*
  * Identifies the caller of an nsvault function and fails with 42501, naming
  * namespace and privilege, unless it holds privilege on the namespace; then
- * acts as the function's owner until namespace_leave.
+ * acts as the function's owner until access_namespace_leave.
  */
 void
-namespace_enter(FunctionCallInfo fcinfo, Caller *caller, const char *namespace,
-				NamespacePrivilege privilege)
+access_namespace_enter(FunctionCallInfo fcinfo, Caller *caller, const char *namespace,
+					   NamespacePrivilege privilege)
 {
 	caller_identify(fcinfo, caller);
 	if (!namespace_allowed(namespace, privilege, caller))
@@ -271,21 +277,11 @@ namespace_enter(FunctionCallInfo fcinfo, Caller *caller, const char *namespace,
 	caller_act_as_owner(caller);
 }
 
-/* Ends what namespace_enter began: acts as the caller again. */
+/* Ends what access_namespace_enter began: acts as the caller again. */
 void
-namespace_leave(Caller *caller)
+access_namespace_leave(Caller *caller)
 {
 	caller_act_as_caller(caller);
-}
-
-/* Returns argument argno as a namespace, or the reserved "@global". */
-char *
-arg_namespace_or_global(FunctionCallInfo fcinfo, int argno)
-{
-	if (!PG_ARGISNULL(argno) &&
-		strcmp(text_to_cstring(PG_GETARG_TEXT_PP(argno)), NSVAULT_GLOBAL_NAMESPACE) == 0)
-		return pstrdup(NSVAULT_GLOBAL_NAMESPACE);
-	return arg_namespace(fcinfo, argno);
 }
 
 static Oid
@@ -304,7 +300,7 @@ grant_execute(Oid role, NamespacePrivilege privilege)
 {
 	const char *grantee = quote_identifier(GetUserNameFromId(role, false));
 
-	spi_connect();
+	nsvault_spi_connect();
 	SPI_execute(psprintf("GRANT USAGE ON SCHEMA nsvault TO %s", grantee), false, 0);
 	SPI_execute(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", read_functions, grantee), false, 0);
 	if (privilege >= PRIV_WRITE)
@@ -328,37 +324,37 @@ PG_FUNCTION_INFO_V1(nsvault_grant_namespace);
 Datum
 nsvault_grant_namespace(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace_or_global(fcinfo, 0);
+	char	   *namespace = validate_arg_namespace_or_global(fcinfo, 0);
 	Oid			grantee = arg_role(fcinfo, 1);
 	NamespacePrivilege privilege = arg_privilege(fcinfo, 2);
 	Oid			argtypes[4] = {TEXTOID, OIDOID, INT4OID, NAMEOID};
 	Datum		args[4];
 	Caller		caller;
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = ObjectIdGetDatum(grantee);
 	args[2] = Int32GetDatum((int32) privilege);
 	args[3] = CStringGetDatum(GetUserNameFromId(caller.role, false));
-	spi_connect();
-	plan_once(&grant_plan,
-			  "INSERT INTO nsvault.grants (namespace, grantee, level, granted_by)"
-			  " VALUES ($1, $2, $3, $4)"
-			  " ON CONFLICT (namespace, grantee) DO UPDATE"
-			  " SET level = GREATEST(nsvault.grants.level, EXCLUDED.level),"
-			  " granted_by = EXCLUDED.granted_by, granted_at = pg_catalog.now()",
-			  4, argtypes);
+	nsvault_spi_connect();
+	nsvault_spi_plan(&grant_plan,
+					 "INSERT INTO nsvault.grants (namespace, grantee, level, granted_by)"
+					 " VALUES ($1, $2, $3, $4)"
+					 " ON CONFLICT (namespace, grantee) DO UPDATE"
+					 " SET level = GREATEST(nsvault.grants.level, EXCLUDED.level),"
+					 " granted_by = EXCLUDED.granted_by, granted_at = pg_catalog.now()",
+					 4, argtypes);
 	if (SPI_execute_plan(grant_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record the grant");
 	SPI_finish();
-	grants_changed();
+	access_grants_changed();
 
 	grant_execute(grantee, privilege);
 	audit_record(&caller, namespace, NULL, "grant",
 				 psprintf("%s to %s", privilege_name(privilege),
 						  GetUserNameFromId(grantee, false)));
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_VOID();
 }
 
@@ -372,7 +368,7 @@ PG_FUNCTION_INFO_V1(nsvault_revoke_namespace);
 Datum
 nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace_or_global(fcinfo, 0);
+	char	   *namespace = validate_arg_namespace_or_global(fcinfo, 0);
 	Oid			grantee = arg_role(fcinfo, 1);
 	NamespacePrivilege privilege = arg_privilege(fcinfo, 2);
 	Oid			argtypes[3] = {TEXTOID, OIDOID, INT4OID};
@@ -380,26 +376,26 @@ nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 	bool		changed;
 	Caller		caller;
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = ObjectIdGetDatum(grantee);
 	args[2] = Int32GetDatum((int32) privilege - 1);
-	spi_connect();
+	nsvault_spi_connect();
 	if (privilege == PRIV_READ)
 	{
-		plan_once(&revoke_delete_plan,
-				  "DELETE FROM nsvault.grants WHERE namespace = $1 AND grantee = $2",
-				  2, argtypes);
+		nsvault_spi_plan(&revoke_delete_plan,
+						 "DELETE FROM nsvault.grants WHERE namespace = $1 AND grantee = $2",
+						 2, argtypes);
 		if (SPI_execute_plan(revoke_delete_plan, args, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not revoke");
 	}
 	else
 	{
-		plan_once(&revoke_update_plan,
-				  "UPDATE nsvault.grants SET level = $3"
-				  " WHERE namespace = $1 AND grantee = $2 AND level > $3",
-				  3, argtypes);
+		nsvault_spi_plan(&revoke_update_plan,
+						 "UPDATE nsvault.grants SET level = $3"
+						 " WHERE namespace = $1 AND grantee = $2 AND level > $3",
+						 3, argtypes);
 		if (SPI_execute_plan(revoke_update_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not revoke");
 	}
@@ -408,12 +404,12 @@ nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 
 	if (changed)
 	{
-		grants_changed();
+		access_grants_changed();
 		audit_record(&caller, namespace, NULL, "revoke",
 					 psprintf("%s from %s", privilege_name(privilege),
 							  GetUserNameFromId(grantee, false)));
 	}
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_BOOL(changed);
 }
 
@@ -441,7 +437,7 @@ nsvault_has_namespace_privilege(PG_FUNCTION_ARGS)
  * as a revoke.  Does nothing where nsvault is not installed.
  */
 void
-grants_remove_roles(List *roles, List *role_names, const char *command)
+access_grants_remove_roles(List *roles, List *role_names, const char *command)
 {
 	Caller		caller;
 	Oid			argtypes[1] = {OIDOID};
@@ -458,10 +454,10 @@ grants_remove_roles(List *roles, List *role_names, const char *command)
 	forboth(role, roles, name, role_names)
 	{
 		args[0] = ObjectIdGetDatum(lfirst_oid(role));
-		spi_connect();
-		plan_once(&remove_roles_plan,
-				  "DELETE FROM nsvault.grants WHERE grantee = $1 RETURNING namespace",
-				  1, argtypes);
+		nsvault_spi_connect();
+		nsvault_spi_plan(&remove_roles_plan,
+						 "DELETE FROM nsvault.grants WHERE grantee = $1 RETURNING namespace",
+						 1, argtypes);
 		if (SPI_execute_plan(remove_roles_plan, args, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
 			elog(ERROR, "could not remove the grants of a dropped role");
 		for (uint64 r = 0; r < SPI_processed; r++)
@@ -472,7 +468,7 @@ grants_remove_roles(List *roles, List *role_names, const char *command)
 						 psprintf("all from %s, by %s", (char *) lfirst(name), command));
 		}
 		if (SPI_processed > 0)
-			grants_changed();
+			access_grants_changed();
 		SPI_finish();
 	}
 	caller_act_as_caller(&caller);

@@ -25,7 +25,11 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "audit.h"
 #include "audit_queue.h"
+#include "caller.h"
+#include "guc.h"
+#include "spi_plans.h"
 
 static SPIPlanPtr insert_plan = NULL;
 
@@ -91,12 +95,12 @@ audit_record(const Caller *caller, const char *namespace, const char *item,
 	for (int i = 0; i < 6; i++)
 		nulls[i] = args[i] == (Datum) 0 ? 'n' : ' ';
 
-	spi_connect();
-	plan_once(&insert_plan,
-			  "INSERT INTO nsvault.audit_events"
-			  " (role_name, session_role, namespace, secret_name, action, detail)"
-			  " VALUES ($1, $2, $3, $4, $5, $6)",
-			  6, argtypes);
+	nsvault_spi_connect();
+	nsvault_spi_plan(&insert_plan,
+					 "INSERT INTO nsvault.audit_events"
+					 " (role_name, session_role, namespace, secret_name, action, detail)"
+					 " VALUES ($1, $2, $3, $4, $5, $6)",
+					 6, argtypes);
 	if (SPI_execute_plan(insert_plan, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not write the audit trail");
 	SPI_finish();

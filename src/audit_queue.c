@@ -30,6 +30,7 @@
 #include "utils/memutils.h"
 
 #include "audit_queue.h"
+#include "guc.h"
 
 #define TRANCHE_NAME		"nsvault_audit_queue"
 

@@ -14,8 +14,6 @@
 #include "storage/lwlock.h"
 #include "utils/timestamp.h"
 
-#include "nsvault.h"
-
 /* One event of the audit trail. */
 typedef struct AuditEvent
 {

@@ -40,6 +40,7 @@
 #include "utils/snapmgr.h"
 
 #include "audit_queue.h"
+#include "spi_plans.h"
 
 #define WRITER_NAP_MS		200
 #define WRITER_IDLE_MS		30000
@@ -176,8 +177,8 @@ insert_events(AuditQueue *queue, uint64 start, uint64 end)
 	for (int c = 1; c < NCOLUMNS; c++)
 		args[c] = column_array(columns[c], nulls[c], n, TEXTOID);
 
-	spi_connect();
-	plan_once(&insert_plan, insert_sql, NCOLUMNS, types);
+	nsvault_spi_connect();
+	nsvault_spi_plan(&insert_plan, insert_sql, NCOLUMNS, types);
 	if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not insert audit events");
 	SPI_finish();

@@ -26,7 +26,7 @@
 #include "miscadmin.h"
 #include "utils/syscache.h"
 
-#include "nsvault.h"
+#include "caller.h"
 
 /*
  * Identifies the caller of the SQL function fcinfo belongs to.  Version 0.1

@@ -22,7 +22,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "nsvault.h"
+#include "catalog.h"
 
 /*
  * Returns the OID, schema, owner and version of an extension, or
@@ -77,7 +77,7 @@ extension_lookup(const char *extname, Oid *schema, Oid *owner)
 
 /* Returns the quoted name of the schema an extension is installed in. */
 char *
-extension_schema(const char *extname)
+nsvault_extension_schema(const char *extname)
 {
 	Oid			schema;
 	Oid			owner;

@@ -34,7 +34,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "nsvault.h"
+#include "crypto.h"
+#include "secure_mem.h"
 
 #define SEAL_FORMAT_OLDEST		1
 #define SEAL_IV_LEN				16
@@ -119,7 +120,7 @@ hmac_sha256(const bytea *data, const bytea *key, uint8 *out)
 
 /* Appends one length-prefixed field to associated data. */
 void
-aad_append(StringInfo aad, const char *field)
+crypto_aad_append(StringInfo aad, const char *field)
 {
 	uint32		len = strlen(field);
 	uint32		len_be = pg_hton32(len);
@@ -141,7 +142,7 @@ crypto_derive_keys(const uint8 *raw_key, NamespaceKey *key)
 }
 
 /* Returns nbytes from pgcrypto's strong random source. */
-bytea *
+static bytea *
 crypto_random_bytes(int nbytes)
 {
 	pgcrypto_init();

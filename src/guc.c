@@ -12,7 +12,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
-#include "nsvault.h"
+#include "guc.h"
 
 bool		nsvault_audit = true;
 int			nsvault_audit_queue_size = 1024;
@@ -28,13 +28,9 @@ int			nsvault_key_link_tcp_user_timeout = 10000;
 int			nsvault_key_link_statement_timeout = 10000;
 int			nsvault_key_link_idle_seconds = 60;
 
-/*
- * Defines the parameters.  All are superuser-only: a caller who could point
- * the key link at another foreign server, or keep keys in memory longer
- * than the administrator allows, would defeat the point of them.
- */
-void
-guc_init(void)
+/* which foreign servers the key link uses, and how long it may wait */
+static void
+define_key_link_gucs(void)
 {
 	DefineCustomStringVariable("nsvault.keydb_server",
 							   "Foreign server (dblink_fdw) through which keys are fetched.",
@@ -103,7 +99,11 @@ guc_init(void)
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
+}
 
+static void
+define_key_cache_gucs(void)
+{
 	DefineCustomIntVariable("nsvault.key_cache_seconds",
 							"How long a backend keeps a fetched key in memory.",
 							"0 fetches the key for every call and keeps nothing.",
@@ -135,7 +135,11 @@ guc_init(void)
 								PGC_POSTMASTER,
 								0,
 								NULL, NULL, NULL);
+}
 
+static void
+define_audit_gucs(void)
+{
 	DefineCustomBoolVariable("nsvault.audit",
 							 "Records reads, writes, deletes, grants and rotations in the audit trail.",
 							 NULL,
@@ -168,6 +172,18 @@ guc_init(void)
 								0,
 								NULL, NULL, NULL);
 	}
+}
 
+/*
+ * Defines the parameters.  All are superuser-only: a caller who could point
+ * the key link at another foreign server, or keep keys in memory longer
+ * than the administrator allows, would defeat the point of them.
+ */
+void
+nsvault_guc_init(void)
+{
+	define_key_link_gucs();
+	define_key_cache_gucs();
+	define_audit_gucs();
 	MarkGUCPrefixReserved("nsvault");
 }

@@ -23,7 +23,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "nsvault.h"
+#include "index_lookup.h"
 
 #define LOOKUP_MAX_KEYS 2
 
@@ -54,8 +54,8 @@ nsvault_relation(const char *relname)
  * on_row live until it returns.
  */
 void
-index_lookup(const char *relname, const char *indexname, int nkeys, int nsets,
-			 const char *const *keys, Snapshot snapshot, IndexRowCallback on_row, void *arg)
+nsvault_index_lookup(const char *relname, const char *indexname, int nkeys, int nsets,
+					 const char *const *keys, Snapshot snapshot, IndexRowCallback on_row, void *arg)
 {
 	Relation	rel;
 	Relation	index;

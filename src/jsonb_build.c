@@ -9,12 +9,12 @@
 
 #include "utils/jsonb.h"
 
-#include "nsvault.h"
+#include "jsonb_build.h"
 
 /* Pushes a string as a key or a value onto a jsonb object being built. */
 void
-jsonb_push_string(JsonbParseState **state, JsonbIteratorToken token,
-				  const char *s, int len)
+nsvault_jsonb_push_string(JsonbParseState **state, JsonbIteratorToken token,
+						  const char *s, int len)
 {
 	JsonbValue	value;
 

@@ -25,9 +25,12 @@
 #include "storage/ipc.h"
 #include "utils/memutils.h"
 
+#include "crypto.h"
+#include "guc.h"
 #include "key_cache.h"
 #include "key_lifecycle.h"
 #include "keydb.h"
+#include "secure_mem.h"
 
 /* How often a shared cache in use is swept of expired entries, in ms. */
 #define SHARED_SWEEP_INTERVAL_MS 1000

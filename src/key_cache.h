@@ -13,7 +13,8 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "nsvault.h"
+#include "crypto.h"
+#include "validate.h"
 
 /*
  * Keys are cached per database: two databases of one cluster, linked to
@@ -49,7 +50,10 @@ extern KeyCacheShared *key_cache_shared;
 extern HTAB *key_cache_shared_entries;
 extern void key_cache_shmem_register(void);
 
-/* key_cache.c, for key_lifecycle.c */
+/* key_cache.c */
+extern NamespaceKey *key_cache_version(const char *namespace, int32 version);
+extern void key_cache_forget(const char *namespace);
+extern void key_cache_forget_database(void);
 extern NamespaceKey *key_cache_new_active(const char *namespace, int32 min_version, bool rotate);
 extern void key_cache_local_reset(void);
 

@@ -16,6 +16,7 @@
 #include "storage/ipc.h"
 #include "storage/shmem.h"
 
+#include "guc.h"
 #include "key_cache.h"
 
 #define TRANCHE_NAME	"nsvault_key_cache"

@@ -37,8 +37,12 @@
 #include "utils/inval.h"
 #include "utils/snapmgr.h"
 
+#include "catalog.h"
+#include "index_lookup.h"
+#include "key_cache.h"
 #include "key_lifecycle.h"
 #include "keydb.h"
+#include "spi_plans.h"
 
 #define DESTROYER_RETRY_MS	1000
 #define DESTROYER_TRIES		3
@@ -125,7 +129,7 @@ destroy_row(HeapTuple row, TupleDesc desc)
 	key_link_check(&answer);
 	key_cache_forget(namespace);
 
-	plan_once(&done_plan, "DELETE FROM nsvault.key_destructions WHERE id = $1", 1, argtypes);
+	nsvault_spi_plan(&done_plan, "DELETE FROM nsvault.key_destructions WHERE id = $1", 1, argtypes);
 	if (SPI_execute_plan(done_plan, args, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not delete a done key destruction");
 	ereport(LOG,
@@ -154,11 +158,11 @@ destroy_batch(void)
 	{
 		GetUserIdAndSecContext(&saved_user, &saved_context);
 		SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
-		spi_connect();
-		plan_once(&pending_plan,
-				  "SELECT id, namespace, first_version, last_version"
-				  " FROM nsvault.key_destructions ORDER BY id LIMIT " CppAsString2(DESTROYER_BATCH),
-				  0, NULL);
+		nsvault_spi_connect();
+		nsvault_spi_plan(&pending_plan,
+						 "SELECT id, namespace, first_version, last_version"
+						 " FROM nsvault.key_destructions ORDER BY id LIMIT " CppAsString2(DESTROYER_BATCH),
+						 0, NULL);
 		if (SPI_execute_plan(pending_plan, NULL, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the queued key destructions");
 		found = SPI_processed;

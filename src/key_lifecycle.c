@@ -38,9 +38,12 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "crypto.h"
+#include "index_lookup.h"
 #include "key_cache.h"
 #include "key_lifecycle.h"
 #include "keydb.h"
+#include "spi_plans.h"
 
 /* What this database records of a namespace's key versions. */
 typedef struct NamespaceKeys
@@ -113,7 +116,7 @@ namespace_row(const char *namespace, RowLock lock, NamespaceKeys *keys)
 	bool		isnull;
 	Datum		active;
 
-	plan_once(&read_plans[lock], reads[lock], 1, argtypes);
+	nsvault_spi_plan(&read_plans[lock], reads[lock], 1, argtypes);
 	for (int attempt = 0;; attempt++)
 	{
 		if (SPI_execute_plan(read_plans[lock], args, NULL, lock == ROW_LOCK_NONE, 1) != SPI_OK_SELECT)
@@ -126,10 +129,10 @@ namespace_row(const char *namespace, RowLock lock, NamespaceKeys *keys)
 					 errmsg("could not serialize access to the keys of namespace \"%s\" due to a concurrent first write",
 							namespace),
 					 errhint("Retry the transaction.")));
-		plan_once(&placeholder_plan,
-				  "INSERT INTO nsvault.namespace_keys (namespace, highest_version)"
-				  " VALUES ($1, 0) ON CONFLICT (namespace) DO NOTHING",
-				  1, argtypes);
+		nsvault_spi_plan(&placeholder_plan,
+						 "INSERT INTO nsvault.namespace_keys (namespace, highest_version)"
+						 " VALUES ($1, 0) ON CONFLICT (namespace) DO NOTHING",
+						 1, argtypes);
 		if (SPI_execute_plan(placeholder_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not record the namespace's key versions");
 	}
@@ -157,12 +160,12 @@ namespace_keys_write(const char *namespace, int32 active_version, int32 used_ver
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = Int32GetDatum(active_version);
 	args[2] = Int32GetDatum(used_version);
-	plan_once(&write_plan,
-			  "INSERT INTO nsvault.namespace_keys AS k (namespace, active_version, highest_version)"
-			  " VALUES ($1, $2, $3) ON CONFLICT (namespace) DO UPDATE"
-			  " SET active_version = EXCLUDED.active_version,"
-			  " highest_version = GREATEST(k.highest_version, EXCLUDED.highest_version)",
-			  3, argtypes);
+	nsvault_spi_plan(&write_plan,
+					 "INSERT INTO nsvault.namespace_keys AS k (namespace, active_version, highest_version)"
+					 " VALUES ($1, $2, $3) ON CONFLICT (namespace) DO UPDATE"
+					 " SET active_version = EXCLUDED.active_version,"
+					 " highest_version = GREATEST(k.highest_version, EXCLUDED.highest_version)",
+					 3, argtypes);
 	if (SPI_execute_plan(write_plan, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record the namespace's key versions");
 }
@@ -181,7 +184,7 @@ key_for_write(const char *namespace)
 	NamespaceKeys keys;
 	NamespaceKey *key;
 
-	spi_connect();
+	nsvault_spi_connect();
 	namespace_row(namespace, ROW_LOCK_NONE, &keys);
 	if (keys.active_version > 0)
 		namespace_row(namespace, ROW_LOCK_WRITER, &keys);
@@ -195,7 +198,7 @@ key_for_write(const char *namespace)
 		return key_cache_version(namespace, keys.active_version);
 
 	key = key_cache_new_active(namespace, keys.highest_version + 1, false);
-	spi_connect();
+	nsvault_spi_connect();
 	namespace_keys_write(namespace, key->version, key->version);
 	SPI_finish();
 	return key;
@@ -211,7 +214,7 @@ key_versions_lock(const char *namespace, int32 *active_version, int32 *highest_v
 {
 	NamespaceKeys keys;
 
-	spi_connect();
+	nsvault_spi_connect();
 	namespace_row(namespace, ROW_LOCK_KEYS, &keys);
 	SPI_finish();
 	key_link_record();
@@ -228,7 +231,7 @@ key_rotate(const char *namespace, int32 highest_version)
 {
 	NamespaceKey *key = key_cache_new_active(namespace, highest_version + 1, true);
 
-	spi_connect();
+	nsvault_spi_connect();
 	namespace_keys_write(namespace, key->version, key->version);
 	SPI_finish();
 	return key;
@@ -263,11 +266,11 @@ key_versions_retire(const char *namespace, int32 first, int32 last)
 	args[1] = Int32GetDatum(first);
 	args[2] = Int32GetDatum(last);
 	args[3] = CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false));
-	spi_connect();
-	plan_once(&retire_plan,
-			  "INSERT INTO nsvault.key_destructions (namespace, first_version, last_version, requested_by)"
-			  " VALUES ($1, $2, $3, $4)",
-			  4, argtypes);
+	nsvault_spi_connect();
+	nsvault_spi_plan(&retire_plan,
+					 "INSERT INTO nsvault.key_destructions (namespace, first_version, last_version, requested_by)"
+					 " VALUES ($1, $2, $3, $4)",
+					 4, argtypes);
 	if (SPI_execute_plan(retire_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not queue the key destruction");
 	SPI_finish();
@@ -297,7 +300,7 @@ key_namespace_retire(const char *namespace, int32 highest_version)
 	highest = Max(highest_version, answer.version);
 	if (highest == 0)
 		return;
-	spi_connect();
+	nsvault_spi_connect();
 	namespace_keys_write(namespace, 0, highest);
 	SPI_finish();
 	key_versions_retire(namespace, 1, highest);

@@ -8,7 +8,7 @@
 #ifndef NSVAULT_KEY_LIFECYCLE_H
 #define NSVAULT_KEY_LIFECYCLE_H
 
-#include "nsvault.h"
+#include "crypto.h"
 
 /*
  * The advisory lock tag of a database's key destroyer: a kind of its own

@@ -30,8 +30,17 @@
 #include "utils/inval.h"
 #include "utils/snapmgr.h"
 
+#include "audit.h"
+#include "caller.h"
+#include "crypto.h"
+#include "index_lookup.h"
 #include "key_cache.h"
 #include "keydb.h"
+#include "registries.h"
+#include "secrets.h"
+#include "secure_mem.h"
+#include "spi_plans.h"
+#include "validate.h"
 
 #define Anum_key_database_identity	1
 
@@ -157,19 +166,19 @@ record_identity(const pg_uuid_t *identity, bool replace)
 	args[0] = UUIDPGetDatum((pg_uuid_t *) identity);
 	args[1] = CStringGetDatum(keydb_server_name());
 	args[2] = CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false));
-	spi_connect();
+	nsvault_spi_connect();
 	if (replace)
-		plan_once(&accept_plan,
-				  "INSERT INTO nsvault.key_database (identity, foreign_server, linked_by)"
-				  " VALUES ($1, $2, $3) ON CONFLICT (only_row) DO UPDATE"
-				  " SET identity = EXCLUDED.identity, foreign_server = EXCLUDED.foreign_server,"
-				  " linked_at = pg_catalog.now(), linked_by = EXCLUDED.linked_by",
-				  3, argtypes);
+		nsvault_spi_plan(&accept_plan,
+						 "INSERT INTO nsvault.key_database (identity, foreign_server, linked_by)"
+						 " VALUES ($1, $2, $3) ON CONFLICT (only_row) DO UPDATE"
+						 " SET identity = EXCLUDED.identity, foreign_server = EXCLUDED.foreign_server,"
+						 " linked_at = pg_catalog.now(), linked_by = EXCLUDED.linked_by",
+						 3, argtypes);
 	else
-		plan_once(&record_plan,
-				  "INSERT INTO nsvault.key_database (identity, foreign_server, linked_by)"
-				  " VALUES ($1, $2, $3) ON CONFLICT (only_row) DO NOTHING",
-				  3, argtypes);
+		nsvault_spi_plan(&record_plan,
+						 "INSERT INTO nsvault.key_database (identity, foreign_server, linked_by)"
+						 " VALUES ($1, $2, $3) ON CONFLICT (only_row) DO NOTHING",
+						 3, argtypes);
 	if (SPI_execute_plan(replace ? accept_plan : record_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record the key database's identity");
 	SPI_finish();
@@ -244,16 +253,16 @@ check_key_database(const pg_uuid_t *identity)
 	SPITupleTable *rows;
 	uint64		nrows;
 
-	spi_connect();
-	plan_once(&used_versions_plan,
-			  "SELECT DISTINCT ON (1, 2) * FROM ("
-			  " SELECT namespace, key_version, ciphertext, 'secret', name, NULL, NULL, NULL"
-			  "  FROM nsvault.secrets"
-			  " UNION ALL"
-			  " SELECT coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "'), key_version, token,"
-			  "  scope, registry, namespace, url, user_name"
-			  "  FROM nsvault.registries) v",
-			  0, NULL);
+	nsvault_spi_connect();
+	nsvault_spi_plan(&used_versions_plan,
+					 "SELECT DISTINCT ON (1, 2) * FROM ("
+					 " SELECT namespace, key_version, ciphertext, 'secret', name, NULL, NULL, NULL"
+					 "  FROM nsvault.secrets"
+					 " UNION ALL"
+					 " SELECT coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "'), key_version, token,"
+					 "  scope, registry, namespace, url, user_name"
+					 "  FROM nsvault.registries) v",
+					 0, NULL);
 	if (SPI_execute_plan(used_versions_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the values to check");
 	rows = SPI_tuptable;
@@ -269,7 +278,7 @@ check_key_database(const pg_uuid_t *identity)
 		char	   *kind = SPI_getvalue(row, desc, 4);
 		char	   *name = SPI_getvalue(row, desc, 5);
 		bool		secret = strcmp(kind, "secret") == 0;
-		StringInfo	aad = secret ? secret_aad(namespace, name)
+		StringInfo	aad = secret ? secrets_aad(namespace, name)
 			: registry_aad(crypto_sealed_format(sealed), kind, SPI_getvalue(row, desc, 6), name,
 						   SPI_getvalue(row, desc, 7), SPI_getvalue(row, desc, 8));
 
@@ -277,10 +286,10 @@ check_key_database(const pg_uuid_t *identity)
 					psprintf(secret ? "secret \"%s\"" : "registry \"%s\"", name));
 	}
 
-	plan_once(&active_versions_plan,
-			  "SELECT namespace, active_version FROM nsvault.namespace_keys"
-			  " WHERE active_version IS NOT NULL",
-			  0, NULL);
+	nsvault_spi_plan(&active_versions_plan,
+					 "SELECT namespace, active_version FROM nsvault.namespace_keys"
+					 " WHERE active_version IS NOT NULL",
+					 0, NULL);
 	if (SPI_execute_plan(active_versions_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the active key versions");
 	rows = SPI_tuptable;

@@ -51,7 +51,12 @@
 #include "utils/timeout.h"
 #include "utils/uuid.h"
 
+#include "catalog.h"
+#include "crypto.h"
+#include "guc.h"
 #include "keydb.h"
+#include "secure_mem.h"
+#include "spi_plans.h"
 
 /* dblink's connection names start so; the connections are per backend */
 #define LINK_NAME_PREFIX "nsvault_keydb_"
@@ -120,23 +125,23 @@ static void
 prepare_plans(void)
 {
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	const char *dblink = extension_schema("dblink");
+	const char *dblink = nsvault_extension_schema("dblink");
 
-	plan_once(&connect_plan, psprintf("SELECT %s.dblink_connect($1, $2)", dblink),
-			  2, argtypes);
-	plan_once(&disconnect_plan, psprintf("SELECT %s.dblink_disconnect($1)", dblink),
-			  1, argtypes);
-	plan_once(&send_plan, psprintf("SELECT %s.dblink_send_query($1, $2)", dblink),
-			  2, argtypes);
-	plan_once(&busy_plan, psprintf("SELECT %s.dblink_is_busy($1)", dblink),
-			  1, argtypes);
-	plan_once(&result_plan,
-			  psprintf("SELECT k.identity, k.version, k.key FROM %s.dblink_get_result($1)"
-					   " AS k(identity uuid, version integer, key bytea)",
-					   dblink),
-			  1, argtypes);
-	plan_once(&cancel_plan, psprintf("SELECT %s.dblink_cancel_query($1)", dblink),
-			  1, argtypes);
+	nsvault_spi_plan(&connect_plan, psprintf("SELECT %s.dblink_connect($1, $2)", dblink),
+					 2, argtypes);
+	nsvault_spi_plan(&disconnect_plan, psprintf("SELECT %s.dblink_disconnect($1)", dblink),
+					 1, argtypes);
+	nsvault_spi_plan(&send_plan, psprintf("SELECT %s.dblink_send_query($1, $2)", dblink),
+					 2, argtypes);
+	nsvault_spi_plan(&busy_plan, psprintf("SELECT %s.dblink_is_busy($1)", dblink),
+					 1, argtypes);
+	nsvault_spi_plan(&result_plan,
+					 psprintf("SELECT k.identity, k.version, k.key FROM %s.dblink_get_result($1)"
+					 " AS k(identity uuid, version integer, key bytea)",
+					 dblink),
+					 1, argtypes);
+	nsvault_spi_plan(&cancel_plan, psprintf("SELECT %s.dblink_cancel_query($1)", dblink),
+					 1, argtypes);
 }
 
 /*
@@ -581,7 +586,7 @@ keydb_request(KeyLink *link, const char *remote_sql, KeyExpectation expect, KeyA
 	request.answer = answer;
 
 	current = link;
-	spi_connect();
+	nsvault_spi_connect();
 	if (send_plan == NULL)
 		prepare_plans();
 

@@ -10,8 +10,6 @@
 
 #include "utils/uuid.h"
 
-#include "nsvault.h"
-
 /*
  * One answer of the key database: who answered (its identity), a version
  * (or a count), and a key in secure memory of the caller's context.

@@ -13,7 +13,17 @@
 #include "utils/builtins.h"
 #include "utils/snapmgr.h"
 
+#include "access.h"
+#include "audit.h"
+#include "caller.h"
+#include "crypto.h"
+#include "key_cache.h"
 #include "key_lifecycle.h"
+#include "registries.h"
+#include "secrets.h"
+#include "secure_mem.h"
+#include "spi_plans.h"
+#include "validate.h"
 
 static SPIPlanPtr secrets_plan = NULL;
 static SPIPlanPtr reseal_secret_plan = NULL;
@@ -81,7 +91,7 @@ reseal_rows(const char *namespace, SPIPlanPtr select_plan, SPIPlanPtr update_pla
 static StringInfo
 secret_row_aad(HeapTuple row, TupleDesc desc, const char *namespace, int format)
 {
-	return secret_aad(namespace, SPI_getvalue(row, desc, 4));
+	return secrets_aad(namespace, SPI_getvalue(row, desc, 4));
 }
 
 static StringInfo
@@ -109,13 +119,13 @@ count_sealed(const char *namespace, int32 version, bool other_than)
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = Int32GetDatum(version);
 	args[2] = BoolGetDatum(other_than);
-	plan_once(&sealed_under_plan,
-			  "SELECT (SELECT count(*) FROM nsvault.secrets WHERE namespace = $1"
-			  "         AND (key_version = $2) <> $3)"
-			  "     + (SELECT count(*) FROM nsvault.registries"
-			  "         WHERE coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "') = $1"
-			  "         AND (key_version = $2) <> $3)",
-			  3, argtypes);
+	nsvault_spi_plan(&sealed_under_plan,
+					 "SELECT (SELECT count(*) FROM nsvault.secrets WHERE namespace = $1"
+					 "         AND (key_version = $2) <> $3)"
+					 "     + (SELECT count(*) FROM nsvault.registries"
+					 "         WHERE coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "') = $1"
+					 "         AND (key_version = $2) <> $3)",
+					 3, argtypes);
 	if (SPI_execute_snapshot(sealed_under_plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
 							 true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not count sealed values");
@@ -152,7 +162,7 @@ PG_FUNCTION_INFO_V1(nsvault_rotate_key);
 Datum
 nsvault_rotate_key(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace_or_global(fcinfo, 0);
+	char	   *namespace = validate_arg_namespace_or_global(fcinfo, 0);
 	bool		global = strcmp(namespace, NSVAULT_GLOBAL_NAMESPACE) == 0;
 	Oid			argtypes[3] = {BYTEAOID, INT4OID, TIDOID};
 	Oid			ns_type[1] = {TEXTOID};
@@ -163,29 +173,29 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 	int32		highest;
 	Caller		caller;
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 	key_versions_lock(namespace, &active, &highest);
 	new_key = key_rotate(namespace, highest);
 	version = new_key->version;
 
-	spi_connect();
-	plan_once(&secrets_plan,
-			  "SELECT key_version, ciphertext, ctid, name FROM nsvault.secrets"
-			  " WHERE namespace = $1 FOR UPDATE",
-			  1, ns_type);
-	plan_once(&reseal_secret_plan,
-			  "UPDATE nsvault.secrets SET ciphertext = $1, key_version = $2,"
-			  " updated_at = pg_catalog.now() WHERE ctid = $3",
-			  3, argtypes);
-	plan_once(&registries_plan,
-			  "SELECT key_version, token, ctid, scope, registry, url, user_name FROM nsvault.registries"
-			  " WHERE (scope = 'namespace' AND namespace = $1)"
-			  " OR (scope IN ('global', 'global-private') AND $1 = '" NSVAULT_GLOBAL_NAMESPACE "') FOR UPDATE",
-			  1, ns_type);
-	plan_once(&reseal_registry_plan,
-			  "UPDATE nsvault.registries SET token = $1, key_version = $2,"
-			  " updated_at = pg_catalog.now() WHERE ctid = $3",
-			  3, argtypes);
+	nsvault_spi_connect();
+	nsvault_spi_plan(&secrets_plan,
+					 "SELECT key_version, ciphertext, ctid, name FROM nsvault.secrets"
+					 " WHERE namespace = $1 FOR UPDATE",
+					 1, ns_type);
+	nsvault_spi_plan(&reseal_secret_plan,
+					 "UPDATE nsvault.secrets SET ciphertext = $1, key_version = $2,"
+					 " updated_at = pg_catalog.now() WHERE ctid = $3",
+					 3, argtypes);
+	nsvault_spi_plan(&registries_plan,
+					 "SELECT key_version, token, ctid, scope, registry, url, user_name FROM nsvault.registries"
+					 " WHERE (scope = 'namespace' AND namespace = $1)"
+					 " OR (scope IN ('global', 'global-private') AND $1 = '" NSVAULT_GLOBAL_NAMESPACE "') FOR UPDATE",
+					 1, ns_type);
+	nsvault_spi_plan(&reseal_registry_plan,
+					 "UPDATE nsvault.registries SET token = $1, key_version = $2,"
+					 " updated_at = pg_catalog.now() WHERE ctid = $3",
+					 3, argtypes);
 	resealed = global ? 0 : reseal_rows(namespace, secrets_plan, reseal_secret_plan,
 										secret_row_aad, new_key);
 	resealed += reseal_rows(namespace, registries_plan, reseal_registry_plan,
@@ -196,7 +206,7 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 
 	audit_record(&caller, namespace, NULL, "rotate",
 				 psprintf("version %d, %d values re-sealed", version, resealed));
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_INT32(version);
 }
 
@@ -212,7 +222,7 @@ PG_FUNCTION_INFO_V1(nsvault_delete_namespace);
 Datum
 nsvault_delete_namespace(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace(fcinfo, 0);
+	char	   *namespace = validate_arg_namespace(fcinfo, 0);
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	const char *deletes[3] = {
@@ -224,24 +234,24 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 	int32		highest;
 	Caller		caller;
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 	key_versions_lock(namespace, &active, &highest);
 
 	args[0] = CStringGetTextDatum(namespace);
-	spi_connect();
+	nsvault_spi_connect();
 	for (int i = 0; i < 3; i++)
 	{
-		plan_once(&delete_plans[i], deletes[i], 1, argtypes);
+		nsvault_spi_plan(&delete_plans[i], deletes[i], 1, argtypes);
 		if (SPI_execute_plan(delete_plans[i], args, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not delete the namespace's rows");
 	}
 	refuse_rows_left_behind(namespace, 0, "delete");
 	SPI_finish();
-	grants_changed();
+	access_grants_changed();
 
 	key_namespace_retire(namespace, highest);
 	audit_record(&caller, namespace, NULL, "delete_namespace", NULL);
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_VOID();
 }
 
@@ -256,7 +266,7 @@ PG_FUNCTION_INFO_V1(nsvault_destroy_key_version);
 Datum
 nsvault_destroy_key_version(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace_or_global(fcinfo, 0);
+	char	   *namespace = validate_arg_namespace_or_global(fcinfo, 0);
 	int32		version;
 	int32		active;
 	int32		highest;
@@ -269,7 +279,7 @@ nsvault_destroy_key_version(PG_FUNCTION_ARGS)
 				 errmsg("key version must not be null")));
 	version = PG_GETARG_INT32(1);
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 	key_versions_lock(namespace, &active, &highest);
 	if (version < 1 || version > highest)
 		ereport(ERROR,
@@ -281,7 +291,7 @@ nsvault_destroy_key_version(PG_FUNCTION_ARGS)
 				 errmsg("cannot destroy key version %d of namespace \"%s\": it is the active version",
 						version, namespace),
 				 errhint("Rotate the key first with nsvault.rotate_key(), then destroy the old version.")));
-	spi_connect();
+	nsvault_spi_connect();
 	sealed = count_sealed(namespace, version, false);
 	SPI_finish();
 	if (sealed > 0)
@@ -294,6 +304,6 @@ nsvault_destroy_key_version(PG_FUNCTION_ARGS)
 	key_versions_retire(namespace, version, version);
 	audit_record(&caller, namespace, NULL, "destroy_key_version",
 				 psprintf("version %d", version));
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_VOID();
 }

@@ -13,7 +13,10 @@
 #include "miscadmin.h"
 
 #include "audit_queue.h"
+#include "crypto.h"
+#include "guc.h"
 #include "key_cache.h"
+#include "utility_hook.h"
 
 PG_MODULE_MAGIC;
 
@@ -23,7 +26,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
-	guc_init();
+	nsvault_guc_init();
 	utility_hook_register();
 	if (process_shared_preload_libraries_in_progress)
 	{

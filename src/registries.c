@@ -23,8 +23,18 @@
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
 
+#include "access.h"
+#include "audit.h"
+#include "caller.h"
+#include "crypto.h"
+#include "jsonb_build.h"
+#include "key_cache.h"
 #include "key_lifecycle.h"
+#include "registries.h"
 #include "registry_ref.h"
+#include "secure_mem.h"
+#include "spi_plans.h"
+#include "validate.h"
 
 #define SCOPE_NAMESPACE			"namespace"
 #define SCOPE_GLOBAL			"global"
@@ -128,14 +138,14 @@ registry_aad(int format, const char *scope, const char *namespace, const char *r
 {
 	StringInfo	aad = makeStringInfo();
 
-	aad_append(aad, "registry");
-	aad_append(aad, scope);
-	aad_append(aad, namespace ? namespace : "");
-	aad_append(aad, registry);
+	crypto_aad_append(aad, "registry");
+	crypto_aad_append(aad, scope);
+	crypto_aad_append(aad, namespace ? namespace : "");
+	crypto_aad_append(aad, registry);
 	if (format >= 2)
 	{
-		aad_append(aad, url);
-		aad_append(aad, user);
+		crypto_aad_append(aad, url);
+		crypto_aad_append(aad, user);
 	}
 	return aad;
 }
@@ -170,16 +180,16 @@ store_registry(const Caller *caller, const char *scope, const char *namespace, c
 	explicit_bzero(key, sizeof(*key));
 	wipe_varlena((struct varlena *) creds->token);
 
-	spi_connect();
-	plan_once(&upsert_plan,
-			  "INSERT INTO nsvault.registries"
-			  " (scope, namespace, registry, url, user_name, token, key_version)"
-			  " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-			  " ON CONFLICT ON CONSTRAINT registries_scope_namespace_registry_key DO UPDATE"
-			  " SET url = EXCLUDED.url, user_name = EXCLUDED.user_name,"
-			  " token = EXCLUDED.token, key_version = EXCLUDED.key_version,"
-			  " updated_at = pg_catalog.now()",
-			  7, argtypes);
+	nsvault_spi_connect();
+	nsvault_spi_plan(&upsert_plan,
+					 "INSERT INTO nsvault.registries"
+					 " (scope, namespace, registry, url, user_name, token, key_version)"
+					 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+					 " ON CONFLICT ON CONSTRAINT registries_scope_namespace_registry_key DO UPDATE"
+					 " SET url = EXCLUDED.url, user_name = EXCLUDED.user_name,"
+					 " token = EXCLUDED.token, key_version = EXCLUDED.key_version,"
+					 " updated_at = pg_catalog.now()",
+					 7, argtypes);
 	if (SPI_execute_plan(upsert_plan, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store registry");
 	SPI_finish();
@@ -200,11 +210,11 @@ remove_registry(const Caller *caller, const char *scope, const char *namespace,
 	args[1] = namespace ? CStringGetTextDatum(namespace) : (Datum) 0;
 	args[2] = CStringGetTextDatum(registry_location_key(loc));
 
-	spi_connect();
-	plan_once(&delete_plan,
-			  "DELETE FROM nsvault.registries"
-			  " WHERE scope = $1 AND namespace IS NOT DISTINCT FROM $2 AND registry = $3",
-			  3, argtypes);
+	nsvault_spi_connect();
+	nsvault_spi_plan(&delete_plan,
+					 "DELETE FROM nsvault.registries"
+					 " WHERE scope = $1 AND namespace IS NOT DISTINCT FROM $2 AND registry = $3",
+					 3, argtypes);
 	if (SPI_execute_plan(delete_plan, args, nulls, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not delete registry");
 	deleted = (SPI_processed > 0);
@@ -240,15 +250,15 @@ PG_FUNCTION_INFO_V1(nsvault_set_registry);
 Datum
 nsvault_set_registry(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace(fcinfo, 0);
+	char	   *namespace = validate_arg_namespace(fcinfo, 0);
 	char	   *url;
 	RegistryLocation loc = arg_registry_url(fcinfo, 1, &url);
 	RegistryCredentials creds = arg_registry_data(fcinfo, 2);
 	Caller		caller;
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
 	store_registry(&caller, SCOPE_NAMESPACE, namespace, url, &loc, &creds);
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_VOID();
 }
 
@@ -261,13 +271,13 @@ nsvault_set_global_registry(PG_FUNCTION_ARGS)
 	char	   *url;
 	RegistryLocation loc = arg_registry_url(fcinfo, 0, &url);
 	RegistryCredentials creds = arg_registry_data(fcinfo, 1);
-	bool		private = arg_bool(fcinfo, 2, "private");
+	bool		private = validate_arg_bool(fcinfo, 2, "private");
 	Caller		caller;
 
-	namespace_enter(fcinfo, &caller, NSVAULT_GLOBAL_NAMESPACE, PRIV_ADMIN);
+	access_namespace_enter(fcinfo, &caller, NSVAULT_GLOBAL_NAMESPACE, PRIV_ADMIN);
 	store_registry(&caller, private ? SCOPE_GLOBAL_PRIVATE : SCOPE_GLOBAL, NULL, url, &loc,
 				   &creds);
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_VOID();
 }
 
@@ -277,24 +287,24 @@ PG_FUNCTION_INFO_V1(nsvault_list_registries);
 Datum
 nsvault_list_registries(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace(fcinfo, 0);
+	char	   *namespace = validate_arg_namespace(fcinfo, 0);
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	Caller		caller;
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
 	InitMaterializedSRF(fcinfo, 0);
 	args[0] = CStringGetTextDatum(namespace);
-	spi_connect();
-	plan_once(&list_plan,
-			  "SELECT url, user_name, created_at FROM nsvault.registries"
-			  " WHERE scope = 'namespace' AND namespace = $1 ORDER BY url COLLATE \"C\"",
-			  1, argtypes);
+	nsvault_spi_connect();
+	nsvault_spi_plan(&list_plan,
+					 "SELECT url, user_name, created_at FROM nsvault.registries"
+					 " WHERE scope = 'namespace' AND namespace = $1 ORDER BY url COLLATE \"C\"",
+					 1, argtypes);
 	if (SPI_execute_plan(list_plan, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list registries");
-	spi_return_rows(fcinfo, 1, user_hint);
+	nsvault_spi_return_rows(fcinfo, 1, user_hint);
 	SPI_finish();
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	return (Datum) 0;
 }
 
@@ -306,19 +316,19 @@ nsvault_list_global_registries(PG_FUNCTION_ARGS)
 {
 	Caller		caller;
 
-	namespace_enter(fcinfo, &caller, NSVAULT_GLOBAL_NAMESPACE, PRIV_READ);
+	access_namespace_enter(fcinfo, &caller, NSVAULT_GLOBAL_NAMESPACE, PRIV_READ);
 	InitMaterializedSRF(fcinfo, 0);
-	spi_connect();
-	plan_once(&list_global_plan,
-			  "SELECT scope, url, user_name, created_at FROM nsvault.registries"
-			  " WHERE scope IN ('global', 'global-private')"
-			  " ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",
-			  0, NULL);
+	nsvault_spi_connect();
+	nsvault_spi_plan(&list_global_plan,
+					 "SELECT scope, url, user_name, created_at FROM nsvault.registries"
+					 " WHERE scope IN ('global', 'global-private')"
+					 " ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",
+					 0, NULL);
 	if (SPI_execute_plan(list_global_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list global registries");
-	spi_return_rows(fcinfo, 2, user_hint);
+	nsvault_spi_return_rows(fcinfo, 2, user_hint);
 	SPI_finish();
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	return (Datum) 0;
 }
 
@@ -328,15 +338,15 @@ PG_FUNCTION_INFO_V1(nsvault_delete_registry);
 Datum
 nsvault_delete_registry(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace(fcinfo, 0);
+	char	   *namespace = validate_arg_namespace(fcinfo, 0);
 	char	   *url;
 	RegistryLocation loc = arg_registry_url(fcinfo, 1, &url);
 	Caller		caller;
 	bool		deleted;
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
 	deleted = remove_registry(&caller, SCOPE_NAMESPACE, namespace, &loc, url);
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_BOOL(deleted);
 }
 
@@ -348,14 +358,14 @@ nsvault_delete_global_registry(PG_FUNCTION_ARGS)
 {
 	char	   *url;
 	RegistryLocation loc = arg_registry_url(fcinfo, 0, &url);
-	bool		private = arg_bool(fcinfo, 1, "private");
+	bool		private = validate_arg_bool(fcinfo, 1, "private");
 	Caller		caller;
 	bool		deleted;
 
-	namespace_enter(fcinfo, &caller, NSVAULT_GLOBAL_NAMESPACE, PRIV_ADMIN);
+	access_namespace_enter(fcinfo, &caller, NSVAULT_GLOBAL_NAMESPACE, PRIV_ADMIN);
 	deleted = remove_registry(&caller, private ? SCOPE_GLOBAL_PRIVATE : SCOPE_GLOBAL,
 							  NULL, &loc, url);
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_BOOL(deleted);
 }
 
@@ -371,8 +381,8 @@ typedef struct Candidate
 static void
 push_string_member(JsonbParseState **state, const char *key, const char *value, int len)
 {
-	jsonb_push_string(state, WJB_KEY, key, strlen(key));
-	jsonb_push_string(state, WJB_VALUE, value, len);
+	nsvault_jsonb_push_string(state, WJB_KEY, key, strlen(key));
+	nsvault_jsonb_push_string(state, WJB_VALUE, value, len);
 }
 
 /* Adds "url": {"username", "password", "auth"} for one registry row; returns the URL. */
@@ -417,7 +427,7 @@ push_auth(JsonbParseState **state, HeapTuple row, TupleDesc desc, const char *na
 	if (auth_len < 0)
 		elog(ERROR, "could not encode registry credentials");
 
-	jsonb_push_string(state, WJB_KEY, url, strlen(url));
+	nsvault_jsonb_push_string(state, WJB_KEY, url, strlen(url));
 	pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
 	push_string_member(state, "username", user, strlen(user));
 	push_string_member(state, "password", VARDATA_ANY(token), token_len);
@@ -502,7 +512,7 @@ PG_FUNCTION_INFO_V1(nsvault_docker_config);
 Datum
 nsvault_docker_config(PG_FUNCTION_ARGS)
 {
-	bool		global_service = arg_bool(fcinfo, 2, "global_service");
+	bool		global_service = validate_arg_bool(fcinfo, 2, "global_service");
 	char	   *namespace = NULL;
 	RegistryLocation image;
 	bool		have_image = !PG_ARGISNULL(1);
@@ -521,7 +531,7 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	Jsonb	   *config;
 
 	if (!global_service || !PG_ARGISNULL(0))
-		namespace = arg_namespace(fcinfo, 0);
+		namespace = validate_arg_namespace(fcinfo, 0);
 	if (have_image)
 	{
 		const char *problem = image_parse_reference(text_to_cstring(PG_GETARG_TEXT_PP(1)),
@@ -530,27 +540,27 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 		if (problem != NULL)
 			invalid_registry("image reference", problem);
 	}
-	namespace_enter(fcinfo, &caller, global_service ? NSVAULT_GLOBAL_NAMESPACE : namespace,
-					PRIV_READ);
+	access_namespace_enter(fcinfo, &caller, global_service ? NSVAULT_GLOBAL_NAMESPACE : namespace,
+						   PRIV_READ);
 
-	spi_connect();
+	nsvault_spi_connect();
 	if (global_service)
 	{
-		plan_once(&global_candidates_plan,
-				  "SELECT scope, registry, url, user_name, token, key_version"
-				  " FROM nsvault.registries WHERE scope IN ('global', 'global-private')",
-				  0, NULL);
+		nsvault_spi_plan(&global_candidates_plan,
+						 "SELECT scope, registry, url, user_name, token, key_version"
+						 " FROM nsvault.registries WHERE scope IN ('global', 'global-private')",
+						 0, NULL);
 		if (SPI_execute_plan(global_candidates_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read registries");
 	}
 	else
 	{
 		args[0] = CStringGetTextDatum(namespace);
-		plan_once(&candidates_plan,
-				  "SELECT scope, registry, url, user_name, token, key_version"
-				  " FROM nsvault.registries"
-				  " WHERE (scope = 'namespace' AND namespace = $1) OR scope = 'global'",
-				  1, argtypes);
+		nsvault_spi_plan(&candidates_plan,
+						 "SELECT scope, registry, url, user_name, token, key_version"
+						 " FROM nsvault.registries"
+						 " WHERE (scope = 'namespace' AND namespace = $1) OR scope = 'global'",
+						 1, argtypes);
 		if (SPI_execute_plan(candidates_plan, args, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read registries");
 	}
@@ -597,7 +607,7 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	}
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	jsonb_push_string(&state, WJB_KEY, "auths", strlen("auths"));
+	nsvault_jsonb_push_string(&state, WJB_KEY, "auths", strlen("auths"));
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	if (have_image)
 	{
@@ -619,6 +629,6 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	config = JsonbValueToJsonb(result);
 	SPI_finish();
 	audit_handed_out(&caller, namespace, global_service, &handed_out);
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_JSONB_P(config);
 }

@@ -21,7 +21,18 @@
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
+#include "access.h"
+#include "audit.h"
+#include "caller.h"
+#include "crypto.h"
+#include "index_lookup.h"
+#include "jsonb_build.h"
+#include "key_cache.h"
 #include "key_lifecycle.h"
+#include "secrets.h"
+#include "secure_mem.h"
+#include "spi_plans.h"
+#include "validate.h"
 
 static SPIPlanPtr upsert_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
@@ -30,13 +41,13 @@ static SPIPlanPtr delete_plan = NULL;
 
 /* Associated data that binds a value to its namespace and name. */
 StringInfo
-secret_aad(const char *namespace, const char *name)
+secrets_aad(const char *namespace, const char *name)
 {
 	StringInfo	aad = makeStringInfo();
 
-	aad_append(aad, "secret");
-	aad_append(aad, namespace);
-	aad_append(aad, name);
+	crypto_aad_append(aad, "secret");
+	crypto_aad_append(aad, namespace);
+	crypto_aad_append(aad, name);
 	return aad;
 }
 
@@ -53,7 +64,7 @@ static bytea *
 open_secret(const char *namespace, const char *name,
 			const NamespaceKey *key, const bytea *sealed)
 {
-	bytea	   *plaintext = crypto_open(key, secret_aad(namespace, name), sealed);
+	bytea	   *plaintext = crypto_open(key, secrets_aad(namespace, name), sealed);
 
 	if (plaintext == NULL)
 		ereport(ERROR,
@@ -74,10 +85,10 @@ PG_FUNCTION_INFO_V1(nsvault_set_secret);
 Datum
 nsvault_set_secret(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace(fcinfo, 0);
-	char	   *name = arg_secret_name(fcinfo, 1);
-	text	   *value = arg_secret_value(fcinfo, 2);
-	bool		overwrite = arg_bool(fcinfo, 3, "overwrite");
+	char	   *namespace = validate_arg_namespace(fcinfo, 0);
+	char	   *name = validate_arg_secret_name(fcinfo, 1);
+	text	   *value = validate_arg_secret_value(fcinfo, 2);
+	bool		overwrite = validate_arg_bool(fcinfo, 3, "overwrite");
 	NamespaceKey *key;
 	bytea	   *sealed;
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, BYTEAOID, INT4OID};
@@ -85,11 +96,11 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 	SPIPlanPtr	plan;
 	Caller		caller;
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
 
 	/* the key comes first: if the key server is down, nothing is written */
 	key = key_for_write(namespace);
-	sealed = crypto_seal(key, secret_aad(namespace, name), value);
+	sealed = crypto_seal(key, secrets_aad(namespace, name), value);
 
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = CStringGetTextDatum(name);
@@ -97,22 +108,22 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 	args[3] = Int32GetDatum(key->version);
 	explicit_bzero(key, sizeof(*key));
 
-	spi_connect();
+	nsvault_spi_connect();
 	if (overwrite)
-		plan = plan_once(&upsert_plan,
-						 "INSERT INTO nsvault.secrets (namespace, name, ciphertext, key_version)"
-						 " VALUES ($1, $2, $3, $4)"
-						 " ON CONFLICT (namespace, name) DO UPDATE"
-						 " SET ciphertext = EXCLUDED.ciphertext,"
-						 " key_version = EXCLUDED.key_version,"
-						 " updated_at = pg_catalog.now()",
-						 4, argtypes);
+		plan = nsvault_spi_plan(&upsert_plan,
+								"INSERT INTO nsvault.secrets (namespace, name, ciphertext, key_version)"
+								" VALUES ($1, $2, $3, $4)"
+								" ON CONFLICT (namespace, name) DO UPDATE"
+								" SET ciphertext = EXCLUDED.ciphertext,"
+								" key_version = EXCLUDED.key_version,"
+								" updated_at = pg_catalog.now()",
+								4, argtypes);
 	else
-		plan = plan_once(&insert_plan,
-						 "INSERT INTO nsvault.secrets (namespace, name, ciphertext, key_version)"
-						 " VALUES ($1, $2, $3, $4)"
-						 " ON CONFLICT (namespace, name) DO NOTHING",
-						 4, argtypes);
+		plan = nsvault_spi_plan(&insert_plan,
+								"INSERT INTO nsvault.secrets (namespace, name, ciphertext, key_version)"
+								" VALUES ($1, $2, $3, $4)"
+								" ON CONFLICT (namespace, name) DO NOTHING",
+								4, argtypes);
 	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store secret");
 	if (SPI_processed == 0)
@@ -122,7 +133,7 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 				 errhint("Pass overwrite => true to replace it.")));
 	SPI_finish();
 	audit_record(&caller, namespace, name, "write", NULL);
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_VOID();
 }
 
@@ -157,8 +168,8 @@ PG_FUNCTION_INFO_V1(nsvault_get_secret);
 Datum
 nsvault_get_secret(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace(fcinfo, 0);
-	char	   *name = arg_secret_name(fcinfo, 1);
+	char	   *namespace = validate_arg_namespace(fcinfo, 0);
+	char	   *name = validate_arg_secret_name(fcinfo, 1);
 	const char *keys[2] = {namespace, name};
 	SealedRow	row = {0};
 	NamespaceKey *key;
@@ -166,8 +177,8 @@ nsvault_get_secret(PG_FUNCTION_ARGS)
 	text	   *result;
 	Caller		caller;
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
-	index_lookup("secrets", "secrets_pkey", 2, 1, keys, GetActiveSnapshot(), copy_sealed_row, &row);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
+	nsvault_index_lookup("secrets", "secrets_pkey", 2, 1, keys, GetActiveSnapshot(), copy_sealed_row, &row);
 	if (!row.found)
 		report_missing(namespace, name);
 
@@ -176,7 +187,7 @@ nsvault_get_secret(PG_FUNCTION_ARGS)
 	explicit_bzero(key, sizeof(*key));
 
 	audit_reads(&caller, namespace, (const char *const *) &name, 1, "read", NULL);
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	result = palloc(VARSIZE_ANY(plaintext));
 	memcpy(result, plaintext, VARSIZE_ANY(plaintext));
 	wipe_varlena((struct varlena *) plaintext);
@@ -234,7 +245,7 @@ PG_FUNCTION_INFO_V1(nsvault_get_secrets);
 Datum
 nsvault_get_secrets(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace(fcinfo, 0);
+	char	   *namespace = validate_arg_namespace(fcinfo, 0);
 	char	  **names;
 	int			nnames;
 	const char **keys;
@@ -252,7 +263,7 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 				 errmsg("secret names must not be null")));
 	names = distinct_names(PG_GETARG_ARRAYTYPE_P(1), &nnames);
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
 	keys = palloc(sizeof(char *) * 2 * Max(nnames, 1));
 	for (int i = 0; i < nnames; i++)
 	{
@@ -260,8 +271,8 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 		keys[2 * i + 1] = names[i];
 	}
 	rows = palloc0(sizeof(SealedRow) * Max(nnames, 1));
-	index_lookup("secrets", "secrets_pkey", 2, nnames, keys, GetActiveSnapshot(),
-				 copy_sealed_row, rows);
+	nsvault_index_lookup("secrets", "secrets_pkey", 2, nnames, keys, GetActiveSnapshot(),
+						 copy_sealed_row, rows);
 	for (int i = 0; i < nnames; i++)
 	{
 		if (!rows[i].found)
@@ -275,9 +286,9 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 		if (key == NULL || key->version != rows[i].key_version)
 			key = key_cache_version(namespace, rows[i].key_version);
 		plaintexts[i] = open_secret(namespace, names[i], key, rows[i].ciphertext);
-		jsonb_push_string(&state, WJB_KEY, names[i], strlen(names[i]));
-		jsonb_push_string(&state, WJB_VALUE, VARDATA_ANY(plaintexts[i]),
-						  VARSIZE_ANY_EXHDR(plaintexts[i]));
+		nsvault_jsonb_push_string(&state, WJB_KEY, names[i], strlen(names[i]));
+		nsvault_jsonb_push_string(&state, WJB_VALUE, VARDATA_ANY(plaintexts[i]),
+								  VARSIZE_ANY_EXHDR(plaintexts[i]));
 	}
 	object = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	result = JsonbValueToJsonb(object);
@@ -287,7 +298,7 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 		explicit_bzero(key, sizeof(*key));
 
 	audit_reads(&caller, namespace, (const char *const *) names, nnames, "read", NULL);
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_JSONB_P(result);
 }
 
@@ -297,26 +308,26 @@ PG_FUNCTION_INFO_V1(nsvault_list_secrets);
 Datum
 nsvault_list_secrets(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace(fcinfo, 0);
+	char	   *namespace = validate_arg_namespace(fcinfo, 0);
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	Caller		caller;
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
 	InitMaterializedSRF(fcinfo, 0);
 	args[0] = CStringGetTextDatum(namespace);
 
-	spi_connect();
-	plan_once(&list_plan,
-			  "SELECT name, created_at, updated_at FROM nsvault.secrets"
-			  " WHERE namespace = $1 ORDER BY name COLLATE \"C\"",
-			  1, argtypes);
+	nsvault_spi_connect();
+	nsvault_spi_plan(&list_plan,
+					 "SELECT name, created_at, updated_at FROM nsvault.secrets"
+					 " WHERE namespace = $1 ORDER BY name COLLATE \"C\"",
+					 1, argtypes);
 	if (SPI_execute_plan(list_plan, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list secrets");
 
-	spi_return_rows(fcinfo, 0, NULL);
+	nsvault_spi_return_rows(fcinfo, 0, NULL);
 	SPI_finish();
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	return (Datum) 0;
 }
 
@@ -326,27 +337,27 @@ PG_FUNCTION_INFO_V1(nsvault_delete_secret);
 Datum
 nsvault_delete_secret(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = arg_namespace(fcinfo, 0);
-	char	   *name = arg_secret_name(fcinfo, 1);
+	char	   *namespace = validate_arg_namespace(fcinfo, 0);
+	char	   *name = validate_arg_secret_name(fcinfo, 1);
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
 	bool		deleted;
 	Caller		caller;
 
-	namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = CStringGetTextDatum(name);
 
-	spi_connect();
-	plan_once(&delete_plan,
-			  "DELETE FROM nsvault.secrets WHERE namespace = $1 AND name = $2",
-			  2, argtypes);
+	nsvault_spi_connect();
+	nsvault_spi_plan(&delete_plan,
+					 "DELETE FROM nsvault.secrets WHERE namespace = $1 AND name = $2",
+					 2, argtypes);
 	if (SPI_execute_plan(delete_plan, args, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not delete secret");
 	deleted = (SPI_processed > 0);
 	SPI_finish();
 	if (deleted)
 		audit_record(&caller, namespace, name, "delete", NULL);
-	namespace_leave(&caller);
+	access_namespace_leave(&caller);
 	PG_RETURN_BOOL(deleted);
 }

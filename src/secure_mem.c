@@ -13,7 +13,7 @@
 
 #include "utils/memutils.h"
 
-#include "nsvault.h"
+#include "secure_mem.h"
 
 typedef struct SecureChunk
 {

@@ -11,11 +11,11 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-#include "nsvault.h"
+#include "spi_plans.h"
 
 /* Prepares sql into *slot the first time it is needed and keeps it. */
 SPIPlanPtr
-plan_once(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+nsvault_spi_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
 {
 	if (*slot == NULL)
 	{
@@ -32,7 +32,7 @@ plan_once(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
 
 /* Connects to SPI or fails. */
 void
-spi_connect(void)
+nsvault_spi_connect(void)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -44,8 +44,8 @@ spi_connect(void)
  * (text) is passed through it first.
  */
 void
-spi_return_rows(FunctionCallInfo fcinfo, int transform_column,
-				char *(*transform) (const char *))
+nsvault_spi_return_rows(FunctionCallInfo fcinfo, int transform_column,
+						char *(*transform) (const char *))
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	desc = SPI_tuptable->tupdesc;

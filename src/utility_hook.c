@@ -25,8 +25,10 @@
 #include "tcop/utility.h"
 #include "utils/acl.h"
 
+#include "access.h"
 #include "audit_queue.h"
 #include "key_lifecycle.h"
+#include "utility_hook.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -111,8 +113,8 @@ nsvault_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 								queryEnv, dest, qc);
 
 	if (dropped_roles != NIL)
-		grants_remove_roles(dropped_roles, role_names,
-							IsA(parsetree, DropRoleStmt) ? "DROP ROLE" : "DROP OWNED");
+		access_grants_remove_roles(dropped_roles, role_names,
+								   IsA(parsetree, DropRoleStmt) ? "DROP ROLE" : "DROP OWNED");
 }
 
 /* Puts the hook in place; called from _PG_init. */

@@ -16,7 +16,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
-#include "nsvault.h"
+#include "validate.h"
 
 #define NAMESPACE_RULE \
 	"A namespace is 1 to 64 characters: lowercase letters, digits, \"-\", \"_\" and \".\", starting with a letter."
@@ -178,7 +178,7 @@ arg_cstring(FunctionCallInfo fcinfo, int argno, const char *what)
 
 /* Returns argument argno as a valid namespace. */
 char *
-arg_namespace(FunctionCallInfo fcinfo, int argno)
+validate_arg_namespace(FunctionCallInfo fcinfo, int argno)
 {
 	char	   *ns = arg_cstring(fcinfo, argno, "namespace");
 
@@ -186,9 +186,19 @@ arg_namespace(FunctionCallInfo fcinfo, int argno)
 	return ns;
 }
 
+/* Returns argument argno as a namespace, or the reserved "@global". */
+char *
+validate_arg_namespace_or_global(FunctionCallInfo fcinfo, int argno)
+{
+	if (!PG_ARGISNULL(argno) &&
+		strcmp(text_to_cstring(PG_GETARG_TEXT_PP(argno)), NSVAULT_GLOBAL_NAMESPACE) == 0)
+		return pstrdup(NSVAULT_GLOBAL_NAMESPACE);
+	return validate_arg_namespace(fcinfo, argno);
+}
+
 /* Returns argument argno as a valid secret name. */
 char *
-arg_secret_name(FunctionCallInfo fcinfo, int argno)
+validate_arg_secret_name(FunctionCallInfo fcinfo, int argno)
 {
 	char	   *name = arg_cstring(fcinfo, argno, "secret name");
 
@@ -198,7 +208,7 @@ arg_secret_name(FunctionCallInfo fcinfo, int argno)
 
 /* Returns argument argno as a secret value of allowed size. */
 text *
-arg_secret_value(FunctionCallInfo fcinfo, int argno)
+validate_arg_secret_value(FunctionCallInfo fcinfo, int argno)
 {
 	Size		len;
 
@@ -222,7 +232,7 @@ arg_secret_value(FunctionCallInfo fcinfo, int argno)
 
 /* Returns boolean argument argno, which must not be NULL. */
 bool
-arg_bool(FunctionCallInfo fcinfo, int argno, const char *what)
+validate_arg_bool(FunctionCallInfo fcinfo, int argno, const char *what)
 {
 	require_not_null(fcinfo, argno, what);
 	return PG_GETARG_BOOL(argno);

@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.h
+ *		Recording what was done to a namespace (audit.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NSVAULT_AUDIT_H
+#define NSVAULT_AUDIT_H
+
+#include "caller.h"
+
+extern void audit_record(const Caller *caller, const char *namespace, const char *item,
+						 const char *action, const char *detail);
+extern void audit_reads(const Caller *caller, const char *namespace,
+						const char *const *items, int nitems, const char *action,
+						const char *detail);
+
+#endif							/* NSVAULT_AUDIT_H */

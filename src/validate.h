@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ *
+ * validate.h
+ *		Limits, and the checks of arguments against them (validate.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NSVAULT_VALIDATE_H
+#define NSVAULT_VALIDATE_H
+
+#include "fmgr.h"
+
+#define NSVAULT_NAMESPACE_MAX	64
+#define NSVAULT_SECRET_NAME_MAX	128
+#define NSVAULT_VALUE_MAX		65536
+#define NSVAULT_GLOBAL_NAMESPACE	"@global"	/* key namespace of global registries */
+
+extern char *validate_arg_namespace(FunctionCallInfo fcinfo, int argno);
+extern char *validate_arg_namespace_or_global(FunctionCallInfo fcinfo, int argno);
+extern char *validate_arg_secret_name(FunctionCallInfo fcinfo, int argno);
+extern text *validate_arg_secret_value(FunctionCallInfo fcinfo, int argno);
+extern bool validate_arg_bool(FunctionCallInfo fcinfo, int argno, const char *what);
+extern void validate_secret_name(const char *name);
+extern void validate_registry_user(const char *user, int len);
+
+#endif							/* NSVAULT_VALIDATE_H */

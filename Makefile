@@ -26,7 +26,8 @@ OBJS = \
 	src/key_link.o \
 	src/key_lifecycle.o \
 	src/key_destroyer.o \
-	src/namespace_admin.o
+	src/namespace_admin.o \
+	src/listing.o
 
 EXTENSION = nsvault nsvault_keys
 DATA = nsvault--0.1.sql nsvault--0.1--0.2.sql nsvault--0.2--0.3.sql nsvault_keys--0.1.sql nsvault_keys--0.1--0.2.sql

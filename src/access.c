@@ -85,10 +85,7 @@ arg_privilege(FunctionCallInfo fcinfo, int argno)
 {
 	char	   *name;
 
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("privilege must not be null")));
+	validate_not_null(fcinfo, argno, "privilege");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	if (strcmp(name, "read") == 0)
 		return PRIV_READ;
@@ -287,11 +284,18 @@ access_namespace_leave(Caller *caller)
 static Oid
 arg_role(FunctionCallInfo fcinfo, int argno)
 {
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("grantee must not be null")));
+	validate_not_null(fcinfo, argno, "grantee");
 	return PG_GETARG_OID(argno);
+}
+
+static void
+run_grant(const char *sql)
+{
+	int			result = SPI_execute(sql, false, 0);
+
+	if (result != SPI_OK_UTILITY)
+		elog(ERROR, "could not grant the functions of a namespace privilege: SPI_execute returned %s",
+			 SPI_result_code_string(result));
 }
 
 /* Grants role EXECUTE on what privilege needs (and SELECT on the audit log for admins). */
@@ -301,16 +305,14 @@ grant_execute(Oid role, NamespacePrivilege privilege)
 	const char *grantee = quote_identifier(GetUserNameFromId(role, false));
 
 	nsvault_spi_connect();
-	SPI_execute(psprintf("GRANT USAGE ON SCHEMA nsvault TO %s", grantee), false, 0);
-	SPI_execute(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", read_functions, grantee), false, 0);
+	run_grant(psprintf("GRANT USAGE ON SCHEMA nsvault TO %s", grantee));
+	run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", read_functions, grantee));
 	if (privilege >= PRIV_WRITE)
-		SPI_execute(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", write_functions, grantee),
-					false, 0);
+		run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", write_functions, grantee));
 	if (privilege >= PRIV_ADMIN)
 	{
-		SPI_execute(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", admin_functions, grantee),
-					false, 0);
-		SPI_execute(psprintf("GRANT SELECT ON nsvault.audit_log TO %s", grantee), false, 0);
+		run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", admin_functions, grantee));
+		run_grant(psprintf("GRANT SELECT ON nsvault.audit_log TO %s", grantee));
 	}
 	SPI_finish();
 }
@@ -345,8 +347,7 @@ nsvault_grant_namespace(PG_FUNCTION_ARGS)
 					 " SET level = GREATEST(nsvault.grants.level, EXCLUDED.level),"
 					 " granted_by = EXCLUDED.granted_by, granted_at = pg_catalog.now()",
 					 4, argtypes);
-	if (SPI_execute_plan(grant_plan, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not record the grant");
+	nsvault_spi_execute(grant_plan, args, NULL, false, 0, SPI_OK_INSERT, "could not record the grant");
 	SPI_finish();
 	access_grants_changed();
 
@@ -387,8 +388,7 @@ nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 		nsvault_spi_plan(&revoke_delete_plan,
 						 "DELETE FROM nsvault.grants WHERE namespace = $1 AND grantee = $2",
 						 2, argtypes);
-		if (SPI_execute_plan(revoke_delete_plan, args, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "could not revoke");
+		nsvault_spi_execute(revoke_delete_plan, args, NULL, false, 0, SPI_OK_DELETE, "could not revoke");
 	}
 	else
 	{
@@ -396,8 +396,7 @@ nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 						 "UPDATE nsvault.grants SET level = $3"
 						 " WHERE namespace = $1 AND grantee = $2 AND level > $3",
 						 3, argtypes);
-		if (SPI_execute_plan(revoke_update_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "could not revoke");
+		nsvault_spi_execute(revoke_update_plan, args, NULL, false, 0, SPI_OK_UPDATE, "could not revoke");
 	}
 	changed = SPI_processed > 0;
 	SPI_finish();
@@ -458,11 +457,12 @@ access_grants_remove_roles(List *roles, List *role_names, const char *command)
 		nsvault_spi_plan(&remove_roles_plan,
 						 "DELETE FROM nsvault.grants WHERE grantee = $1 RETURNING namespace",
 						 1, argtypes);
-		if (SPI_execute_plan(remove_roles_plan, args, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
-			elog(ERROR, "could not remove the grants of a dropped role");
+		nsvault_spi_execute(remove_roles_plan, args, NULL, false, 0, SPI_OK_DELETE_RETURNING,
+							"could not remove the grants of a dropped role");
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
-			char	   *namespace = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+			char	   *namespace = nsvault_spi_text(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+													  "namespace");
 
 			audit_record(&caller, namespace, NULL, "revoke",
 						 psprintf("all from %s, by %s", (char *) lfirst(name), command));

@@ -92,7 +92,7 @@ audit_record(const Caller *caller, const char *namespace, const char *item,
 	args[3] = item ? CStringGetTextDatum(item) : (Datum) 0;
 	args[4] = CStringGetTextDatum(action);
 	args[5] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < lengthof(args); i++)
 		nulls[i] = args[i] == (Datum) 0 ? 'n' : ' ';
 
 	nsvault_spi_connect();
@@ -101,8 +101,8 @@ audit_record(const Caller *caller, const char *namespace, const char *item,
 					 " (role_name, session_role, namespace, secret_name, action, detail)"
 					 " VALUES ($1, $2, $3, $4, $5, $6)",
 					 6, argtypes);
-	if (SPI_execute_plan(insert_plan, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not write the audit trail");
+	nsvault_spi_execute(insert_plan, args, nulls, false, 0, SPI_OK_INSERT,
+						"could not write the audit trail");
 	SPI_finish();
 }
 

@@ -56,6 +56,7 @@ typedef struct EncodedEvent
 #define HAS_SESSION_ROLE	0x01
 #define HAS_ITEM			0x02
 #define HAS_DETAIL			0x04
+#define EVENT_FIELDS		6	/* role, session role, namespace, item, action, detail */
 #define WRAP_MARKER			0
 
 typedef struct AuditQueueShared
@@ -218,7 +219,7 @@ encode_events(const AuditEvent *events, int nevents, Size *len)
 	for (int i = 0; i < nevents; i++)
 	{
 		const AuditEvent *event = &events[i];
-		const char *fields[6] = {event->role, event->session_role, event->namespace,
+		const char *fields[EVENT_FIELDS] = {event->role, event->session_role, event->namespace,
 		event->item, event->action, event->detail};
 		EncodedEvent header = {0};
 		int			start = buf.len;
@@ -415,7 +416,7 @@ audit_queue_next_event(AuditQueue *queue, uint64 *pos, uint64 end, AuditEvent *e
 	char	   *ring = ring_of(queue - audit_shared->slots);
 	const EncodedEvent *header;
 	const char *field;
-	const char *fields[6];
+	const char *fields[EVENT_FIELDS];
 
 	if (*pos < end && ((EncodedEvent *) (ring + *pos % size))->len == WRAP_MARKER)
 		*pos += size - *pos % size;

@@ -179,8 +179,8 @@ insert_events(AuditQueue *queue, uint64 start, uint64 end)
 
 	nsvault_spi_connect();
 	nsvault_spi_plan(&insert_plan, insert_sql, NCOLUMNS, types);
-	if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not insert audit events");
+	nsvault_spi_execute(insert_plan, args, NULL, false, 0, SPI_OK_INSERT,
+						"could not insert audit events");
 	SPI_finish();
 	return pos;
 }

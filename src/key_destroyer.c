@@ -74,8 +74,8 @@ key_destroyer_start(void)
 	if (!RegisterDynamicBackgroundWorker(&worker, NULL))
 		ereport(WARNING,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("could not start the nsvault key destroyer: no background worker slot is free"),
-				 errdetail("Retired key versions stay queued in nsvault.key_destructions until a key fetch or write in this database starts it."),
+				 errmsg("could not start the nsvault key destroyer"),
+				 errdetail("No background worker slot is free.  Retired key versions stay queued in nsvault.key_destructions until a key fetch or write in this database starts it."),
 				 errhint("Raise max_worker_processes.")));
 }
 
@@ -110,10 +110,10 @@ static void
 destroy_row(HeapTuple row, TupleDesc desc)
 {
 	bool		isnull;
-	Datum		id = SPI_getbinval(row, desc, 1, &isnull);
-	char	   *namespace = SPI_getvalue(row, desc, 2);
-	int32		first = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
-	int32		last = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
+	Datum		id = nsvault_spi_datum(row, desc, "id", &isnull);
+	char	   *namespace = nsvault_spi_text(row, desc, "namespace");
+	int32		first = DatumGetInt32(nsvault_spi_datum(row, desc, "first_version", &isnull));
+	int32		last = DatumGetInt32(nsvault_spi_datum(row, desc, "last_version", &isnull));
 	Oid			argtypes[1] = {INT8OID};
 	Datum		args[1] = {id};
 	pg_uuid_t	identity;
@@ -130,8 +130,8 @@ destroy_row(HeapTuple row, TupleDesc desc)
 	key_cache_forget(namespace);
 
 	nsvault_spi_plan(&done_plan, "DELETE FROM nsvault.key_destructions WHERE id = $1", 1, argtypes);
-	if (SPI_execute_plan(done_plan, args, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not delete a done key destruction");
+	nsvault_spi_execute(done_plan, args, NULL, false, 0, SPI_OK_DELETE,
+						"could not delete a done key destruction");
 	ereport(LOG,
 			(errmsg("nsvault destroyed %d key versions of namespace \"%s\" (versions %d to %d)",
 					answer.version, namespace, first, last)));
@@ -163,8 +163,8 @@ destroy_batch(void)
 						 "SELECT id, namespace, first_version, last_version"
 						 " FROM nsvault.key_destructions ORDER BY id LIMIT " CppAsString2(DESTROYER_BATCH),
 						 0, NULL);
-		if (SPI_execute_plan(pending_plan, NULL, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the queued key destructions");
+		nsvault_spi_execute(pending_plan, NULL, NULL, false, 0, SPI_OK_SELECT,
+							"could not read the queued key destructions");
 		found = SPI_processed;
 		rows = SPI_tuptable;
 		for (uint64 r = 0; r < found; r++)

@@ -52,7 +52,6 @@ typedef struct NamespaceKeys
 	int32		highest_version;
 } NamespaceKeys;
 
-static SPIPlanPtr read_plans[3];
 static SPIPlanPtr placeholder_plan = NULL;
 static SPIPlanPtr write_plan = NULL;
 static SPIPlanPtr retire_plan = NULL;
@@ -71,6 +70,10 @@ typedef enum RowLock
 	ROW_LOCK_KEYS				/* FOR UPDATE: rotation, deletion, destruction,
 								 * and the write that makes the first key */
 } RowLock;
+
+#define ROW_LOCK_KINDS (ROW_LOCK_KEYS + 1)
+
+static SPIPlanPtr read_plans[ROW_LOCK_KINDS];	/* by RowLock */
 
 /* Sets tag to the lock a database's destroyer holds while it works. */
 static void
@@ -103,7 +106,7 @@ key_destroyer_lock(void)
 static void
 namespace_row(const char *namespace, RowLock lock, NamespaceKeys *keys)
 {
-	static const char *const reads[3] = {
+	static const char *const reads[ROW_LOCK_KINDS] = {
 		"SELECT active_version, highest_version FROM nsvault.namespace_keys WHERE namespace = $1",
 		"SELECT active_version, highest_version FROM nsvault.namespace_keys WHERE namespace = $1"
 		" FOR SHARE",
@@ -119,8 +122,8 @@ namespace_row(const char *namespace, RowLock lock, NamespaceKeys *keys)
 	nsvault_spi_plan(&read_plans[lock], reads[lock], 1, argtypes);
 	for (int attempt = 0;; attempt++)
 	{
-		if (SPI_execute_plan(read_plans[lock], args, NULL, lock == ROW_LOCK_NONE, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the namespace's key versions");
+		nsvault_spi_execute(read_plans[lock], args, NULL, lock == ROW_LOCK_NONE, 1, SPI_OK_SELECT,
+							"could not read the namespace's key versions");
 		if (SPI_processed == 1 || lock == ROW_LOCK_NONE)
 			break;
 		if (attempt > 0)
@@ -133,17 +136,18 @@ namespace_row(const char *namespace, RowLock lock, NamespaceKeys *keys)
 						 "INSERT INTO nsvault.namespace_keys (namespace, highest_version)"
 						 " VALUES ($1, 0) ON CONFLICT (namespace) DO NOTHING",
 						 1, argtypes);
-		if (SPI_execute_plan(placeholder_plan, args, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not record the namespace's key versions");
+		nsvault_spi_execute(placeholder_plan, args, NULL, false, 0, SPI_OK_INSERT,
+							"could not record the namespace's key versions");
 	}
 	keys->active_version = 0;
 	keys->highest_version = 0;
 	if (SPI_processed == 0)
 		return;
 	row = SPI_tuptable->vals[0];
-	active = SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull);
+	active = nsvault_spi_datum(row, SPI_tuptable->tupdesc, "active_version", &isnull);
 	keys->active_version = isnull ? 0 : DatumGetInt32(active);
-	keys->highest_version = DatumGetInt32(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
+	keys->highest_version = DatumGetInt32(nsvault_spi_datum(row, SPI_tuptable->tupdesc,
+															"highest_version", &isnull));
 }
 
 /*
@@ -166,8 +170,8 @@ namespace_keys_write(const char *namespace, int32 active_version, int32 used_ver
 					 " SET active_version = EXCLUDED.active_version,"
 					 " highest_version = GREATEST(k.highest_version, EXCLUDED.highest_version)",
 					 3, argtypes);
-	if (SPI_execute_plan(write_plan, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not record the namespace's key versions");
+	nsvault_spi_execute(write_plan, args, nulls, false, 0, SPI_OK_INSERT,
+						"could not record the namespace's key versions");
 }
 
 /*
@@ -271,8 +275,8 @@ key_versions_retire(const char *namespace, int32 first, int32 last)
 					 "INSERT INTO nsvault.key_destructions (namespace, first_version, last_version, requested_by)"
 					 " VALUES ($1, $2, $3, $4)",
 					 4, argtypes);
-	if (SPI_execute_plan(retire_plan, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not queue the key destruction");
+	nsvault_spi_execute(retire_plan, args, NULL, false, 0, SPI_OK_INSERT,
+						"could not queue the key destruction");
 	SPI_finish();
 
 	if (!callback_registered)

@@ -179,8 +179,8 @@ record_identity(const pg_uuid_t *identity, bool replace)
 						 "INSERT INTO nsvault.key_database (identity, foreign_server, linked_by)"
 						 " VALUES ($1, $2, $3) ON CONFLICT (only_row) DO NOTHING",
 						 3, argtypes);
-	if (SPI_execute_plan(replace ? accept_plan : record_plan, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not record the key database's identity");
+	nsvault_spi_execute(replace ? accept_plan : record_plan, args, NULL, false, 0, SPI_OK_INSERT,
+						"could not record the key database's identity");
 	SPI_finish();
 	/* every backend, this one included, reads it again */
 	CacheInvalidateRelcacheByRelid(key_database_relid);
@@ -207,6 +207,14 @@ key_link_record(void)
 	key_cache_forget_database();
 }
 
+/* What check_opens checks. */
+typedef enum CheckedItem
+{
+	CHECKED_SECRET,
+	CHECKED_REGISTRY,
+	CHECKED_ACTIVE_VERSION		/* no value: that the version is there */
+} CheckedItem;
+
 /*
  * Fails unless the key database identified by identity has key version
  * version of the namespace and, when sealed is given, the value sealed
@@ -214,7 +222,7 @@ key_link_record(void)
  */
 static void
 check_opens(const pg_uuid_t *identity, const char *namespace, int32 version,
-			StringInfo aad, const bytea *sealed, const char *what)
+			StringInfo aad, const bytea *sealed, CheckedItem kind, const char *item)
 {
 	KeyAnswer	answer;
 	bool		opens = false;
@@ -237,9 +245,17 @@ check_opens(const pg_uuid_t *identity, const char *namespace, int32 version,
 	if (!opens)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYSTEM_ERROR),
-				 errmsg("cannot accept the key database behind foreign server \"%s\": %s of namespace \"%s\" does not open with its key version %d",
-						keydb_server_name(), what, namespace, version),
-				 errdetail("The key database is not the one this database's values were sealed with, or lacks their keys. Nothing was changed.")));
+				 errmsg("cannot accept the key database behind foreign server \"%s\"",
+						keydb_server_name()),
+				 kind == CHECKED_SECRET ?
+				 errdetail("Secret \"%s\" of namespace \"%s\" does not open with its key version %d.",
+						   item, namespace, version) :
+				 kind == CHECKED_REGISTRY ?
+				 errdetail("Registry \"%s\" of namespace \"%s\" does not open with its key version %d.",
+						   item, namespace, version) :
+				 errdetail("The active key version %d of namespace \"%s\" is not in the key database.",
+						   version, namespace),
+				 errhint("Link this database to the key database its values were sealed with, which has their keys.  Nothing was changed.")));
 }
 
 /*
@@ -256,15 +272,16 @@ check_key_database(const pg_uuid_t *identity)
 	nsvault_spi_connect();
 	nsvault_spi_plan(&used_versions_plan,
 					 "SELECT DISTINCT ON (1, 2) * FROM ("
-					 " SELECT namespace, key_version, ciphertext, 'secret', name, NULL, NULL, NULL"
+					 " SELECT namespace, key_version, ciphertext AS sealed, 'secret' AS kind, name,"
+					 "  NULL AS registry_namespace, NULL AS url, NULL AS user_name"
 					 "  FROM nsvault.secrets"
 					 " UNION ALL"
 					 " SELECT coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "'), key_version, token,"
 					 "  scope, registry, namespace, url, user_name"
 					 "  FROM nsvault.registries) v",
 					 0, NULL);
-	if (SPI_execute_plan(used_versions_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the values to check");
+	nsvault_spi_execute(used_versions_plan, NULL, NULL, true, 0, SPI_OK_SELECT,
+						"could not read the values to check");
 	rows = SPI_tuptable;
 	nrows = SPI_processed;
 	for (uint64 r = 0; r < nrows; r++)
@@ -272,36 +289,40 @@ check_key_database(const pg_uuid_t *identity)
 		HeapTuple	row = rows->vals[r];
 		TupleDesc	desc = rows->tupdesc;
 		bool		isnull;
-		char	   *namespace = SPI_getvalue(row, desc, 1);
-		int32		version = DatumGetInt32(SPI_getbinval(row, desc, 2, &isnull));
-		bytea	   *sealed = DatumGetByteaPP(SPI_getbinval(row, desc, 3, &isnull));
-		char	   *kind = SPI_getvalue(row, desc, 4);
-		char	   *name = SPI_getvalue(row, desc, 5);
+		char	   *namespace = nsvault_spi_text(row, desc, "namespace");
+		int32		version = DatumGetInt32(nsvault_spi_datum(row, desc, "key_version", &isnull));
+		bytea	   *sealed = DatumGetByteaPP(nsvault_spi_datum(row, desc, "sealed", &isnull));
+		char	   *kind = nsvault_spi_text(row, desc, "kind");
+		char	   *name = nsvault_spi_text(row, desc, "name");
 		bool		secret = strcmp(kind, "secret") == 0;
 		StringInfo	aad = secret ? secrets_aad(namespace, name)
-			: registry_aad(crypto_sealed_format(sealed), kind, SPI_getvalue(row, desc, 6), name,
-						   SPI_getvalue(row, desc, 7), SPI_getvalue(row, desc, 8));
+			: registry_aad(crypto_sealed_format(sealed), kind,
+						   nsvault_spi_text(row, desc, "registry_namespace"), name,
+						   nsvault_spi_text(row, desc, "url"),
+						   nsvault_spi_text(row, desc, "user_name"));
 
 		check_opens(identity, namespace, version, aad, sealed,
-					psprintf(secret ? "secret \"%s\"" : "registry \"%s\"", name));
+					secret ? CHECKED_SECRET : CHECKED_REGISTRY, name);
 	}
 
 	nsvault_spi_plan(&active_versions_plan,
 					 "SELECT namespace, active_version FROM nsvault.namespace_keys"
 					 " WHERE active_version IS NOT NULL",
 					 0, NULL);
-	if (SPI_execute_plan(active_versions_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the active key versions");
+	nsvault_spi_execute(active_versions_plan, NULL, NULL, true, 0, SPI_OK_SELECT,
+						"could not read the active key versions");
 	rows = SPI_tuptable;
 	nrows = SPI_processed;
 	for (uint64 r = 0; r < nrows; r++)
 	{
+		HeapTuple	row = rows->vals[r];
 		bool		isnull;
 
 		/* no value to open: that the version is there is enough */
-		check_opens(identity, SPI_getvalue(rows->vals[r], rows->tupdesc, 1),
-					DatumGetInt32(SPI_getbinval(rows->vals[r], rows->tupdesc, 2, &isnull)),
-					NULL, NULL, "the active key version");
+		check_opens(identity, nsvault_spi_text(row, rows->tupdesc, "namespace"),
+					DatumGetInt32(nsvault_spi_datum(row, rows->tupdesc, "active_version",
+													&isnull)),
+					NULL, NULL, CHECKED_ACTIVE_VERSION, NULL);
 	}
 	SPI_finish();
 }

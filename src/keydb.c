@@ -273,8 +273,8 @@ connect_call(void *arg)
 	explicit_bzero(conninfo, strlen(conninfo));
 	PG_TRY();
 	{
-		if (SPI_execute_plan(connect_plan, args, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "dblink_connect did not run");
+		nsvault_spi_execute(connect_plan, args, NULL, false, 1, SPI_OK_SELECT,
+							"dblink_connect did not run");
 	}
 	PG_FINALLY();
 	{
@@ -309,8 +309,9 @@ link_int_call(SPIPlanPtr plan, Datum *args)
 	bool		isnull;
 	Datum		value;
 
-	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "dblink call did not run");
+	nsvault_spi_execute(plan, args, NULL, false, 1, SPI_OK_SELECT, "dblink call did not run");
+	if (SPI_processed != 1)
+		elog(ERROR, "dblink call returned " UINT64_FORMAT " rows", SPI_processed);
 	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? -1 : DatumGetInt32(value);
 }
@@ -454,8 +455,8 @@ request_call(void *arg)
 
 	send_and_wait(request->remote_sql);
 	args[0] = CStringGetTextDatum(current->name);
-	if (SPI_execute_plan(result_plan, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "dblink key request did not run");
+	nsvault_spi_execute(result_plan, args, NULL, false, 0, SPI_OK_SELECT,
+						"dblink key request did not run");
 	request->rows = SPI_processed;
 	if (SPI_processed != 1)
 	{
@@ -465,9 +466,9 @@ request_call(void *arg)
 
 	row = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
-	identity = SPI_getbinval(row, desc, 1, &request->identity_null);
-	version = SPI_getbinval(row, desc, 2, &request->version_null);
-	key_datum = SPI_getbinval(row, desc, 3, &key_null);
+	identity = nsvault_spi_datum(row, desc, "identity", &request->identity_null);
+	version = nsvault_spi_datum(row, desc, "version", &request->version_null);
+	key_datum = nsvault_spi_datum(row, desc, "key", &key_null);
 	if (!request->identity_null)
 		answer->identity = *DatumGetUUIDP(identity);
 	answer->version = request->version_null ? 0 : DatumGetInt32(version);
@@ -485,8 +486,8 @@ request_call(void *arg)
 	}
 	SPI_freetuptable(SPI_tuptable);
 	/* the link is ready for the next request once its empty result is read */
-	if (SPI_execute_plan(result_plan, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "dblink key request did not finish");
+	nsvault_spi_execute(result_plan, args, NULL, false, 0, SPI_OK_SELECT,
+						"dblink key request did not finish");
 	if (SPI_processed != 0)
 		request->rows += SPI_processed;
 }
@@ -561,6 +562,60 @@ keydb_admin_required(void)
 }
 
 /*
+ * Fails a key request that raised error: closes the link (cancelling the
+ * statement first when the request was cut off mid-way) and reports it.
+ */
+static void
+request_failed(ErrorData *error, const char *server)
+{
+	/* a request cut off leaves the link mid-statement: cancel it, close it */
+	if (interrupted(error))
+	{
+		ErrorData  *ignored = run_guarded(cancel_call, NULL);
+
+		if (ignored != NULL)
+			FreeErrorData(ignored);
+		keydb_disconnect();
+		ReThrowError(error);
+	}
+	keydb_disconnect();
+	if (link_lost(error))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("lost the connection to the key server through foreign server \"%s\"",
+						server),
+				 errdetail_internal("%s", error->message)));
+	ereport(ERROR,
+			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+			 errmsg("key server behind foreign server \"%s\" refused the key request",
+					server),
+			 errdetail_internal("The key server answered SQLSTATE %s: %s",
+								unpack_sql_state(error->sqlerrcode), error->message)));
+}
+
+/* Fails unless the request's answer is one row of the shape expect asks for. */
+static void
+check_answer(const KeyRequest *request, KeyExpectation expect, const char *server)
+{
+	KeyAnswer  *answer = request->answer;
+	bool		usable;
+
+	answer->found = !request->version_null;
+	usable = (request->rows == 1 && !request->identity_null &&
+			  (answer->found || expect == EXPECT_KEY_OR_NONE) &&
+			  (expect == EXPECT_COUNT ? answer->version >= 0 : answer->version > 0 || !answer->found) &&
+			  (answer->key == NULL ? expect != EXPECT_KEY : answer->key_len == NSVAULT_KEY_LEN));
+	if (!usable)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("key server behind foreign server \"%s\" returned an unusable answer",
+						server),
+				 errdetail("Expected one row with the key database's identity, a positive version and a %d-byte key.",
+						   NSVAULT_KEY_LEN),
+				 errhint("The key database's extension may be older than this one's (ALTER EXTENSION nsvault_keys UPDATE there), or the server is not an nsvault key database.")));
+}
+
+/*
  * Sends remote_sql to the key database, which answers (identity, version,
  * key) in one row; version is null for a version it does not have, where
  * expect allows it.  Fills answer.
@@ -572,7 +627,6 @@ keydb_request(KeyLink *link, const char *remote_sql, KeyExpectation expect, KeyA
 	KeyRequest	request;
 	ErrorData  *error;
 	bool		reused;
-	bool		usable;
 
 	memset(answer, 0, sizeof(*answer));
 	memset(&request, 0, sizeof(request));
@@ -606,49 +660,10 @@ keydb_request(KeyLink *link, const char *remote_sql, KeyExpectation expect, KeyA
 		error = run_guarded(request_call, &request);
 	}
 	if (error != NULL)
-	{
-		bool		link_failed = link_lost(error);
-
-		/* a request cut off leaves the link mid-statement: cancel it, close it */
-		if (interrupted(error))
-		{
-			ErrorData  *ignored = run_guarded(cancel_call, NULL);
-
-			if (ignored != NULL)
-				FreeErrorData(ignored);
-			keydb_disconnect();
-			ReThrowError(error);
-		}
-		keydb_disconnect();
-		if (link_failed)
-			ereport(ERROR,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("lost the connection to the key server through foreign server \"%s\"",
-							server),
-					 errdetail_internal("%s", error->message)));
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("key server behind foreign server \"%s\" refused the key request",
-						server),
-				 errdetail_internal("The key server answered SQLSTATE %s: %s",
-									unpack_sql_state(error->sqlerrcode), error->message)));
-	}
+		request_failed(error, server);
 	SPI_finish();
 	link_used();
-
-	answer->found = !request.version_null;
-	usable = (request.rows == 1 && !request.identity_null &&
-			  (answer->found || expect == EXPECT_KEY_OR_NONE) &&
-			  (expect == EXPECT_COUNT ? answer->version >= 0 : answer->version > 0 || !answer->found) &&
-			  (answer->key == NULL ? expect != EXPECT_KEY : answer->key_len == NSVAULT_KEY_LEN));
-	if (!usable)
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("key server behind foreign server \"%s\" returned an unusable answer",
-						server),
-				 errdetail("Expected one row with the key database's identity, a positive version and a %d-byte key.",
-						   NSVAULT_KEY_LEN),
-				 errhint("The key database's extension may be older than this one's (ALTER EXTENSION nsvault_keys UPDATE there), or the server is not an nsvault key database.")));
+	check_answer(&request, expect, server);
 }
 
 /* The identity as an SQL literal, or NULL. */

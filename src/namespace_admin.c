@@ -29,12 +29,18 @@ static SPIPlanPtr secrets_plan = NULL;
 static SPIPlanPtr reseal_secret_plan = NULL;
 static SPIPlanPtr registries_plan = NULL;
 static SPIPlanPtr reseal_registry_plan = NULL;
-static SPIPlanPtr delete_plans[3];
+/* what deleting a namespace deletes */
+static const char *const namespace_deletes[] = {
+	"DELETE FROM nsvault.secrets WHERE namespace = $1",
+	"DELETE FROM nsvault.registries WHERE scope = 'namespace' AND namespace = $1",
+	"DELETE FROM nsvault.grants WHERE namespace = $1",
+};
+static SPIPlanPtr delete_plans[lengthof(namespace_deletes)];
 static SPIPlanPtr sealed_under_plan = NULL;
 
 /*
- * Re-seals every row select_plan returns (key version, sealed value, ctid,
- * then what the associated data is made of) under new_key with update_plan,
+ * Re-seals every row select_plan returns (key_version, sealed, ctid, and
+ * the columns the associated data is made of) under new_key with update_plan,
  * in the current sealed-value format.  aad_of builds a row's associated
  * data, in a format, from its identifying columns.
  */
@@ -49,8 +55,8 @@ reseal_rows(const char *namespace, SPIPlanPtr select_plan, SPIPlanPtr update_pla
 	NamespaceKey *key = NULL;
 
 	args[0] = CStringGetTextDatum(namespace);
-	if (SPI_execute_plan(select_plan, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read what to re-seal");
+	nsvault_spi_execute(select_plan, args, NULL, false, 0, SPI_OK_SELECT,
+						"could not read what to re-seal");
 	rows = SPI_tuptable;
 	nrows = SPI_processed;
 
@@ -58,8 +64,10 @@ reseal_rows(const char *namespace, SPIPlanPtr select_plan, SPIPlanPtr update_pla
 	{
 		HeapTuple	row = rows->vals[r];
 		bool		isnull;
-		int32		version = DatumGetInt32(SPI_getbinval(row, rows->tupdesc, 1, &isnull));
-		bytea	   *sealed = DatumGetByteaPP(SPI_getbinval(row, rows->tupdesc, 2, &isnull));
+		int32		version = DatumGetInt32(nsvault_spi_datum(row, rows->tupdesc, "key_version",
+															  &isnull));
+		bytea	   *sealed = DatumGetByteaPP(nsvault_spi_datum(row, rows->tupdesc, "sealed",
+															   &isnull));
 		bytea	   *plaintext;
 		Datum		update_args[3];
 
@@ -71,18 +79,17 @@ reseal_rows(const char *namespace, SPIPlanPtr select_plan, SPIPlanPtr update_pla
 		if (plaintext == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("cannot rotate the key of namespace \"%s\": a stored value failed its integrity check",
-							namespace),
+					 errmsg("cannot rotate the key of namespace \"%s\"", namespace),
+					 errdetail("A stored value failed its integrity check."),
 					 errhint("Set or delete the damaged secret or registry, then rotate again.")));
 		update_args[0] = PointerGetDatum(crypto_seal(new_key,
 													 aad_of(row, rows->tupdesc, namespace,
 															SEAL_FORMAT_CURRENT),
 													 plaintext));
 		update_args[1] = Int32GetDatum(new_key->version);
-		update_args[2] = PointerGetDatum(SPI_getbinval(row, rows->tupdesc, 3, &isnull));
+		update_args[2] = nsvault_spi_datum(row, rows->tupdesc, "ctid", &isnull);
 		wipe_varlena((struct varlena *) plaintext);
-		if (SPI_execute_plan(update_plan, update_args, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "could not re-seal");
+		nsvault_spi_execute(update_plan, update_args, NULL, false, 0, SPI_OK_UPDATE, "could not re-seal");
 	}
 	return (int) nrows;
 }
@@ -91,17 +98,18 @@ reseal_rows(const char *namespace, SPIPlanPtr select_plan, SPIPlanPtr update_pla
 static StringInfo
 secret_row_aad(HeapTuple row, TupleDesc desc, const char *namespace, int format)
 {
-	return secrets_aad(namespace, SPI_getvalue(row, desc, 4));
+	return secrets_aad(namespace, nsvault_spi_text(row, desc, "name"));
 }
 
 static StringInfo
 registry_row_aad(HeapTuple row, TupleDesc desc, const char *namespace, int format)
 {
-	char	   *scope = SPI_getvalue(row, desc, 4);
+	char	   *scope = nsvault_spi_text(row, desc, "scope");
 
 	return registry_aad(format, scope, strcmp(scope, "namespace") == 0 ? namespace : NULL,
-						SPI_getvalue(row, desc, 5), SPI_getvalue(row, desc, 6),
-						SPI_getvalue(row, desc, 7));
+						nsvault_spi_text(row, desc, "registry"),
+						nsvault_spi_text(row, desc, "url"),
+						nsvault_spi_text(row, desc, "user_name"));
 }
 
 /*
@@ -115,6 +123,7 @@ count_sealed(const char *namespace, int32 version, bool other_than)
 	Oid			argtypes[3] = {TEXTOID, INT4OID, BOOLOID};
 	Datum		args[3];
 	bool		isnull;
+	int			result;
 
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = Int32GetDatum(version);
@@ -126,9 +135,11 @@ count_sealed(const char *namespace, int32 version, bool other_than)
 					 "         WHERE coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "') = $1"
 					 "         AND (key_version = $2) <> $3)",
 					 3, argtypes);
-	if (SPI_execute_snapshot(sealed_under_plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
-							 true, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not count sealed values");
+	result = SPI_execute_snapshot(sealed_under_plan, args, NULL, GetLatestSnapshot(),
+								  InvalidSnapshot, true, false, 1);
+	if (result != SPI_OK_SELECT)
+		elog(ERROR, "could not count sealed values: SPI_execute_snapshot returned %s",
+			 SPI_result_code_string(result));
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
@@ -140,13 +151,14 @@ count_sealed(const char *namespace, int32 version, bool other_than)
  * it missed would be destroyed.
  */
 static void
-refuse_rows_left_behind(const char *namespace, int32 version, const char *what)
+refuse_rows_left_behind(const char *namespace, int32 version, bool deleting)
 {
 	if (count_sealed(namespace, version, true) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("could not %s namespace \"%s\": values were written to it since this transaction began",
-						what, namespace),
+				 deleting ? errmsg("could not delete namespace \"%s\"", namespace)
+				 : errmsg("could not rotate the key of namespace \"%s\"", namespace),
+				 errdetail("Values were written to it since this transaction began."),
 				 errhint("Retry the transaction, in READ COMMITTED isolation.")));
 }
 
@@ -180,7 +192,7 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 
 	nsvault_spi_connect();
 	nsvault_spi_plan(&secrets_plan,
-					 "SELECT key_version, ciphertext, ctid, name FROM nsvault.secrets"
+					 "SELECT key_version, ciphertext AS sealed, ctid, name FROM nsvault.secrets"
 					 " WHERE namespace = $1 FOR UPDATE",
 					 1, ns_type);
 	nsvault_spi_plan(&reseal_secret_plan,
@@ -188,7 +200,8 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 					 " updated_at = pg_catalog.now() WHERE ctid = $3",
 					 3, argtypes);
 	nsvault_spi_plan(&registries_plan,
-					 "SELECT key_version, token, ctid, scope, registry, url, user_name FROM nsvault.registries"
+					 "SELECT key_version, token AS sealed, ctid, scope, registry, url, user_name"
+					 " FROM nsvault.registries"
 					 " WHERE (scope = 'namespace' AND namespace = $1)"
 					 " OR (scope IN ('global', 'global-private') AND $1 = '" NSVAULT_GLOBAL_NAMESPACE "') FOR UPDATE",
 					 1, ns_type);
@@ -200,7 +213,7 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 										secret_row_aad, new_key);
 	resealed += reseal_rows(namespace, registries_plan, reseal_registry_plan,
 							registry_row_aad, new_key);
-	refuse_rows_left_behind(namespace, version, "rotate the key of");
+	refuse_rows_left_behind(namespace, version, false);
 	SPI_finish();
 	explicit_bzero(new_key, sizeof(*new_key));
 
@@ -225,11 +238,6 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 	char	   *namespace = validate_arg_namespace(fcinfo, 0);
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
-	const char *deletes[3] = {
-		"DELETE FROM nsvault.secrets WHERE namespace = $1",
-		"DELETE FROM nsvault.registries WHERE scope = 'namespace' AND namespace = $1",
-		"DELETE FROM nsvault.grants WHERE namespace = $1",
-	};
 	int32		active;
 	int32		highest;
 	Caller		caller;
@@ -239,13 +247,13 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 
 	args[0] = CStringGetTextDatum(namespace);
 	nsvault_spi_connect();
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < lengthof(namespace_deletes); i++)
 	{
-		nsvault_spi_plan(&delete_plans[i], deletes[i], 1, argtypes);
-		if (SPI_execute_plan(delete_plans[i], args, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "could not delete the namespace's rows");
+		nsvault_spi_plan(&delete_plans[i], namespace_deletes[i], 1, argtypes);
+		nsvault_spi_execute(delete_plans[i], args, NULL, false, 0, SPI_OK_DELETE,
+							"could not delete the namespace's rows");
 	}
-	refuse_rows_left_behind(namespace, 0, "delete");
+	refuse_rows_left_behind(namespace, 0, true);
 	SPI_finish();
 	access_grants_changed();
 
@@ -273,10 +281,7 @@ nsvault_destroy_key_version(PG_FUNCTION_ARGS)
 	int64		sealed;
 	Caller		caller;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("key version must not be null")));
+	validate_not_null(fcinfo, 1, "version");
 	version = PG_GETARG_INT32(1);
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
@@ -288,8 +293,8 @@ nsvault_destroy_key_version(PG_FUNCTION_ARGS)
 	if (version == active)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
-				 errmsg("cannot destroy key version %d of namespace \"%s\": it is the active version",
-						version, namespace),
+				 errmsg("cannot destroy key version %d of namespace \"%s\"", version, namespace),
+				 errdetail("It is the active version."),
 				 errhint("Rotate the key first with nsvault.rotate_key(), then destroy the old version.")));
 	nsvault_spi_connect();
 	sealed = count_sealed(namespace, version, false);
@@ -297,8 +302,10 @@ nsvault_destroy_key_version(PG_FUNCTION_ARGS)
 	if (sealed > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
-				 errmsg("cannot destroy key version %d of namespace \"%s\": " INT64_FORMAT " values are sealed under it",
-						version, namespace, sealed),
+				 errmsg("cannot destroy key version %d of namespace \"%s\"", version, namespace),
+				 errdetail_plural("%lld value is sealed under it.",
+								  "%lld values are sealed under it.",
+								  sealed, (long long) sealed),
 				 errhint("Rotate the key: nsvault.rotate_key() re-seals every value under a new version.")));
 
 	key_versions_retire(namespace, version, version);

@@ -30,6 +30,7 @@
 #include "jsonb_build.h"
 #include "key_cache.h"
 #include "key_lifecycle.h"
+#include "listing.h"
 #include "registries.h"
 #include "registry_ref.h"
 #include "secure_mem.h"
@@ -55,13 +56,23 @@ typedef struct RegistryCredentials
 	text	   *token;			/* in secure memory */
 } RegistryCredentials;
 
+/* The registry function arguments that are parsed. */
+typedef enum RegistryInput
+{
+	REGISTRY_URL,
+	REGISTRY_DATA,
+	IMAGE_REFERENCE
+} RegistryInput;
+
 static void
-invalid_registry(const char *what, const char *detail)
+invalid_registry(RegistryInput input, const char *detail)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid %s", what),
-			 errdetail("%s", detail)));
+			 input == REGISTRY_URL ? errmsg("invalid registry URL")
+			 : input == REGISTRY_DATA ? errmsg("invalid registry data")
+			 : errmsg("invalid image reference"),
+			 errdetail_internal("%s", detail)));
 }
 
 /* Returns argument argno as a parsed registry URL; *url gets the text. */
@@ -71,14 +82,11 @@ arg_registry_url(FunctionCallInfo fcinfo, int argno, char **url)
 	RegistryLocation loc;
 	const char *problem;
 
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("registry URL must not be null")));
+	validate_not_null(fcinfo, argno, "url");
 	*url = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	problem = registry_parse_url(*url, &loc);
 	if (problem != NULL)
-		invalid_registry("registry URL", problem);
+		invalid_registry(REGISTRY_URL, problem);
 	return loc;
 }
 
@@ -97,28 +105,27 @@ arg_registry_data(FunctionCallInfo fcinfo, int argno)
 	int			user_len;
 	int			token_len;
 
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("registry data must not be null")));
+	validate_not_null(fcinfo, argno, "data");
 	data = PG_GETARG_TEXT_PP(argno);
 	bytes = VARDATA_ANY(data);
 	len = VARSIZE_ANY_EXHDR(data);
 	colon = memchr(bytes, ':', len);
 	if (colon == NULL)
-		invalid_registry("registry data",
+		invalid_registry(REGISTRY_DATA,
 						 "The data has no \":\" between user name and token.");
 	user_len = colon - bytes;
 	token_len = len - user_len - 1;
 	if (user_len == 0)
-		invalid_registry("registry data", "The user name before the first \":\" is empty.");
+		invalid_registry(REGISTRY_DATA, "The user name before the first \":\" is empty.");
 	if (user_len > REGISTRY_USER_MAX)
-		invalid_registry("registry data", "The user name is longer than 256 bytes.");
+		invalid_registry(REGISTRY_DATA, psprintf("The user name is longer than %d bytes.",
+												  REGISTRY_USER_MAX));
 	validate_registry_user(bytes, user_len);
 	if (token_len == 0)
-		invalid_registry("registry data", "The token after the first \":\" is empty.");
+		invalid_registry(REGISTRY_DATA, "The token after the first \":\" is empty.");
 	if (token_len > NSVAULT_VALUE_MAX)
-		invalid_registry("registry data", "The token is longer than 65536 bytes.");
+		invalid_registry(REGISTRY_DATA, psprintf("The token is longer than %d bytes.",
+												  NSVAULT_VALUE_MAX));
 
 	creds.user = pnstrdup(bytes, user_len);
 	creds.token = secure_alloc(VARHDRSZ + token_len);
@@ -190,8 +197,8 @@ store_registry(const Caller *caller, const char *scope, const char *namespace, c
 					 " token = EXCLUDED.token, key_version = EXCLUDED.key_version,"
 					 " updated_at = pg_catalog.now()",
 					 7, argtypes);
-	if (SPI_execute_plan(upsert_plan, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not store registry");
+	nsvault_spi_execute(upsert_plan, args, nulls, false, 0, SPI_OK_INSERT,
+						"could not store registry");
 	SPI_finish();
 	audit_record(caller, key_namespace(namespace), url, "registry_write", scope);
 }
@@ -215,8 +222,8 @@ remove_registry(const Caller *caller, const char *scope, const char *namespace,
 					 "DELETE FROM nsvault.registries"
 					 " WHERE scope = $1 AND namespace IS NOT DISTINCT FROM $2 AND registry = $3",
 					 3, argtypes);
-	if (SPI_execute_plan(delete_plan, args, nulls, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not delete registry");
+	nsvault_spi_execute(delete_plan, args, nulls, false, 0, SPI_OK_DELETE,
+						"could not delete registry");
 	deleted = (SPI_processed > 0);
 	SPI_finish();
 	if (deleted)
@@ -287,24 +294,16 @@ PG_FUNCTION_INFO_V1(nsvault_list_registries);
 Datum
 nsvault_list_registries(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = validate_arg_namespace(fcinfo, 0);
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	Caller		caller;
+	static const Listing registries = {
+		.plan = &list_plan,
+		.sql = "SELECT url, user_name, created_at FROM nsvault.registries"
+		" WHERE scope = 'namespace' AND namespace = $1 ORDER BY url COLLATE \"C\"",
+		.nargs = 1,
+		.transform_column = 1,
+		.transform = user_hint,
+	};
 
-	access_namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
-	InitMaterializedSRF(fcinfo, 0);
-	args[0] = CStringGetTextDatum(namespace);
-	nsvault_spi_connect();
-	nsvault_spi_plan(&list_plan,
-					 "SELECT url, user_name, created_at FROM nsvault.registries"
-					 " WHERE scope = 'namespace' AND namespace = $1 ORDER BY url COLLATE \"C\"",
-					 1, argtypes);
-	if (SPI_execute_plan(list_plan, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not list registries");
-	nsvault_spi_return_rows(fcinfo, 1, user_hint);
-	SPI_finish();
-	access_namespace_leave(&caller);
+	listing_return_rows(fcinfo, validate_arg_namespace(fcinfo, 0), &registries);
 	return (Datum) 0;
 }
 
@@ -314,21 +313,17 @@ PG_FUNCTION_INFO_V1(nsvault_list_global_registries);
 Datum
 nsvault_list_global_registries(PG_FUNCTION_ARGS)
 {
-	Caller		caller;
+	static const Listing global_registries = {
+		.plan = &list_global_plan,
+		.sql = "SELECT scope, url, user_name, created_at FROM nsvault.registries"
+		" WHERE scope IN ('global', 'global-private')"
+		" ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",
+		.nargs = 0,
+		.transform_column = 2,
+		.transform = user_hint,
+	};
 
-	access_namespace_enter(fcinfo, &caller, NSVAULT_GLOBAL_NAMESPACE, PRIV_READ);
-	InitMaterializedSRF(fcinfo, 0);
-	nsvault_spi_connect();
-	nsvault_spi_plan(&list_global_plan,
-					 "SELECT scope, url, user_name, created_at FROM nsvault.registries"
-					 " WHERE scope IN ('global', 'global-private')"
-					 " ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",
-					 0, NULL);
-	if (SPI_execute_plan(list_global_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not list global registries");
-	nsvault_spi_return_rows(fcinfo, 2, user_hint);
-	SPI_finish();
-	access_namespace_leave(&caller);
+	listing_return_rows(fcinfo, NSVAULT_GLOBAL_NAMESPACE, &global_registries);
 	return (Datum) 0;
 }
 
@@ -390,12 +385,12 @@ static char *
 push_auth(JsonbParseState **state, HeapTuple row, TupleDesc desc, const char *namespace)
 {
 	bool		isnull;
-	char	   *scope = TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull));
-	char	   *registry = TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull));
-	char	   *url = TextDatumGetCString(SPI_getbinval(row, desc, 3, &isnull));
-	char	   *user = TextDatumGetCString(SPI_getbinval(row, desc, 4, &isnull));
-	bytea	   *sealed = DatumGetByteaPP(SPI_getbinval(row, desc, 5, &isnull));
-	int32		version = DatumGetInt32(SPI_getbinval(row, desc, 6, &isnull));
+	char	   *scope = nsvault_spi_text(row, desc, "scope");
+	char	   *registry = nsvault_spi_text(row, desc, "registry");
+	char	   *url = nsvault_spi_text(row, desc, "url");
+	char	   *user = nsvault_spi_text(row, desc, "user_name");
+	bytea	   *sealed = DatumGetByteaPP(nsvault_spi_datum(row, desc, "token", &isnull));
+	int32		version = DatumGetInt32(nsvault_spi_datum(row, desc, "key_version", &isnull));
 	const char *row_namespace = strcmp(scope, SCOPE_NAMESPACE) == 0 ? namespace : NULL;
 	NamespaceKey *key = key_cache_version(key_namespace(row_namespace), version);
 	bytea	   *token = crypto_open(key, registry_aad(crypto_sealed_format(sealed), scope,
@@ -463,7 +458,7 @@ hand_out(JsonbParseState **state, HeapTuple row, TupleDesc desc, const char *nam
 		 HandedOut *out)
 {
 	char	   *url = push_auth(state, row, desc, namespace);
-	int			scope = scope_index(SPI_getvalue(row, desc, 1));
+	int			scope = scope_index(nsvault_spi_text(row, desc, "scope"));
 	MemoryContext oldcxt = MemoryContextSwitchTo(out->cxt);
 
 	out->urls[scope] = lappend(out->urls[scope], pstrdup(url));
@@ -499,6 +494,127 @@ audit_handed_out(const Caller *caller, const char *namespace, bool global_servic
 	}
 }
 
+/*
+ * Reads the candidate rows into SPI_tuptable: a global service's are the
+ * global and global-private registries, a namespace's its own and the
+ * global ones.
+ */
+static void
+read_candidates(const char *namespace, bool global_service)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+
+	if (global_service)
+	{
+		nsvault_spi_plan(&global_candidates_plan,
+						 "SELECT scope, registry, url, user_name, token, key_version"
+						 " FROM nsvault.registries WHERE scope IN ('global', 'global-private')",
+						 0, NULL);
+		nsvault_spi_execute(global_candidates_plan, NULL, NULL, true, 0, SPI_OK_SELECT,
+							"could not read registries");
+		return;
+	}
+	args[0] = CStringGetTextDatum(namespace);
+	nsvault_spi_plan(&candidates_plan,
+					 "SELECT scope, registry, url, user_name, token, key_version"
+					 " FROM nsvault.registries"
+					 " WHERE (scope = 'namespace' AND namespace = $1) OR scope = 'global'",
+					 1, argtypes);
+	nsvault_spi_execute(candidates_plan, args, NULL, true, 0, SPI_OK_SELECT, "could not read registries");
+}
+
+/* One winner per registry among the candidate rows: the specific scope over global. */
+static HTAB *
+choose_winners(void)
+{
+	HASHCTL		ctl;
+	HTAB	   *winners;
+
+	ctl.keysize = NSVAULT_REGISTRY_KEY_MAX;
+	ctl.entrysize = sizeof(Candidate);
+	ctl.hcxt = CurrentMemoryContext;
+	winners = hash_create("nsvault docker_config candidates", 16, &ctl,
+						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[r];
+		char	   *scope = nsvault_spi_text(row, SPI_tuptable->tupdesc, "scope");
+		char	   *registry = nsvault_spi_text(row, SPI_tuptable->tupdesc, "registry");
+		int			rank = strcmp(scope, SCOPE_GLOBAL) == 0 ? 1 : 0;
+		Candidate  *candidate;
+		bool		found;
+
+		if (strlen(registry) >= NSVAULT_REGISTRY_KEY_MAX)
+			elog(ERROR, "stored registry key too long");
+		candidate = hash_search(winners, registry, HASH_ENTER, &found);
+		if (!found || rank < candidate->rank)
+		{
+			candidate->row = (int) r;
+			candidate->rank = rank;
+		}
+	}
+	return winners;
+}
+
+/* The most specific winning registry that serves image, or NULL. */
+static Candidate *
+best_for_image(HTAB *winners, const RegistryLocation *image)
+{
+	HASH_SEQ_STATUS status;
+	Candidate  *candidate;
+	Candidate  *best = NULL;
+
+	hash_seq_init(&status, winners);
+	while ((candidate = hash_seq_search(&status)) != NULL)
+	{
+		RegistryLocation loc;
+
+		registry_location_from_key(candidate->registry, &loc);
+		if (registry_matches(&loc, image) &&
+			(best == NULL || strlen(candidate->registry) > strlen(best->registry)))
+			best = candidate;
+	}
+	return best;
+}
+
+/*
+ * {"auths": {...}} with every winner's credentials, or with an image only
+ * those of the registry that serves it; made in callcxt, which outlives SPI.
+ */
+static Jsonb *
+build_docker_config(HTAB *winners, const RegistryLocation *image, const char *namespace,
+					HandedOut *handed_out, MemoryContext callcxt)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+	HASH_SEQ_STATUS status;
+	Candidate  *candidate;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	nsvault_jsonb_push_string(&state, WJB_KEY, "auths", strlen("auths"));
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	if (image != NULL)
+	{
+		candidate = best_for_image(winners, image);
+		if (candidate != NULL)
+			hand_out(&state, SPI_tuptable->vals[candidate->row], SPI_tuptable->tupdesc,
+					 namespace, handed_out);
+	}
+	else
+	{
+		hash_seq_init(&status, winners);
+		while ((candidate = hash_seq_search(&status)) != NULL)
+			hand_out(&state, SPI_tuptable->vals[candidate->row], SPI_tuptable->tupdesc,
+					 namespace, handed_out);
+	}
+	pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+
+	MemoryContextSwitchTo(callcxt);
+	return JsonbValueToJsonb(result);
+}
+
 PG_FUNCTION_INFO_V1(nsvault_docker_config);
 
 /*
@@ -519,15 +635,7 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	MemoryContext callcxt = CurrentMemoryContext;
 	HandedOut	handed_out = {callcxt};
 	Caller		caller;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	HASHCTL		ctl;
 	HTAB	   *winners;
-	HASH_SEQ_STATUS status;
-	Candidate  *candidate;
-	Candidate  *best = NULL;
-	JsonbParseState *state = NULL;
-	JsonbValue *result;
 	Jsonb	   *config;
 
 	if (!global_service || !PG_ARGISNULL(0))
@@ -538,95 +646,16 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 													&image);
 
 		if (problem != NULL)
-			invalid_registry("image reference", problem);
+			invalid_registry(IMAGE_REFERENCE, problem);
 	}
 	access_namespace_enter(fcinfo, &caller, global_service ? NSVAULT_GLOBAL_NAMESPACE : namespace,
 						   PRIV_READ);
 
 	nsvault_spi_connect();
-	if (global_service)
-	{
-		nsvault_spi_plan(&global_candidates_plan,
-						 "SELECT scope, registry, url, user_name, token, key_version"
-						 " FROM nsvault.registries WHERE scope IN ('global', 'global-private')",
-						 0, NULL);
-		if (SPI_execute_plan(global_candidates_plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read registries");
-	}
-	else
-	{
-		args[0] = CStringGetTextDatum(namespace);
-		nsvault_spi_plan(&candidates_plan,
-						 "SELECT scope, registry, url, user_name, token, key_version"
-						 " FROM nsvault.registries"
-						 " WHERE (scope = 'namespace' AND namespace = $1) OR scope = 'global'",
-						 1, argtypes);
-		if (SPI_execute_plan(candidates_plan, args, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read registries");
-	}
-
-	/* one winner per registry: the specific scope over global */
-	ctl.keysize = NSVAULT_REGISTRY_KEY_MAX;
-	ctl.entrysize = sizeof(Candidate);
-	ctl.hcxt = CurrentMemoryContext;
-	winners = hash_create("nsvault docker_config candidates", 16, &ctl,
-						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		bool		isnull;
-		char	   *scope = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[r],
-															  SPI_tuptable->tupdesc, 1, &isnull));
-		char	   *registry = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[r],
-																 SPI_tuptable->tupdesc, 2, &isnull));
-		int			rank = strcmp(scope, SCOPE_GLOBAL) == 0 ? 1 : 0;
-		bool		found;
-
-		if (strlen(registry) >= NSVAULT_REGISTRY_KEY_MAX)
-			elog(ERROR, "stored registry key too long");
-		candidate = hash_search(winners, registry, HASH_ENTER, &found);
-		if (!found || rank < candidate->rank)
-		{
-			candidate->row = (int) r;
-			candidate->rank = rank;
-		}
-	}
-
-	/* with an image, only the most specific registry serving it */
-	if (have_image)
-	{
-		hash_seq_init(&status, winners);
-		while ((candidate = hash_seq_search(&status)) != NULL)
-		{
-			RegistryLocation loc;
-
-			registry_location_from_key(candidate->registry, &loc);
-			if (registry_matches(&loc, &image) &&
-				(best == NULL || strlen(candidate->registry) > strlen(best->registry)))
-				best = candidate;
-		}
-	}
-
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	nsvault_jsonb_push_string(&state, WJB_KEY, "auths", strlen("auths"));
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	if (have_image)
-	{
-		if (best != NULL)
-			hand_out(&state, SPI_tuptable->vals[best->row], SPI_tuptable->tupdesc,
-					 namespace, &handed_out);
-	}
-	else
-	{
-		hash_seq_init(&status, winners);
-		while ((candidate = hash_seq_search(&status)) != NULL)
-			hand_out(&state, SPI_tuptable->vals[candidate->row], SPI_tuptable->tupdesc,
-					 namespace, &handed_out);
-	}
-	pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-
-	MemoryContextSwitchTo(callcxt);
-	config = JsonbValueToJsonb(result);
+	read_candidates(namespace, global_service);
+	winners = choose_winners();
+	config = build_docker_config(winners, have_image ? &image : NULL, namespace, &handed_out,
+								 callcxt);
 	SPI_finish();
 	audit_handed_out(&caller, namespace, global_service, &handed_out);
 	access_namespace_leave(&caller);

@@ -21,9 +21,9 @@
 #include "registry_ref.h"
 
 #define DOCKER_HUB				"docker.io"
-#define REGISTRY_URL_MAX		(NSVAULT_REGISTRY_KEY_MAX - 1)
 #define IMAGE_REFERENCE_MAX		4096
 #define IMAGE_NAME_MAX			255		/* Docker's NameTotalLengthMax */
+#define IMAGE_TAG_MAX			128
 
 static bool
 is_lower_alnum(char c)
@@ -184,8 +184,8 @@ registry_parse_url(const char *url, RegistryLocation *loc)
 
 	if (len == 0)
 		return "The registry URL is empty.";
-	if (len > REGISTRY_URL_MAX)
-		return "The registry URL is longer than 2048 characters.";
+	if (len > NSVAULT_REGISTRY_URL_MAX)
+		return "The registry URL is longer than " CppAsString2(NSVAULT_REGISTRY_URL_MAX) " characters.";
 	for (const char *p = url; *p; p++)
 		if ((unsigned char) *p <= ' ' || *p == 0x7f)
 			return "The registry URL contains white space or a control character.";
@@ -225,77 +225,69 @@ registry_parse_url(const char *url, RegistryLocation *loc)
 }
 
 /* Parses an image reference such as ubuntu, quay.io/org/app:1.2 or x@sha256:.... */
-const char *
-image_parse_reference(const char *image, RegistryLocation *loc)
+/* Checks a digest, "@" algorithm ":" encoded; NULL or what is wrong. */
+static const char *
+check_digest(const char *at)
 {
-	size_t		len = strlen(image);
-	const char *at;
-	size_t		name_len;
-	const char *slash;
-	const char *path;
-	size_t		path_len;
-	const char *tag;
+	const char *colon = strchr(at + 1, ':');
+	size_t		encoded = 0;
 
-	if (len == 0)
-		return "The image reference is empty.";
-	if (len > IMAGE_REFERENCE_MAX)
-		return "The image reference is too long.";
-
-	/* a digest: algorithm ":" encoded, ignored for matching */
-	at = strchr(image, '@');
-	name_len = at ? (size_t) (at - image) : len;
-	if (at != NULL)
-	{
-		const char *colon = strchr(at + 1, ':');
-		size_t		encoded = 0;
-
-		if (colon == NULL || colon == at + 1)
+	if (colon == NULL || colon == at + 1)
+		return "The image reference's digest is not of the form algorithm:hex.";
+	for (const char *p = at + 1; p < colon; p++)
+		if (!(is_lower_alnum(*p) || *p == '+' || *p == '.' || *p == '_' || *p == '-'))
+			return "The image reference's digest algorithm is not valid.";
+	for (const char *p = colon + 1; *p; p++, encoded++)
+		if (!(is_alnum(*p) || *p == '=' || *p == '_' || *p == '-'))
 			return "The image reference's digest is not of the form algorithm:hex.";
-		for (const char *p = at + 1; p < colon; p++)
-			if (!(is_lower_alnum(*p) || *p == '+' || *p == '.' || *p == '_' || *p == '-'))
-				return "The image reference's digest algorithm is not valid.";
-		for (const char *p = colon + 1; *p; p++, encoded++)
-			if (!(is_alnum(*p) || *p == '=' || *p == '_' || *p == '-'))
-				return "The image reference's digest is not of the form algorithm:hex.";
-		if (encoded < 32)
-			return "The image reference's digest is too short.";
-	}
-	if (name_len == 0)
-		return "The image reference has no name.";
+	if (encoded < 32)
+		return "The image reference's digest is too short.";
+	return NULL;
+}
 
-	/* the registry: the first component, if it looks like a host */
-	slash = memchr(image, '/', name_len);
-	if (slash != NULL)
-	{
-		size_t		first_len = slash - image;
-		bool		is_registry = (first_len == 9 && strncmp(image, "localhost", 9) == 0);
+/*
+ * Sets loc->host from the name's first component when that looks like a
+ * host, otherwise to Docker Hub; *path gets where the repository starts.
+ */
+static const char *
+split_registry(const char *name, size_t name_len, RegistryLocation *loc, const char **path)
+{
+	const char *slash = memchr(name, '/', name_len);
+	size_t		first_len;
+	bool		is_registry;
 
-		for (size_t i = 0; i < first_len && !is_registry; i++)
-			if (image[i] == '.' || image[i] == ':' || (image[i] >= 'A' && image[i] <= 'Z'))
-				is_registry = true;
-		if (is_registry)
-		{
-			if (!valid_host_port(image, first_len))
-				return "The image reference's registry is not a valid host name and optional port.";
-			loc->host = canonical_host(image, first_len);
-			path = slash + 1;
-		}
-		else
-		{
-			loc->host = pstrdup(DOCKER_HUB);
-			path = image;
-		}
-	}
-	else
+	loc->host = NULL;
+	*path = name;
+	if (slash == NULL)
 	{
 		loc->host = pstrdup(DOCKER_HUB);
-		path = image;
+		return NULL;
 	}
-	path_len = name_len - (path - image);
+	first_len = slash - name;
+	is_registry = (first_len == 9 && strncmp(name, "localhost", 9) == 0);
+	for (size_t i = 0; i < first_len && !is_registry; i++)
+		if (name[i] == '.' || name[i] == ':' || (name[i] >= 'A' && name[i] <= 'Z'))
+			is_registry = true;
+	if (!is_registry)
+	{
+		loc->host = pstrdup(DOCKER_HUB);
+		return NULL;
+	}
+	if (!valid_host_port(name, first_len))
+		return "The image reference's registry is not a valid host name and optional port.";
+	loc->host = canonical_host(name, first_len);
+	*path = slash + 1;
+	return NULL;
+}
 
-	/* a tag: after ":" in the last component, ignored for matching */
-	tag = NULL;
-	for (const char *p = path + path_len; p > path; p--)
+/* Drops a tag (after ":" in the last component) from *path_len; NULL or what is wrong. */
+static const char *
+strip_tag(const char *path, size_t *path_len)
+{
+	const char *tag = NULL;
+	size_t		tag_len;
+
+	for (const char *p = path + *path_len; p > path; p--)
 	{
 		if (p[-1] == '/')
 			break;
@@ -305,22 +297,47 @@ image_parse_reference(const char *image, RegistryLocation *loc)
 			break;
 		}
 	}
-	if (tag != NULL)
-	{
-		size_t		tag_len = path + path_len - tag;
-
-		if (tag_len == 0 || tag_len > 128 || !(is_alnum(tag[0]) || tag[0] == '_'))
+	if (tag == NULL)
+		return NULL;
+	tag_len = path + *path_len - tag;
+	if (tag_len == 0 || tag_len > IMAGE_TAG_MAX || !(is_alnum(tag[0]) || tag[0] == '_'))
+		return "The image reference's tag is not valid.";
+	for (size_t i = 0; i < tag_len; i++)
+		if (!(is_alnum(tag[i]) || tag[i] == '_' || tag[i] == '.' || tag[i] == '-'))
 			return "The image reference's tag is not valid.";
-		for (size_t i = 0; i < tag_len; i++)
-			if (!(is_alnum(tag[i]) || tag[i] == '_' || tag[i] == '.' || tag[i] == '-'))
-				return "The image reference's tag is not valid.";
-		path_len = tag - 1 - path;
-	}
+	*path_len = tag - 1 - path;
+	return NULL;
+}
+
+const char *
+image_parse_reference(const char *image, RegistryLocation *loc)
+{
+	size_t		len = strlen(image);
+	const char *at = strchr(image, '@');
+	size_t		name_len = at ? (size_t) (at - image) : len;
+	const char *path;
+	size_t		path_len;
+	const char *problem;
+
+	if (len == 0)
+		return "The image reference is empty.";
+	if (len > IMAGE_REFERENCE_MAX)
+		return "The image reference is too long.";
+	/* tags and digests are checked, then ignored for matching */
+	if (at != NULL && (problem = check_digest(at)) != NULL)
+		return problem;
+	if (name_len == 0)
+		return "The image reference has no name.";
+	if ((problem = split_registry(image, name_len, loc, &path)) != NULL)
+		return problem;
+	path_len = name_len - (path - image);
+	if ((problem = strip_tag(path, &path_len)) != NULL)
+		return problem;
 
 	if (path_len == 0 || !valid_path(path, path_len))
 		return "The image reference's repository is not lower-case letters, digits and separators.";
 	if (strlen(loc->host) + 1 + path_len > IMAGE_NAME_MAX)
-		return "The image name is longer than 255 characters.";
+		return "The image name is longer than " CppAsString2(IMAGE_NAME_MAX) " characters.";
 
 	/* Docker Hub's official images live under library/ */
 	if (strcmp(loc->host, DOCKER_HUB) == 0 && memchr(path, '/', path_len) == NULL)

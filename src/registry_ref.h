@@ -10,7 +10,8 @@
 #ifndef NSVAULT_REGISTRY_REF_H
 #define NSVAULT_REGISTRY_REF_H
 
-#define NSVAULT_REGISTRY_KEY_MAX	2049	/* normalized registry, NUL included */
+#define NSVAULT_REGISTRY_URL_MAX	2048
+#define NSVAULT_REGISTRY_KEY_MAX	(NSVAULT_REGISTRY_URL_MAX + 1) /* normalized registry, NUL included */
 
 typedef struct RegistryLocation
 {

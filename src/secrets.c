@@ -29,6 +29,7 @@
 #include "jsonb_build.h"
 #include "key_cache.h"
 #include "key_lifecycle.h"
+#include "listing.h"
 #include "secrets.h"
 #include "secure_mem.h"
 #include "spi_plans.h"
@@ -124,8 +125,7 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 								" VALUES ($1, $2, $3, $4)"
 								" ON CONFLICT (namespace, name) DO NOTHING",
 								4, argtypes);
-	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not store secret");
+	nsvault_spi_execute(plan, args, NULL, false, 0, SPI_OK_INSERT, "could not store secret");
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
@@ -257,10 +257,7 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 	Jsonb	   *result;
 	Caller		caller;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("secret names must not be null")));
+	validate_not_null(fcinfo, 1, "names");
 	names = distinct_names(PG_GETARG_ARRAYTYPE_P(1), &nnames);
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
@@ -308,26 +305,15 @@ PG_FUNCTION_INFO_V1(nsvault_list_secrets);
 Datum
 nsvault_list_secrets(PG_FUNCTION_ARGS)
 {
-	char	   *namespace = validate_arg_namespace(fcinfo, 0);
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	Caller		caller;
+	static const Listing secrets = {
+		.plan = &list_plan,
+		.sql = "SELECT name, created_at, updated_at FROM nsvault.secrets"
+		" WHERE namespace = $1 ORDER BY name COLLATE \"C\"",
+		.nargs = 1,
+		.transform_column = -1,
+	};
 
-	access_namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
-	InitMaterializedSRF(fcinfo, 0);
-	args[0] = CStringGetTextDatum(namespace);
-
-	nsvault_spi_connect();
-	nsvault_spi_plan(&list_plan,
-					 "SELECT name, created_at, updated_at FROM nsvault.secrets"
-					 " WHERE namespace = $1 ORDER BY name COLLATE \"C\"",
-					 1, argtypes);
-	if (SPI_execute_plan(list_plan, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not list secrets");
-
-	nsvault_spi_return_rows(fcinfo, 0, NULL);
-	SPI_finish();
-	access_namespace_leave(&caller);
+	listing_return_rows(fcinfo, validate_arg_namespace(fcinfo, 0), &secrets);
 	return (Datum) 0;
 }
 
@@ -352,8 +338,7 @@ nsvault_delete_secret(PG_FUNCTION_ARGS)
 	nsvault_spi_plan(&delete_plan,
 					 "DELETE FROM nsvault.secrets WHERE namespace = $1 AND name = $2",
 					 2, argtypes);
-	if (SPI_execute_plan(delete_plan, args, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not delete secret");
+	nsvault_spi_execute(delete_plan, args, NULL, false, 0, SPI_OK_DELETE, "could not delete secret");
 	deleted = (SPI_processed > 0);
 	SPI_finish();
 	if (deleted)

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * spi_plans.c
- *		SPI plans prepared once per backend and kept.
+ *		SPI helpers: plans prepared once per backend and kept, columns
+ *		read by name, rows returned from a set-returning function.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,12 +31,52 @@ nsvault_spi_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
 	return *slot;
 }
 
+/*
+ * Runs plan, and fails unless SPI answers expected; failed says what could
+ * not be done, and the error adds SPI's code.
+ */
+void
+nsvault_spi_execute(SPIPlanPtr plan, Datum *args, const char *nulls, bool read_only, long count,
+					int expected, const char *failed)
+{
+	int			result = SPI_execute_plan(plan, args, nulls, read_only, count);
+
+	if (result != expected)
+		elog(ERROR, "%s: SPI_execute_plan returned %s", failed, SPI_result_code_string(result));
+}
+
 /* Connects to SPI or fails. */
 void
 nsvault_spi_connect(void)
 {
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	int			result = SPI_connect();
+
+	if (result != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(result));
+}
+
+/*
+ * Returns column name of an SPI result row, found by name so that a query
+ * can change the order of its columns.
+ */
+Datum
+nsvault_spi_datum(HeapTuple row, TupleDesc desc, const char *name, bool *isnull)
+{
+	int			attno = SPI_fnumber(desc, name);
+
+	if (attno <= 0)
+		elog(ERROR, "query result has no column \"%s\"", name);
+	return SPI_getbinval(row, desc, attno, isnull);
+}
+
+/* Returns text column name of an SPI result row as a C string, or NULL. */
+char *
+nsvault_spi_text(HeapTuple row, TupleDesc desc, const char *name)
+{
+	bool		isnull;
+	Datum		value = nsvault_spi_datum(row, desc, name, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(value);
 }
 
 /*

@@ -14,6 +14,11 @@
 extern SPIPlanPtr nsvault_spi_plan(SPIPlanPtr *slot, const char *sql, int nargs,
 								   Oid *argtypes);
 extern void nsvault_spi_connect(void);
+extern void nsvault_spi_execute(SPIPlanPtr plan, Datum *args, const char *nulls,
+								bool read_only, long count, int expected, const char *failed);
+extern Datum nsvault_spi_datum(HeapTuple row, TupleDesc desc, const char *name,
+							   bool *isnull);
+extern char *nsvault_spi_text(HeapTuple row, TupleDesc desc, const char *name);
 extern void nsvault_spi_return_rows(FunctionCallInfo fcinfo, int transform_column,
 									char *(*transform) (const char *));
 

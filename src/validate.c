@@ -18,19 +18,15 @@
 
 #include "validate.h"
 
-#define NAMESPACE_RULE \
-	"A namespace is 1 to 64 characters: lowercase letters, digits, \"-\", \"_\" and \".\", starting with a letter."
-#define SECRET_NAME_RULE \
-	"A secret name is 1 to 128 characters: letters, digits, \"_\", \"-\", \".\" and \"/\", starting with a letter, without \"//\" and not ending in \"/\"."
 
-/* Fails with 22004 when argument argno is NULL. */
-static void
-require_not_null(FunctionCallInfo fcinfo, int argno, const char *what)
+/* Fails with 22004 when argument argno, SQL parameter param, is NULL. */
+void
+validate_not_null(FunctionCallInfo fcinfo, int argno, const char *param)
 {
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", what)));
+				 errmsg("argument \"%s\" must not be null", param)));
 }
 
 static void
@@ -39,8 +35,9 @@ invalid_namespace(const char *detail)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid namespace"),
-			 errdetail("%s", detail),
-			 errhint(NAMESPACE_RULE)));
+			 errdetail_internal("%s", detail),
+			 errhint("A namespace is 1 to %d characters: lowercase letters, digits, \"-\", \"_\" and \".\", starting with a letter.",
+					 NSVAULT_NAMESPACE_MAX)));
 }
 
 static void
@@ -51,7 +48,7 @@ validate_namespace(const char *ns)
 	if (len == 0)
 		invalid_namespace("The namespace is empty.");
 	if (len > NSVAULT_NAMESPACE_MAX)
-		invalid_namespace("The namespace is longer than 64 characters.");
+		invalid_namespace(psprintf("The namespace is longer than %d characters.", NSVAULT_NAMESPACE_MAX));
 	if (!(ns[0] >= 'a' && ns[0] <= 'z'))
 		invalid_namespace("The namespace does not start with a lowercase letter.");
 	for (const char *p = ns; *p; p++)
@@ -68,8 +65,9 @@ invalid_secret_name(const char *detail)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid secret name"),
-			 errdetail("%s", detail),
-			 errhint(SECRET_NAME_RULE)));
+			 errdetail_internal("%s", detail),
+			 errhint("A secret name is 1 to %d characters: letters, digits, \"_\", \"-\", \".\" and \"/\", starting with a letter, without \"//\" and not ending in \"/\".",
+					 NSVAULT_SECRET_NAME_MAX)));
 }
 
 /* Checks a secret name against the folder-style naming rule. */
@@ -81,7 +79,7 @@ validate_secret_name(const char *name)
 	if (len == 0)
 		invalid_secret_name("The secret name is empty.");
 	if (len > NSVAULT_SECRET_NAME_MAX)
-		invalid_secret_name("The secret name is longer than 128 characters.");
+		invalid_secret_name(psprintf("The secret name is longer than %d characters.", NSVAULT_SECRET_NAME_MAX));
 	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z')))
 		invalid_secret_name("The secret name does not start with a letter.");
 	for (const char *p = name; *p; p++)
@@ -106,7 +104,7 @@ invalid_registry_user(const char *detail)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid registry data"),
-			 errdetail("%s", detail),
+			 errdetail_internal("%s", detail),
 			 errhint(REGISTRY_USER_RULE)));
 }
 
@@ -170,9 +168,9 @@ validate_registry_user(const char *user, int len)
 
 /* Returns text argument argno, which must not be NULL, as a C string. */
 static char *
-arg_cstring(FunctionCallInfo fcinfo, int argno, const char *what)
+arg_cstring(FunctionCallInfo fcinfo, int argno, const char *param)
 {
-	require_not_null(fcinfo, argno, what);
+	validate_not_null(fcinfo, argno, param);
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
@@ -200,7 +198,7 @@ validate_arg_namespace_or_global(FunctionCallInfo fcinfo, int argno)
 char *
 validate_arg_secret_name(FunctionCallInfo fcinfo, int argno)
 {
-	char	   *name = arg_cstring(fcinfo, argno, "secret name");
+	char	   *name = arg_cstring(fcinfo, argno, "name");
 
 	validate_secret_name(name);
 	return name;
@@ -212,7 +210,7 @@ validate_arg_secret_value(FunctionCallInfo fcinfo, int argno)
 {
 	Size		len;
 
-	require_not_null(fcinfo, argno, "secret value");
+	validate_not_null(fcinfo, argno, "value");
 	/* measured before detoasting, so an oversized value is never expanded */
 	len = toast_raw_datum_size(PG_GETARG_DATUM(argno)) - VARHDRSZ;
 	if (len == 0)
@@ -232,8 +230,8 @@ validate_arg_secret_value(FunctionCallInfo fcinfo, int argno)
 
 /* Returns boolean argument argno, which must not be NULL. */
 bool
-validate_arg_bool(FunctionCallInfo fcinfo, int argno, const char *what)
+validate_arg_bool(FunctionCallInfo fcinfo, int argno, const char *param)
 {
-	require_not_null(fcinfo, argno, what);
+	validate_not_null(fcinfo, argno, param);
 	return PG_GETARG_BOOL(argno);
 }

@@ -15,6 +15,7 @@
 #define NSVAULT_VALUE_MAX		65536
 #define NSVAULT_GLOBAL_NAMESPACE	"@global"	/* key namespace of global registries */
 
+extern void validate_not_null(FunctionCallInfo fcinfo, int argno, const char *param);
 extern char *validate_arg_namespace(FunctionCallInfo fcinfo, int argno);
 extern char *validate_arg_namespace_or_global(FunctionCallInfo fcinfo, int argno);
 extern char *validate_arg_secret_name(FunctionCallInfo fcinfo, int argno);

@@ -151,7 +151,7 @@ sub blocked_by
 	is(recorded_versions('c'), '2|2', 'writer first: version 2 is recorded as active');
 
 	my ($ret, $stdout, $stderr) = main_psql("SELECT nsvault.destroy_key_version('c', 2)");
-	like($stderr, qr/ERROR:  55006: cannot destroy key version 2 of namespace "c": it is the active version/,
+	like($stderr, qr/ERROR:  55006: cannot destroy key version 2 of namespace "c"\nDETAIL:  It is the active version\./,
 		'the active version 2 cannot be destroyed (55006)');
 	($ret, $stdout, $stderr) = main_psql("SELECT nsvault.destroy_key_version('c', 1)");
 	is($ret . $stderr, '0', 'version 1, which nothing is sealed under any more, may be destroyed');
@@ -226,7 +226,7 @@ SELECT key IS NULL AND destroyed_at IS NOT NULL FROM nsvault_keys.keys
 
 	($out, $err) = run_in($rotator, "SELECT nsvault.rotate_key('rr')");
 	like($err,
-		qr/ERROR:  40001: could not rotate the key of namespace "rr": values were written to it since this transaction began/,
+		qr/ERROR:  40001: could not rotate the key of namespace "rr"\nDETAIL:  Values were written to it since this transaction began\./,
 		'RR: the rotation fails with 40001, values written since the transaction began');
 	run_in($rotator, 'ROLLBACK');
 	is(recorded_versions('rr'), $before, 'RR: after the rollback, rr\'s recorded versions are unchanged');
@@ -380,7 +380,7 @@ SELECT has_function_privilege('nsvault_reader', 'nsvault_keys.key_version(text, 
 	($ret, $out, $err) = main_psql('SELECT nsvault.accept_key_database()');
 	isnt($ret, 0, 'restore: accept_key_database() refuses it');
 	like($err,
-		qr/ERROR:  58000: cannot accept the key database behind foreign server "nsvault_keydb": secret "[abc]" of namespace "old" does not open with its key version 2/,
+		qr/ERROR:  58000: cannot accept the key database behind foreign server "nsvault_keydb"\nDETAIL:  Secret "[abc]" of namespace "old" does not open with its key version 2\./,
 		'restore: with 58000, a secret of old does not open with its key version 2');
 	is($main->safe_psql('postgres', 'SELECT identity FROM nsvault.key_database'), $identity,
 		'restore: the recorded identity is unchanged');

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#define CppAsString2(x)		CppAsString(x)
+#define CppAsString(x)		#x
 #define pstrdup(s)			strdup(s)
 #define pfree(p)			free(p)
 #define pnstrdup(s, n)		strndup((s), (n))

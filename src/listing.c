@@ -1,0 +1,42 @@
+/*-------------------------------------------------------------------------
+ *
+ * listing.c
+ *		The common body of the functions that list a namespace's items:
+ *		the access check, the query, the rows returned.  Listings never
+ *		return a value or token, so they are not audited as reads.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+#include "access.h"
+#include "caller.h"
+#include "listing.h"
+#include "spi_plans.h"
+
+/*
+ * Returns, as the materialized result of a set-returning function, the rows
+ * of listing for a caller who may read namespace.
+ */
+void
+listing_return_rows(FunctionCallInfo fcinfo, const char *namespace, const Listing *listing)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	Caller		caller;
+
+	access_namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
+	InitMaterializedSRF(fcinfo, 0);
+	args[0] = CStringGetTextDatum(namespace);
+	nsvault_spi_connect();
+	nsvault_spi_plan(listing->plan, listing->sql, listing->nargs, argtypes);
+	nsvault_spi_execute(*listing->plan, args, NULL, true, 0, SPI_OK_SELECT,
+						"could not run a listing query");
+	nsvault_spi_return_rows(fcinfo, listing->transform_column, listing->transform);
+	SPI_finish();
+	access_namespace_leave(&caller);
+}

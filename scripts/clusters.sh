@@ -70,27 +70,17 @@ CONF
 	admin_password=$(openssl rand -hex 24)
 	key_psql -d postgres -c 'CREATE DATABASE nsvault_keys'
 	key_psql -d nsvault_keys <<SQL
-SET client_min_messages = warning;
-CREATE EXTENSION nsvault_keys CASCADE;
-CREATE ROLE nsvault_reader LOGIN PASSWORD '$reader_password';
-SELECT nsvault_keys.grant_reader('nsvault_reader') \\g /dev/null
-CREATE ROLE nsvault_admin LOGIN PASSWORD '$admin_password';
-SELECT nsvault_keys.grant_admin('nsvault_admin') \\g /dev/null
+\\set reader_password '$reader_password'
+\\set admin_password '$admin_password'
+\\i '$scripts_dir/sql/key-database.sql'
 SQL
 	main_psql -d postgres -c 'CREATE DATABASE nsvault_demo'
 	main_psql -d nsvault_demo <<SQL
-SET client_min_messages = warning;
-CREATE EXTENSION nsvault CASCADE;
-CREATE SERVER nsvault_keydb FOREIGN DATA WRAPPER dblink_fdw
-	OPTIONS (host 'localhost', port '$KEY_PORT', dbname 'nsvault_keys',
-			 sslmode 'verify-full', sslrootcert '$DEMO/certs/ca.crt');
-CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb
-	OPTIONS (user 'nsvault_reader', password '$reader_password');
-CREATE SERVER nsvault_keydb_admin FOREIGN DATA WRAPPER dblink_fdw
-	OPTIONS (host 'localhost', port '$KEY_PORT', dbname 'nsvault_keys',
-			 sslmode 'verify-full', sslrootcert '$DEMO/certs/ca.crt');
-CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb_admin
-	OPTIONS (user 'nsvault_admin', password '$admin_password');
+\\set key_port '$KEY_PORT'
+\\set ca_cert '$DEMO/certs/ca.crt'
+\\set reader_password '$reader_password'
+\\set admin_password '$admin_password'
+\\i '$scripts_dir/sql/link-key-database.sql'
 SQL
 	unset reader_password admin_password
 }

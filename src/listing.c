@@ -20,10 +20,14 @@
 
 /*
  * Returns, as the materialized result of a set-returning function, the rows
- * of listing for a caller who may read namespace.
+ * of sql (prepared once into *plan; $1, when it uses it, is namespace) for a
+ * caller who may read namespace.  Text column transform_column, when
+ * transform is given, is passed through it.
  */
 void
-listing_return_rows(FunctionCallInfo fcinfo, const char *namespace, const Listing *listing)
+listing_return_rows(FunctionCallInfo fcinfo, const char *namespace, SPIPlanPtr *plan,
+					const char *sql, int transform_column,
+					char *(*transform) (const char *value))
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
@@ -33,10 +37,9 @@ listing_return_rows(FunctionCallInfo fcinfo, const char *namespace, const Listin
 	InitMaterializedSRF(fcinfo, 0);
 	args[0] = CStringGetTextDatum(namespace);
 	nsvault_spi_connect();
-	nsvault_spi_plan(listing->plan, listing->sql, listing->nargs, argtypes);
-	nsvault_spi_execute(*listing->plan, args, NULL, true, 0, SPI_OK_SELECT,
-						"could not run a listing query");
-	nsvault_spi_return_rows(fcinfo, listing->transform_column, listing->transform);
+	nsvault_spi_plan(plan, sql, 1, argtypes);
+	nsvault_spi_execute(*plan, args, NULL, true, 0, SPI_OK_SELECT, "could not run a listing query");
+	nsvault_spi_return_rows(fcinfo, transform_column, transform);
 	SPI_finish();
 	access_namespace_leave(&caller);
 }

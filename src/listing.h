@@ -12,17 +12,8 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
-/* One listing: its query, and the text column a transform rewrites (or -1). */
-typedef struct Listing
-{
-	SPIPlanPtr *plan;			/* where the prepared plan is kept */
-	const char *sql;			/* $1, when there is one, is the namespace */
-	int			nargs;			/* 0 or 1 */
-	int			transform_column;
-	char	   *(*transform) (const char *value);
-} Listing;
-
 extern void listing_return_rows(FunctionCallInfo fcinfo, const char *namespace,
-								const Listing *listing);
+								SPIPlanPtr *plan, const char *sql, int transform_column,
+								char *(*transform) (const char *value));
 
 #endif							/* NSVAULT_LISTING_H */

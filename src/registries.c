@@ -294,16 +294,10 @@ PG_FUNCTION_INFO_V1(nsvault_list_registries);
 Datum
 nsvault_list_registries(PG_FUNCTION_ARGS)
 {
-	static const Listing registries = {
-		.plan = &list_plan,
-		.sql = "SELECT url, user_name, created_at FROM nsvault.registries"
-		" WHERE scope = 'namespace' AND namespace = $1 ORDER BY url COLLATE \"C\"",
-		.nargs = 1,
-		.transform_column = 1,
-		.transform = user_hint,
-	};
-
-	listing_return_rows(fcinfo, validate_arg_namespace(fcinfo, 0), &registries);
+	listing_return_rows(fcinfo, validate_arg_namespace(fcinfo, 0), &list_plan,
+						"SELECT url, user_name, created_at FROM nsvault.registries"
+						" WHERE scope = 'namespace' AND namespace = $1 ORDER BY url COLLATE \"C\"",
+						1, user_hint);
 	return (Datum) 0;
 }
 
@@ -313,17 +307,11 @@ PG_FUNCTION_INFO_V1(nsvault_list_global_registries);
 Datum
 nsvault_list_global_registries(PG_FUNCTION_ARGS)
 {
-	static const Listing global_registries = {
-		.plan = &list_global_plan,
-		.sql = "SELECT scope, url, user_name, created_at FROM nsvault.registries"
-		" WHERE scope IN ('global', 'global-private')"
-		" ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",
-		.nargs = 0,
-		.transform_column = 2,
-		.transform = user_hint,
-	};
-
-	listing_return_rows(fcinfo, NSVAULT_GLOBAL_NAMESPACE, &global_registries);
+	listing_return_rows(fcinfo, NSVAULT_GLOBAL_NAMESPACE, &list_global_plan,
+						"SELECT scope, url, user_name, created_at FROM nsvault.registries"
+						" WHERE scope IN ('global', 'global-private')"
+						" ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",
+						2, user_hint);
 	return (Datum) 0;
 }
 

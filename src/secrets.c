@@ -305,15 +305,10 @@ PG_FUNCTION_INFO_V1(nsvault_list_secrets);
 Datum
 nsvault_list_secrets(PG_FUNCTION_ARGS)
 {
-	static const Listing secrets = {
-		.plan = &list_plan,
-		.sql = "SELECT name, created_at, updated_at FROM nsvault.secrets"
-		" WHERE namespace = $1 ORDER BY name COLLATE \"C\"",
-		.nargs = 1,
-		.transform_column = -1,
-	};
-
-	listing_return_rows(fcinfo, validate_arg_namespace(fcinfo, 0), &secrets);
+	listing_return_rows(fcinfo, validate_arg_namespace(fcinfo, 0), &list_plan,
+						"SELECT name, created_at, updated_at FROM nsvault.secrets"
+						" WHERE namespace = $1 ORDER BY name COLLATE \"C\"",
+						-1, NULL);
 	return (Datum) 0;
 }
 

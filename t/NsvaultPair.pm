@@ -6,8 +6,12 @@ package NsvaultPair;
 use strict;
 use warnings;
 
+use Cwd qw(abs_path);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+
+# the setup scripts the demo's clusters use, too
+my $setup_sql = abs_path('scripts/sql');
 
 # Returns random hex of $bytes bytes.
 sub random_hex
@@ -59,12 +63,9 @@ password_encryption = 'scram-sha-256'
 
 	$node->safe_psql('postgres', 'CREATE DATABASE nsvault_keys');
 	$node->safe_psql('nsvault_keys', qq{
-SET log_statement = 'none';
-CREATE EXTENSION nsvault_keys CASCADE;
-CREATE ROLE nsvault_reader LOGIN PASSWORD '$password';
-SELECT nsvault_keys.grant_reader('nsvault_reader');
-CREATE ROLE nsvault_admin LOGIN PASSWORD '@{[ admin_password($password) ]}';
-SELECT nsvault_keys.grant_admin('nsvault_admin');
+\\set reader_password '$password'
+\\set admin_password '@{[ admin_password($password) ]}'
+\\i '$setup_sql/key-database.sql'
 });
 	return $node;
 }
@@ -85,18 +86,11 @@ sub start_main_node
 
 	my $port = $key_node->port;
 	$node->safe_psql('postgres', qq{
-SET log_statement = 'none';
-CREATE EXTENSION nsvault CASCADE;
-CREATE SERVER nsvault_keydb FOREIGN DATA WRAPPER dblink_fdw
-	OPTIONS (host 'localhost', port '$port', dbname 'nsvault_keys',
-			 sslmode 'verify-full', sslrootcert '$certs/ca.crt');
-CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb
-	OPTIONS (user 'nsvault_reader', password '$password');
-CREATE SERVER nsvault_keydb_admin FOREIGN DATA WRAPPER dblink_fdw
-	OPTIONS (host 'localhost', port '$port', dbname 'nsvault_keys',
-			 sslmode 'verify-full', sslrootcert '$certs/ca.crt');
-CREATE USER MAPPING FOR CURRENT_USER SERVER nsvault_keydb_admin
-	OPTIONS (user 'nsvault_admin', password '@{[ admin_password($password) ]}');
+\\set key_port '$port'
+\\set ca_cert '$certs/ca.crt'
+\\set reader_password '$password'
+\\set admin_password '@{[ admin_password($password) ]}'
+\\i '$setup_sql/link-key-database.sql'
 });
 	return $node;
 }

@@ -603,7 +603,8 @@ check_answer(const KeyRequest *request, KeyExpectation expect, const char *serve
 	answer->found = !request->version_null;
 	usable = (request->rows == 1 && !request->identity_null &&
 			  (answer->found || expect == EXPECT_KEY_OR_NONE) &&
-			  (expect == EXPECT_COUNT ? answer->version >= 0 : answer->version > 0 || !answer->found) &&
+			  (expect == EXPECT_COUNT ? answer->version >= 0
+			   : answer->version > 0 || !answer->found) &&
 			  (answer->key == NULL ? expect != EXPECT_KEY : answer->key_len == NSVAULT_KEY_LEN));
 	if (!usable)
 		ereport(ERROR,

@@ -11,7 +11,8 @@
 #define NSVAULT_REGISTRY_REF_H
 
 #define NSVAULT_REGISTRY_URL_MAX	2048
-#define NSVAULT_REGISTRY_KEY_MAX	(NSVAULT_REGISTRY_URL_MAX + 1) /* normalized registry, NUL included */
+/* a normalized registry, NUL included */
+#define NSVAULT_REGISTRY_KEY_MAX	(NSVAULT_REGISTRY_URL_MAX + 1)
 
 typedef struct RegistryLocation
 {

@@ -54,80 +54,41 @@ all:
 	@echo "PostgreSQL's build files (PGXS) are missing: run 'make deps' first." >&2; exit 1
 endif
 
-# The client: a plain program against libpq, not PGXS's PROGRAM, which
-# would link it with the server's whole link line.
-CLIENT_BINDIR ?= /usr/local/bin
-CLIENT_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
-	-I$(shell $(PG_CONFIG) --includedir)
-CLIENT_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lm
-# js(...) templates: the client's side, and nsvault-js, the program each
-# expression runs in (Duktape; only it links libduktape)
-JS_SOURCES = $(addprefix client/, js.c js_scan.c)
-JS_HELPER_OBJS = $(addprefix client/, js_helper.o js_env.o js_text.o js_value.o json_text.o \
-	io.o args.o report.o secure_heap.o)
-CLIENT_OBJS = $(addprefix client/, main.o admin.o enrich.o connection.o jx.o \
-	json_text.o yaml_json.o io.o args.o report.o secure_heap.o utf8.o) $(JS_SOURCES:.c=.o)
-# the template engine's unit tests run under ASan and UBSan, with no database
-SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# The client, its tests and its fuzz targets: client/Makefile, which needs
+# no PGXS.  These targets pass through to it.
+CLIENT_FUZZ_TARGETS = fuzz/build/fuzz_jx fuzz/build/fuzz_batch fuzz/build/fuzz_readers
 
-client/%.o: client/%.c client/nsvault.h client/js_internal.h
-	$(CC) $(CLIENT_CFLAGS) -c -o $@ $<
+all: all-client
+all-client:
+	$(MAKE) -C client all
 
-client/nsvault: $(CLIENT_OBJS)
-	$(CC) -o $@ $(CLIENT_OBJS) $(CLIENT_LIBS)
-
-client/nsvault-js: $(JS_HELPER_OBJS)
-	$(CC) -o $@ $(JS_HELPER_OBJS) -ljansson -lduktape -lm
-
-TEST_JX_SOURCES = $(addprefix client/, test_jx.c jx.c json_text.c yaml_json.c io.c report.c) \
-	$(JS_SOURCES)
-# js(...) cases run client/nsvault-js, found beside the test program
-client/test_jx: $(TEST_JX_SOURCES) client/nsvault.h client/nsvault-js
-	$(CC) $(CLIENT_CFLAGS) -O1 $(SANITIZE) -o $@ $(TEST_JX_SOURCES) -ljansson -ljq -lyaml -lm
-
-all: client/nsvault client/nsvault-js
+client/nsvault client/nsvault-js client/test/test_jx:
+	$(MAKE) -C client $(@:client/%=%)
 
 install: install-client
-install-client: client/nsvault client/nsvault-js
-	install -d '$(DESTDIR)$(CLIENT_BINDIR)'
-	install -m 755 client/nsvault '$(DESTDIR)$(CLIENT_BINDIR)/nsvault'
-	install -m 755 client/nsvault-js '$(DESTDIR)$(CLIENT_BINDIR)/nsvault-js'
+install-client:
+	$(MAKE) -C client install
 
 clean: clean-client
 clean-client:
-	rm -f client/*.o client/nsvault client/nsvault-js client/test_jx
+	$(MAKE) -C client clean
 	rm -rf fuzz/build
 
-unit-test: client/test_jx
-	client/test_jx
+unit-test:
+	$(MAKE) -C client unit-test
+
+check-client:
+	$(MAKE) -C client check
+
+$(CLIENT_FUZZ_TARGETS):
+	$(MAKE) -C client ../$@
 
 # libFuzzer targets: make fuzz (not part of make test) runs each for
 # FUZZ_SECONDS and fails on any crash
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_TARGETS = fuzz/build/fuzz_jx fuzz/build/fuzz_batch fuzz/build/fuzz_readers \
-	fuzz/build/fuzz_image_ref
-
-FUZZ_JX_SOURCES = fuzz/fuzz_jx.c fuzz/fuzz_common.c client/jx.c client/json_text.c client/io.c \
-	$(JS_SOURCES)
-fuzz/build/fuzz_jx: $(FUZZ_JX_SOURCES) fuzz/fuzz_common.h client/nsvault.h
-	@mkdir -p fuzz/build
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Iclient -I$(shell $(PG_CONFIG) --includedir) -o $@ \
-		$(FUZZ_JX_SOURCES) -ljansson -ljq -lm
-
-# the batch loop, with the client's other parts but its allocator: ASan brings its own
-FUZZ_BATCH_SOURCES = fuzz/fuzz_batch.c fuzz/fuzz_common.c client/enrich.c client/jx.c client/json_text.c \
-	client/yaml_json.c client/connection.c client/io.c client/args.c client/utf8.c $(JS_SOURCES)
-fuzz/build/fuzz_batch: $(FUZZ_BATCH_SOURCES) fuzz/fuzz_common.h client/nsvault.h
-	@mkdir -p fuzz/build
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Iclient -I$(shell $(PG_CONFIG) --includedir) -o $@ \
-		$(FUZZ_BATCH_SOURCES) -L$(shell $(PG_CONFIG) --libdir) -lpq -ljansson -ljq -lyaml -lm
-
-fuzz/build/fuzz_readers: fuzz/fuzz_readers.c client/yaml_json.c client/json_text.c client/nsvault.h
-	@mkdir -p fuzz/build
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Iclient -I$(shell $(PG_CONFIG) --includedir) -o $@ \
-		fuzz/fuzz_readers.c client/yaml_json.c client/json_text.c -lyaml -ljansson -lm
+FUZZ_TARGETS = $(CLIENT_FUZZ_TARGETS) fuzz/build/fuzz_image_ref
 
 # the server's parser, built against a libc shim of the few server calls it makes
 fuzz/build/fuzz_image_ref: fuzz/fuzz_image_ref.c src/registry_ref.c src/registry_ref.h fuzz/shim/postgres.h
@@ -143,10 +104,12 @@ bench: build-install
 	@scripts/bench.sh
 
 fuzz: fuzz-deps
-	@$(MAKE) -s $(FUZZ_TARGETS) client/nsvault-js
+	@$(MAKE) -s $(FUZZ_TARGETS) all-client
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
-.PHONY: deps build-install test demo demo-stop install-client clean-client unit-test fuzz fuzz-deps bench
+.PHONY: deps build-install test demo demo-stop all-client install-client clean-client unit-test \
+	check-client $(CLIENT_FUZZ_TARGETS) client/nsvault client/nsvault-js client/test/test_jx \
+	fuzz fuzz-deps bench
 
 # Installs the system packages the build and tests need (apt, as root).
 deps:

@@ -4,14 +4,13 @@
  * Values and credentials are read from standard input, never from the
  * command line, so they show up in neither ps nor shell history.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nsvault.h"
 
-static const char *secret_usage =
+const char secret_usage[] =
 "Usage:\n"
 "  nsvault [-d CONNINFO] secret set [--no-overwrite] NAMESPACE NAME  < value\n"
 "  nsvault [-d CONNINFO] secret get NAMESPACE NAME\n"
@@ -27,7 +26,7 @@ static const char *secret_usage =
 "Exit status: 0 done, 2 usage error or a value that is not valid UTF-8,\n"
 "3 no such secret, 1 any other failure.\n";
 
-static const char *registry_usage =
+const char registry_usage[] =
 "Usage:\n"
 "  nsvault [-d CONNINFO] registry set NAMESPACE URL                < USER:TOKEN\n"
 "  nsvault [-d CONNINFO] registry set --global [--private] URL     < USER:TOKEN\n"
@@ -74,89 +73,57 @@ static const DbShape delete_global_registry_answer =
 static const DbShape docker_config_answer =
 {"nsvault.docker_config", 1, 1, {DB_TYPE_JSONB}};
 
-/* Options of the admin subcommands; getopt sees argv from the subcommand on. */
-typedef struct AdminOptions
+/* What each subcommand runs. */
+#define SET_SECRET_SQL "SELECT nsvault.set_secret($1, $2, $3, $4)"
+#define GET_SECRET_SQL "SELECT nsvault.get_secret($1, $2)"
+#define LIST_SECRETS_SQL "SELECT name, created_at, updated_at FROM nsvault.list_secrets($1)"
+#define DELETE_SECRET_SQL "SELECT nsvault.delete_secret($1, $2)"
+#define SET_REGISTRY_SQL "SELECT nsvault.set_registry($1, $2, $3)"
+#define SET_GLOBAL_REGISTRY_SQL "SELECT nsvault.set_global_registry($1, $2, $3)"
+#define LIST_REGISTRIES_SQL "SELECT url, user_hint, created_at FROM nsvault.list_registries($1)"
+#define LIST_GLOBAL_REGISTRIES_SQL \
+	"SELECT scope, url, user_hint, created_at FROM nsvault.list_global_registries()"
+#define DELETE_REGISTRY_SQL "SELECT nsvault.delete_registry($1, $2)"
+#define DELETE_GLOBAL_REGISTRY_SQL "SELECT nsvault.delete_global_registry($1, $2)"
+#define DOCKER_CONFIG_SQL "SELECT nsvault.docker_config($1, $2, $3)"
+
+typedef struct Subcommand Subcommand;
+
+/* One run of a subcommand. */
+typedef struct AdminCall
 {
-	bool		no_overwrite;
+	const CommandLine *cl;
+	const char *command;		/* "secret" */
+	const Subcommand *sub;
+	char		what[64];		/* how messages name it: "secret get" */
+	char	  **operands;		/* those after the subcommand's name */
+	int			noperands;
+} AdminCall;
+
+/*
+ * A subcommand: the operands it takes after its name, what it does with
+ * them, and the function it calls.  A registry subcommand has a row of its
+ * own for its --global form.
+ */
+struct Subcommand
+{
+	const char *name;
 	bool		global;
-	bool		private;
-	bool		global_service;
-	int			nargs;
-	char	  **args;
-} AdminOptions;
+	int			min_operands;
+	int			max_operands;
+	const char *form;			/* shown by a usage error */
+	void		(*run) (const AdminCall *call);
+	const char *sql;
+	const DbShape *answer;
+};
 
-static void
-parse_options(int argc, char **argv, const char *usage, AdminOptions *opts)
+typedef struct AdminCommand
 {
-	static const struct option long_options[] = {
-		{"no-overwrite", no_argument, NULL, 'n'},
-		{"global", no_argument, NULL, 'g'},
-		{"private", no_argument, NULL, 'p'},
-		{"global-service", no_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
-	int			c;
-
-	memset(opts, 0, sizeof(*opts));
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", long_options, NULL)) != -1)
-	{
-		switch (c)
-		{
-			case 'n':
-				opts->no_overwrite = true;
-				break;
-			case 'g':
-				opts->global = true;
-				break;
-			case 'p':
-				opts->private = true;
-				break;
-			case 's':
-				opts->global_service = true;
-				break;
-			case 'h':
-				fputs(usage, stdout);
-				exit(EXIT_OK);
-			default:
-				die(EXIT_USAGE, "%s: unknown option \"%s\"", argv[0], argv[optind - 1]);
-		}
-	}
-	/* options may also follow the operands */
-	opts->args = malloc(sizeof(char *) * (argc + 1));
-	if (opts->args == NULL)
-		die(EXIT_FAIL, "out of memory");
-	for (int i = optind; i < argc; i++)
-	{
-		if (strcmp(argv[i], "--no-overwrite") == 0)
-			opts->no_overwrite = true;
-		else if (strcmp(argv[i], "--global") == 0)
-			opts->global = true;
-		else if (strcmp(argv[i], "--private") == 0)
-			opts->private = true;
-		else if (strcmp(argv[i], "--global-service") == 0)
-			opts->global_service = true;
-		else if (strcmp(argv[i], "--help") == 0)
-		{
-			fputs(usage, stdout);
-			exit(EXIT_OK);
-		}
-		else if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] != '\0')
-			die(EXIT_USAGE, "%s: unknown option \"%s\"", argv[0], argv[i]);
-		else
-			opts->args[opts->nargs++] = argv[i];
-	}
-}
-
-/* Fails with a usage error unless the subcommand got min to max operands. */
-static void
-expect_operands(const AdminOptions *opts, int min, int max, const char *form)
-{
-	if (opts->nargs < min || opts->nargs > max)
-		die(EXIT_USAGE, "usage: nsvault %s (see --help)", form);
-}
+	const char *name;
+	const char *choices;		/* the subcommands, as a usage error lists them */
+	const char *usage;
+	const Subcommand *subcommands;	/* ends with a NULL name */
+} AdminCommand;
 
 /*
  * Reads a value from standard input, refusing what text cannot hold.  The
@@ -184,276 +151,284 @@ read_value(size_t *len, const char *what)
 	return value;
 }
 
-/* Runs one call; on failure prints "what: server message" and exits. */
-static PGresult *
-call_or_die(PGconn *conn, const char *what, const DbShape *shape, const char *sql,
-			int nparams, const char *const *values)
-{
-	DbError		error;
-	PGresult   *res = db_call(conn, sql, nparams, values, shape, &error);
-
-	if (res == NULL)
-	{
-		PQfinish(conn);
-		die(error.status, "%s: %s", what, error.message);
-	}
-	return res;
-}
-
 static PGconn *
-connect_or_die(const char *conninfo)
+connect_or_die(const AdminCall *call)
 {
 	DbError		error;
-	PGconn	   *conn = db_connect(conninfo, &error);
+	PGconn	   *conn = db_connect(call->cl->value[OPT_DBNAME], &error);
 
 	if (conn == NULL)
 		die(error.status, "%s", error.message);
 	return conn;
 }
 
-/* Prints a result's rows as tab-separated lines. */
-static void
-print_rows(PGresult *res)
+/*
+ * Runs the subcommand's call and returns its answer; on failure prints
+ * "what: server message" and exits.
+ */
+static PGresult *
+call_or_die(const AdminCall *call, PGconn *conn, int nparams, const char *const *params)
 {
+	DbError		error;
+	PGresult   *res = db_call(conn, call->sub->sql, nparams, params, call->sub->answer, &error);
+
+	if (res == NULL)
+	{
+		PQfinish(conn);
+		die(error.status, "%s: %s", call->what, error.message);
+	}
+	return res;
+}
+
+/*
+ * Runs a call that stores value, one of params, and wipes value whether
+ * or not the call succeeds.
+ */
+static void
+store_value(const AdminCall *call, int nparams, const char *const *params,
+			char *value, size_t len)
+{
+	DbError		error;
+	PGconn	   *conn = db_connect(call->cl->value[OPT_DBNAME], &error);
+	PGresult   *res = NULL;
+
+	if (conn != NULL)
+		res = db_call(conn, call->sub->sql, nparams, params, call->sub->answer, &error);
+	wipe_and_free(value, len);
+	if (conn == NULL)
+		die(error.status, "%s", error.message);
+	if (res == NULL)
+	{
+		PQfinish(conn);
+		die(error.status, "%s: %s", call->what, error.message);
+	}
+	PQclear(res);
+	PQfinish(conn);
+}
+
+/* Runs a delete call; returns whether it deleted anything. */
+static bool
+delete_or_die(const AdminCall *call, int nparams, const char *const *params)
+{
+	PGconn	   *conn = connect_or_die(call);
+	PGresult   *res = call_or_die(call, conn, nparams, params);
+	bool		deleted = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+	PQclear(res);
+	PQfinish(conn);
+	return deleted;
+}
+
+/*
+ * Writes a call's one value to standard output, byte for byte, then
+ * ending; wipes the answer, which may hold secrets.
+ */
+static void
+print_answer(const AdminCall *call, int nparams, const char *const *params, const char *ending)
+{
+	PGconn	   *conn = connect_or_die(call);
+	PGresult   *res = call_or_die(call, conn, nparams, params);
+	bool		written = write_all(1, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0)) &&
+		write_all(1, ending, strlen(ending));
+
+	db_wipe_result(res);
+	PQfinish(conn);
+	if (!written)
+		die(EXIT_FAIL, "%s: could not write to standard output", call->what);
+}
+
+/* Writes the value the operands name, as it is. */
+static void
+print_value(const AdminCall *call)
+{
+	print_answer(call, call->noperands, (const char *const *) call->operands, "");
+}
+
+/* Prints the rows of a list as tab-separated lines. */
+static void
+print_rows(const AdminCall *call)
+{
+	PGconn	   *conn = connect_or_die(call);
+	PGresult   *res = call_or_die(call, conn, call->noperands,
+								  (const char *const *) call->operands);
+
 	for (int row = 0; row < PQntuples(res); row++)
 		for (int col = 0; col < PQnfields(res); col++)
 			printf("%s%c", PQgetvalue(res, row, col),
 				   col + 1 < PQnfields(res) ? '\t' : '\n');
+	PQclear(res);
+	PQfinish(conn);
+}
+
+/* Deletes what NAMESPACE NAME names: a secret or a registry. */
+static void
+delete_named(const AdminCall *call)
+{
+	if (!delete_or_die(call, 2, (const char *const *) call->operands))
+		die(EXIT_NOT_FOUND, "%s: %s \"%s\" not found in namespace \"%s\"",
+			call->what, call->command, call->operands[1], call->operands[0]);
+}
+
+static void
+set_secret(const AdminCall *call)
+{
+	size_t		len;
+	char	   *value = read_value(&len, "value");
+	const char *params[] = {call->operands[0], call->operands[1], value,
+	option_given(call->cl, OPT_NO_OVERWRITE) ? "false" : "true"};
+
+	store_value(call, 4, params, value, len);
+}
+
+/*
+ * Reads USER:TOKEN from standard input, without one trailing newline (as
+ * docker login --password-stdin reads it).
+ */
+static char *
+read_registry_data(size_t *len)
+{
+	char	   *data = read_value(len, "registry data");
+
+	if (*len > 0 && data[*len - 1] == '\n')
+		data[--*len] = '\0';
+	if (*len > 0 && data[*len - 1] == '\r')
+		data[--*len] = '\0';
+	return data;
+}
+
+static void
+set_registry(const AdminCall *call)
+{
+	size_t		len;
+	char	   *data = read_registry_data(&len);
+	const char *params[] = {call->operands[0], call->operands[1], data};
+
+	store_value(call, 3, params, data, len);
+}
+
+static void
+set_global_registry(const AdminCall *call)
+{
+	size_t		len;
+	char	   *data = read_registry_data(&len);
+	const char *params[] = {call->operands[0], data,
+	option_given(call->cl, OPT_PRIVATE) ? "true" : "false"};
+
+	store_value(call, 3, params, data, len);
+}
+
+static void
+delete_global_registry(const AdminCall *call)
+{
+	bool		private = option_given(call->cl, OPT_PRIVATE);
+	const char *params[] = {call->operands[0], private ? "true" : "false"};
+
+	if (!delete_or_die(call, 2, params))
+		die(EXIT_NOT_FOUND, "%s: %s registry \"%s\" not found",
+			call->what, private ? "global-private" : "global", call->operands[0]);
+}
+
+static void
+print_docker_config(const AdminCall *call)
+{
+	const char *params[] = {call->operands[0], call->noperands > 1 ? call->operands[1] : NULL,
+	option_given(call->cl, OPT_GLOBAL_SERVICE) ? "true" : "false"};
+
+	print_answer(call, 3, params, "\n");
+}
+
+static const Subcommand secret_subcommands[] = {
+	{"set", false, 2, 2, "secret set NAMESPACE NAME", set_secret, SET_SECRET_SQL, &set_secret_answer},
+	{"get", false, 2, 2, "secret get NAMESPACE NAME", print_value, GET_SECRET_SQL, &get_secret_answer},
+	{"list", false, 1, 1, "secret list NAMESPACE", print_rows, LIST_SECRETS_SQL, &list_secrets_answer},
+	{"delete", false, 2, 2, "secret delete NAMESPACE NAME", delete_named, DELETE_SECRET_SQL,
+	&delete_secret_answer},
+	{NULL}
+};
+
+/* a row for each form: in a namespace, and with --global */
+static const Subcommand registry_subcommands[] = {
+	{"set", false, 2, 2, "registry set NAMESPACE URL", set_registry, SET_REGISTRY_SQL,
+	&set_registry_answer},
+	{"set", true, 1, 1, "registry set --global [--private] URL", set_global_registry,
+	SET_GLOBAL_REGISTRY_SQL, &set_global_registry_answer},
+	{"list", false, 1, 1, "registry list NAMESPACE", print_rows, LIST_REGISTRIES_SQL,
+	&list_registries_answer},
+	{"list", true, 0, 0, "registry list --global", print_rows, LIST_GLOBAL_REGISTRIES_SQL,
+	&list_global_registries_answer},
+	{"delete", false, 2, 2, "registry delete NAMESPACE URL", delete_named, DELETE_REGISTRY_SQL,
+	&delete_registry_answer},
+	{"delete", true, 1, 1, "registry delete --global [--private] URL", delete_global_registry,
+	DELETE_GLOBAL_REGISTRY_SQL, &delete_global_registry_answer},
+	{"docker-config", false, 1, 2, "registry docker-config NAMESPACE [IMAGE]", print_docker_config,
+	DOCKER_CONFIG_SQL, &docker_config_answer},
+	{NULL}
+};
+
+static const AdminCommand secret_command =
+{"secret", "set, get, list or delete", secret_usage, secret_subcommands};
+
+static const AdminCommand registry_command =
+{"registry", "set, list, delete or docker-config", registry_usage, registry_subcommands};
+
+/*
+ * Returns the subcommand's name, the first operand; "help" prints the
+ * command's usage and exits.
+ */
+static const char *
+subcommand_name(const AdminCommand *command, const CommandLine *cl)
+{
+	if (cl->nargs < 1)
+		die(EXIT_USAGE, "%s: expected %s (see \"nsvault %s --help\")",
+			command->name, command->choices, command->name);
+	if (strcmp(cl->args[0], "help") == 0)
+	{
+		fputs(command->usage, stdout);
+		exit(EXIT_OK);
+	}
+	return cl->args[0];
+}
+
+/*
+ * Runs the subcommand named by the first operand, in its --global form if
+ * global, once it has the operands it takes.
+ */
+static int
+run_subcommand(const AdminCommand *command, const CommandLine *cl, bool global)
+{
+	AdminCall	call = {cl, command->name, NULL, "", cl->args + 1, cl->nargs - 1};
+
+	for (call.sub = command->subcommands; call.sub->name != NULL; call.sub++)
+	{
+		if (strcmp(call.sub->name, cl->args[0]) != 0 || call.sub->global != global)
+			continue;
+		if (call.noperands < call.sub->min_operands || call.noperands > call.sub->max_operands)
+			die(EXIT_USAGE, "usage: nsvault %s (see --help)", call.sub->form);
+		snprintf(call.what, sizeof(call.what), "%s %s", command->name, call.sub->name);
+		call.sub->run(&call);
+		return EXIT_OK;
+	}
+	die(EXIT_USAGE, "%s: unknown subcommand \"%s\" (see \"nsvault %s --help\")",
+		command->name, cl->args[0], command->name);
+}
+
+/* Runs a secret subcommand; registry's options are read here too, and mean nothing. */
+int
+cmd_secret(const CommandLine *cl)
+{
+	subcommand_name(&secret_command, cl);
+	return run_subcommand(&secret_command, cl, false);
 }
 
 int
-cmd_secret(const char *conninfo, int argc, char **argv)
+cmd_registry(const CommandLine *cl)
 {
-	AdminOptions opts;
-	PGconn	   *conn;
-	PGresult   *res;
-	const char *sub;
+	const char *name = subcommand_name(&registry_command, cl);
+	bool		global = option_given(cl, OPT_GLOBAL);
 
-	if (argc < 2)
-		die(EXIT_USAGE, "secret: expected set, get, list or delete (see \"nsvault secret --help\")");
-	sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0)
-	{
-		fputs(secret_usage, stdout);
-		return EXIT_OK;
-	}
-	parse_options(argc - 1, argv + 1, secret_usage, &opts);
-
-	if (strcmp(sub, "set") == 0)
-	{
-		size_t		len;
-		char	   *value;
-		const char *params[4];
-		DbError		error;
-
-		expect_operands(&opts, 2, 2, "secret set NAMESPACE NAME");
-		value = read_value(&len, "value");
-		params[0] = opts.args[0];
-		params[1] = opts.args[1];
-		params[2] = value;
-		params[3] = opts.no_overwrite ? "false" : "true";
-		conn = connect_or_die(conninfo);
-		res = db_call(conn, "SELECT nsvault.set_secret($1, $2, $3, $4)", 4, params,
-					  &set_secret_answer, &error);
-		wipe_and_free(value, len);
-		if (res == NULL)
-		{
-			PQfinish(conn);
-			die(error.status, "secret set: %s", error.message);
-		}
-		PQclear(res);
-	}
-	else if (strcmp(sub, "get") == 0)
-	{
-		expect_operands(&opts, 2, 2, "secret get NAMESPACE NAME");
-		conn = connect_or_die(conninfo);
-		res = call_or_die(conn, "secret get", &get_secret_answer,
-						  "SELECT nsvault.get_secret($1, $2)", 2,
-						  (const char *const *) opts.args);
-		if (!write_all(1, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0)))
-		{
-			db_wipe_result(res);
-			die(EXIT_FAIL, "secret get: could not write to standard output");
-		}
-		db_wipe_result(res);
-	}
-	else if (strcmp(sub, "list") == 0)
-	{
-		expect_operands(&opts, 1, 1, "secret list NAMESPACE");
-		conn = connect_or_die(conninfo);
-		res = call_or_die(conn, "secret list", &list_secrets_answer,
-						  "SELECT name, created_at, updated_at FROM nsvault.list_secrets($1)",
-						  1, (const char *const *) opts.args);
-		print_rows(res);
-		PQclear(res);
-	}
-	else if (strcmp(sub, "delete") == 0)
-	{
-		bool		deleted;
-
-		expect_operands(&opts, 2, 2, "secret delete NAMESPACE NAME");
-		conn = connect_or_die(conninfo);
-		res = call_or_die(conn, "secret delete", &delete_secret_answer,
-						  "SELECT nsvault.delete_secret($1, $2)", 2,
-						  (const char *const *) opts.args);
-		deleted = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		PQclear(res);
-		if (!deleted)
-		{
-			PQfinish(conn);
-			die(EXIT_NOT_FOUND, "secret delete: secret \"%s\" not found in namespace \"%s\"",
-				opts.args[1], opts.args[0]);
-		}
-	}
-	else
-		die(EXIT_USAGE, "secret: unknown subcommand \"%s\" (see \"nsvault secret --help\")", sub);
-
-	PQfinish(conn);
-	free(opts.args);
-	return EXIT_OK;
-}
-
-int
-cmd_registry(const char *conninfo, int argc, char **argv)
-{
-	AdminOptions opts;
-	PGconn	   *conn;
-	PGresult   *res;
-	const char *sub;
-
-	if (argc < 2)
-		die(EXIT_USAGE, "registry: expected set, list, delete or docker-config (see \"nsvault registry --help\")");
-	sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0)
-	{
-		fputs(registry_usage, stdout);
-		return EXIT_OK;
-	}
-	parse_options(argc - 1, argv + 1, registry_usage, &opts);
-	if (opts.private && !opts.global)
-		die(EXIT_USAGE, "registry %s: --private goes with --global", sub);
-
-	if (strcmp(sub, "set") == 0)
-	{
-		size_t		len;
-		char	   *data;
-		const char *params[3];
-		DbError		error;
-
-		if (opts.global)
-			expect_operands(&opts, 1, 1, "registry set --global [--private] URL");
-		else
-			expect_operands(&opts, 2, 2, "registry set NAMESPACE URL");
-		data = read_value(&len, "registry data");
-		if (len > 0 && data[len - 1] == '\n')
-			data[--len] = '\0';
-		if (len > 0 && data[len - 1] == '\r')
-			data[--len] = '\0';
-		conn = connect_or_die(conninfo);
-		if (opts.global)
-		{
-			params[0] = opts.args[0];
-			params[1] = data;
-			params[2] = opts.private ? "true" : "false";
-			res = db_call(conn, "SELECT nsvault.set_global_registry($1, $2, $3)", 3, params,
-						  &set_global_registry_answer, &error);
-		}
-		else
-		{
-			params[0] = opts.args[0];
-			params[1] = opts.args[1];
-			params[2] = data;
-			res = db_call(conn, "SELECT nsvault.set_registry($1, $2, $3)", 3, params,
-						  &set_registry_answer, &error);
-		}
-		wipe_and_free(data, len);
-		if (res == NULL)
-		{
-			PQfinish(conn);
-			die(error.status, "registry set: %s", error.message);
-		}
-		PQclear(res);
-	}
-	else if (strcmp(sub, "list") == 0)
-	{
-		conn = NULL;
-		if (opts.global)
-		{
-			expect_operands(&opts, 0, 0, "registry list --global");
-			conn = connect_or_die(conninfo);
-			res = call_or_die(conn, "registry list", &list_global_registries_answer,
-							  "SELECT scope, url, user_hint, created_at FROM nsvault.list_global_registries()",
-							  0, NULL);
-		}
-		else
-		{
-			expect_operands(&opts, 1, 1, "registry list NAMESPACE");
-			conn = connect_or_die(conninfo);
-			res = call_or_die(conn, "registry list", &list_registries_answer,
-							  "SELECT url, user_hint, created_at FROM nsvault.list_registries($1)",
-							  1, (const char *const *) opts.args);
-		}
-		print_rows(res);
-		PQclear(res);
-	}
-	else if (strcmp(sub, "delete") == 0)
-	{
-		bool		deleted;
-		const char *params[2];
-
-		if (opts.global)
-			expect_operands(&opts, 1, 1, "registry delete --global [--private] URL");
-		else
-			expect_operands(&opts, 2, 2, "registry delete NAMESPACE URL");
-		conn = connect_or_die(conninfo);
-		if (opts.global)
-		{
-			params[0] = opts.args[0];
-			params[1] = opts.private ? "true" : "false";
-			res = call_or_die(conn, "registry delete", &delete_global_registry_answer,
-							  "SELECT nsvault.delete_global_registry($1, $2)", 2, params);
-		}
-		else
-			res = call_or_die(conn, "registry delete", &delete_registry_answer,
-							  "SELECT nsvault.delete_registry($1, $2)",
-							  2, (const char *const *) opts.args);
-		deleted = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		PQclear(res);
-		if (!deleted)
-		{
-			PQfinish(conn);
-			if (opts.global)
-				die(EXIT_NOT_FOUND, "registry delete: %s registry \"%s\" not found",
-					opts.private ? "global-private" : "global", opts.args[0]);
-			die(EXIT_NOT_FOUND, "registry delete: registry \"%s\" not found in namespace \"%s\"",
-				opts.args[1], opts.args[0]);
-		}
-	}
-	else if (strcmp(sub, "docker-config") == 0)
-	{
-		const char *params[3];
-
-		if (opts.global)
-			die(EXIT_USAGE, "registry docker-config: use --global-service, not --global");
-		expect_operands(&opts, 1, 2, "registry docker-config NAMESPACE [IMAGE]");
-		params[0] = opts.args[0];
-		params[1] = opts.nargs > 1 ? opts.args[1] : NULL;
-		params[2] = opts.global_service ? "true" : "false";
-		conn = connect_or_die(conninfo);
-		res = call_or_die(conn, "registry docker-config", &docker_config_answer,
-						  "SELECT nsvault.docker_config($1, $2, $3)", 3, params);
-		if (!write_all(1, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0)) ||
-			!write_all(1, "\n", 1))
-		{
-			db_wipe_result(res);
-			die(EXIT_FAIL, "registry docker-config: could not write to standard output");
-		}
-		db_wipe_result(res);
-	}
-	else
-		die(EXIT_USAGE, "registry: unknown subcommand \"%s\" (see \"nsvault registry --help\")", sub);
-
-	PQfinish(conn);
-	free(opts.args);
-	return EXIT_OK;
+	if (option_given(cl, OPT_PRIVATE) && !global)
+		die(EXIT_USAGE, "registry %s: --private goes with --global", name);
+	if (global && strcmp(name, "docker-config") == 0)
+		die(EXIT_USAGE, "registry docker-config: use --global-service, not --global");
+	return run_subcommand(&registry_command, cl, global);
 }

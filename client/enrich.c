@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,7 +19,11 @@
 
 #include "nsvault.h"
 
-static const char *enrich_usage =
+/* a limit's number, in text */
+#define TEXT_OF(n) #n
+#define NUMBER_TEXT(n) TEXT_OF(n)
+
+const char enrich_usage[] =
 "Usage:\n"
 "  nsvault [-d CONNINFO] enrich [--namespace NS] --workflow FILE --state ID [--data FILE] [LIMITS]\n"
 "  nsvault [-d CONNINFO] enrich [--namespace NS] --action FILE [--data FILE] [LIMITS]\n"
@@ -42,8 +45,10 @@ static const char *enrich_usage =
 "                       invalid_request, not_found, template and database\n"
 "\n"
 "LIMITS, on each js(...) expression:\n"
-"      --js-timeout=SECONDS  time, from 1 to 3600 (default 10)\n"
-"      --js-memory=MB   memory, from 1 to 4096 (default 64)\n"
+"      --js-timeout=SECONDS  time, from 1 to " NUMBER_TEXT(JS_MAX_TIME_LIMIT)
+" (default " NUMBER_TEXT(JS_DEFAULT_TIME_LIMIT) ")\n"
+"      --js-memory=MB   memory, from 1 to " NUMBER_TEXT(JS_MAX_MEMORY_LIMIT_MB)
+" (default " NUMBER_TEXT(JS_DEFAULT_MEMORY_LIMIT_MB) ")\n"
 "\n"
 "Exit status: 0 done, 2 usage error, 3 a named secret does not exist,\n"
 "1 any other failure.\n";
@@ -552,145 +557,99 @@ run_batch(Enricher *en)
 
 /* Parses a limit option's value: a whole number from 1 to max. */
 static int
-limit_option(const char *option, const char *value, int max)
+limit_option(const CommandLine *cl, Option opt, const char *option, int max, int default_value)
 {
 	long		n;
 
-	if (!parse_whole_number(value, max, &n))
+	if (!option_given(cl, opt))
+		return default_value;
+	if (!parse_whole_number(cl->value[opt], max, &n))
 		die(EXIT_USAGE, "enrich: %s takes a whole number from 1 to %d, not \"%s\"",
-			option, max, value);
+			option, max, cl->value[opt]);
 	return (int) n;
 }
 
-int
-cmd_enrich(const char *conninfo, int argc, char **argv)
+/* the options of a one-shot enrich, which --batch refuses */
+static const Option one_action_options[] = {OPT_NAMESPACE, OPT_WORKFLOW, OPT_STATE, OPT_ACTION, OPT_DATA};
+
+/* Checks that the options name one action: in a workflow, or alone. */
+static void
+check_action_options(const CommandLine *cl)
 {
-	static const struct option long_options[] = {
-		{"namespace", required_argument, NULL, 'n'},
-		{"workflow", required_argument, NULL, 'w'},
-		{"state", required_argument, NULL, 's'},
-		{"action", required_argument, NULL, 'a'},
-		{"data", required_argument, NULL, 'D'},
-		{"batch", no_argument, NULL, 'b'},
-		{"js-timeout", required_argument, NULL, 'T'},
-		{"js-memory", required_argument, NULL, 'M'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
-	const char *namespace = NULL;
-	const char *workflow_path = NULL;
-	const char *state_id = NULL;
-	const char *action_path = NULL;
-	const char *data_path = NULL;
-	bool		batch = false;
-	Enricher	en = {conninfo, NULL, ""};
+	bool		workflow = option_given(cl, OPT_WORKFLOW);
+	bool		state = option_given(cl, OPT_STATE);
+
+	if (workflow == option_given(cl, OPT_ACTION))
+		die(EXIT_USAGE, "enrich: give either --workflow FILE --state ID or --action FILE");
+	if (workflow && !state)
+		die(EXIT_USAGE, "enrich: --workflow needs --state ID");
+	if (!workflow && state)
+		die(EXIT_USAGE, "enrich: --state goes with --workflow");
+}
+
+/*
+ * Loads the action the options name; *doc is the document that holds it,
+ * for the caller to free.
+ */
+static const json_t *
+load_action(const CommandLine *cl, json_t **doc, bool *is_subflow)
+{
+	const char *workflow_path = cl->value[OPT_WORKFLOW];
+
+	if (workflow_path != NULL)
+	{
+		*doc = load_document(workflow_path, "workflow");
+		return workflow_action(*doc, workflow_path, cl->value[OPT_STATE], is_subflow);
+	}
+	*doc = load_document(cl->value[OPT_ACTION], "action");
+	*is_subflow = json_object_get(*doc, "workflow") != NULL;
+	return *doc;
+}
+
+/* Reads the instance data from a file, or from standard input if path is NULL. */
+static json_t *
+read_data(const char *path)
+{
+	json_error_t parse_error;
+	size_t		len;
+	char	   *text;
+	json_t	   *data;
+
+	if (path != NULL)
+	{
+		data = parse_json_file(path, JSON_DECODE_ANY, &parse_error);
+		if (data == NULL)
+			die(EXIT_FAIL, "could not read the data: %s: %s", path, parse_error.text);
+		return data;
+	}
+	text = read_all(0, &len);
+	if (text == NULL)
+		die(EXIT_FAIL, "could not read the data from standard input");
+	data = parse_json(text, len, JSON_DECODE_ANY, &parse_error);
+	wipe_and_free(text, len);
+	if (data == NULL)
+		die(EXIT_FAIL, "the data on standard input is not JSON: line %d: %s",
+			parse_error.line, parse_error.text);
+	return data;
+}
+
+/* Enriches the one action the options name, and prints its input. */
+static int
+enrich_one(Enricher *en, const CommandLine *cl)
+{
 	json_t	   *doc;
 	const json_t *action;
 	bool		is_subflow = false;
 	json_t	   *data;
 	json_t	   *input;
 	Outcome		out = {0};
-	int			js_seconds = JS_DEFAULT_TIME_LIMIT;
-	int			js_megabytes = JS_DEFAULT_MEMORY_LIMIT_MB;
-	int			c;
-	int			status;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "n:w:s:a:h", long_options, NULL)) != -1)
-	{
-		switch (c)
-		{
-			case 'n':
-				namespace = optarg;
-				break;
-			case 'w':
-				workflow_path = optarg;
-				break;
-			case 's':
-				state_id = optarg;
-				break;
-			case 'a':
-				action_path = optarg;
-				break;
-			case 'D':
-				data_path = optarg;
-				break;
-			case 'b':
-				batch = true;
-				break;
-			case 'T':
-				js_seconds = limit_option("--js-timeout", optarg, JS_MAX_TIME_LIMIT);
-				break;
-			case 'M':
-				js_megabytes = limit_option("--js-memory", optarg, JS_MAX_MEMORY_LIMIT_MB);
-				break;
-			case 'h':
-				fputs(enrich_usage, stdout);
-				return EXIT_OK;
-			default:
-				die(EXIT_USAGE, "enrich: unknown option or missing value: \"%s\" (see \"nsvault enrich --help\")",
-					argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		die(EXIT_USAGE, "enrich: unexpected argument \"%s\"", argv[optind]);
-	js_set_limits(js_seconds, js_megabytes);
-
-	if (batch)
-	{
-		if (workflow_path || action_path || state_id || data_path || namespace)
-			die(EXIT_USAGE, "enrich --batch takes its requests on standard input, and no option but the limits");
-		status = run_batch(&en);
-		PQfinish(en.conn);
-		jx_reset();
-		return status;
-	}
-	if ((workflow_path != NULL) == (action_path != NULL))
-		die(EXIT_USAGE, "enrich: give either --workflow FILE --state ID or --action FILE");
-	if (workflow_path != NULL && state_id == NULL)
-		die(EXIT_USAGE, "enrich: --workflow needs --state ID");
-	if (action_path != NULL && state_id != NULL)
-		die(EXIT_USAGE, "enrich: --state goes with --workflow");
-
-	if (workflow_path != NULL)
-	{
-		doc = load_document(workflow_path, "workflow");
-		action = workflow_action(doc, workflow_path, state_id, &is_subflow);
-	}
-	else
-	{
-		doc = load_document(action_path, "action");
-		action = doc;
-		is_subflow = json_object_get(action, "workflow") != NULL;
-	}
-
-	{
-		json_error_t parse_error;
-		size_t		len;
-		char	   *text;
-
-		if (data_path != NULL)
-		{
-			data = parse_json_file(data_path, JSON_DECODE_ANY, &parse_error);
-			if (data == NULL)
-				die(EXIT_FAIL, "could not read the data: %s: %s", data_path, parse_error.text);
-		}
-		else
-		{
-			text = read_all(0, &len);
-			if (text == NULL)
-				die(EXIT_FAIL, "could not read the data from standard input");
-			data = parse_json(text, len, JSON_DECODE_ANY, &parse_error);
-			wipe_and_free(text, len);
-			if (data == NULL)
-				die(EXIT_FAIL, "the data on standard input is not JSON: line %d: %s",
-					parse_error.line, parse_error.text);
-		}
-	}
-
-	input = enrich_action(&en, namespace, action, data, is_subflow, &out);
-	PQfinish(en.conn);
+	check_action_options(cl);
+	action = load_action(cl, &doc, &is_subflow);
+	data = read_data(cl->value[OPT_DATA]);
+	input = enrich_action(en, cl->value[OPT_NAMESPACE], action, data, is_subflow, &out);
+	PQfinish(en->conn);
+	en->conn = NULL;
 	json_decref(data);
 	json_decref(doc);
 	if (input == NULL)
@@ -700,6 +659,31 @@ cmd_enrich(const char *conninfo, int argc, char **argv)
 	}
 	print_json_line(input);
 	json_decref(input);
-	jx_reset();
 	return EXIT_OK;
+}
+
+int
+cmd_enrich(const CommandLine *cl)
+{
+	Enricher	en = {cl->value[OPT_DBNAME], NULL, ""};
+	int			status;
+
+	if (cl->nargs > 0)
+		die(EXIT_USAGE, "enrich: unexpected argument \"%s\"", cl->args[0]);
+	js_set_limits(limit_option(cl, OPT_JS_TIMEOUT, "--js-timeout", JS_MAX_TIME_LIMIT,
+							   JS_DEFAULT_TIME_LIMIT),
+				  limit_option(cl, OPT_JS_MEMORY, "--js-memory", JS_MAX_MEMORY_LIMIT_MB,
+							   JS_DEFAULT_MEMORY_LIMIT_MB));
+	if (option_given(cl, OPT_BATCH))
+	{
+		for (size_t i = 0; i < sizeof(one_action_options) / sizeof(Option); i++)
+			if (option_given(cl, one_action_options[i]))
+				die(EXIT_USAGE, "enrich --batch takes its requests on standard input, and no option but the limits");
+		status = run_batch(&en);
+	}
+	else
+		status = enrich_one(&en, cl);
+	PQfinish(en.conn);
+	jx_reset();
+	return status;
 }

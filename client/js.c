@@ -39,9 +39,9 @@ js_set_limits(int seconds, int megabytes)
 }
 
 /*
- * Where nsvault-js is: NSVAULT_JS_HELPER if set (the fuzz targets, whose
- * executables live elsewhere), else beside this executable, where make
- * builds and installs it.
+ * Where nsvault-js is: NSVAULT_JS_HELPER if set (the unit tests and fuzz
+ * targets, whose executables live elsewhere), else beside this executable,
+ * where make builds and installs it.
  */
 static const char *
 helper_path(void)

@@ -84,34 +84,16 @@ append_string(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 }
 
 /*
- * Formats a double as Go's encoding/json writes a float64, which is what
- * Direktiv puts into text: the fewest digits that read back exactly, in
- * plain notation for 1e-6 <= |d| < 1e21 (and 0), else as d.ddde-7 or
- * d.ddde+21.
+ * Puts into digits the fewest significant digits of d (finite, not 0) that
+ * read back exactly, without trailing zeros; returns how many, and sets
+ * *exponent to the power of ten of the first.
  */
-static void
-append_real(char **buf, size_t *len, size_t *cap, double d)
+static int
+shortest_digits(double d, char *digits, int *exponent)
 {
 	char		text[64];
-	char		digits[32];
 	int			ndigits = 0;
-	int			exponent = 0;
-	int			out = 0;
-	double		magnitude;
 
-	if (isnan(d))
-	{
-		json_text_raw_append(buf, len, cap, "null", 4);
-		return;
-	}
-	if (isinf(d))
-		d = d > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308;
-	if (d == 0)
-	{
-		json_text_raw_append(buf, len, cap, signbit(d) ? "-0" : "0", signbit(d) ? 2 : 1);
-		return;
-	}
-	/* the shortest digits that read back exactly, and their exponent */
 	for (int precision = 1; precision <= 17; precision++)
 	{
 		snprintf(text, sizeof(text), "%.*e", precision - 1, d);
@@ -121,42 +103,48 @@ append_real(char **buf, size_t *len, size_t *cap, double d)
 	for (const char *p = text; *p && *p != 'e'; p++)
 		if (*p >= '0' && *p <= '9')
 			digits[ndigits++] = *p;
-	exponent = atoi(strchr(text, 'e') + 1);
+	*exponent = atoi(strchr(text, 'e') + 1);
 	while (ndigits > 1 && digits[ndigits - 1] == '0')
 		ndigits--;
+	return ndigits;
+}
 
-	if (d < 0)
-		text[out++] = '-';
-	magnitude = fabs(d);
-	if (magnitude < 1e-6 || magnitude >= 1e21)
+/* Writes digits as d.ddde-7 or d.ddde+21 into text; returns the length. */
+static int
+exponent_form(char *text, size_t size, const char *digits, int ndigits, int exponent)
+{
+	int			out = 0;
+
+	text[out++] = digits[0];
+	if (ndigits > 1)
 	{
-		text[out++] = digits[0];
-		if (ndigits > 1)
-		{
-			text[out++] = '.';
-			memcpy(text + out, digits + 1, ndigits - 1);
-			out += ndigits - 1;
-		}
-		out += snprintf(text + out, sizeof(text) - out, "e%c%02d",
-						exponent < 0 ? '-' : '+', abs(exponent));
-		/* encoding/json writes e-07 as e-7 */
-		if (exponent < 0 && exponent > -10)
-		{
-			text[out - 2] = text[out - 1];
-			out--;
-		}
+		text[out++] = '.';
+		memcpy(text + out, digits + 1, ndigits - 1);
+		out += ndigits - 1;
 	}
-	else if (exponent >= ndigits - 1)
+	/* encoding/json writes e-07 as e-7, and e+21 as it is */
+	out += snprintf(text + out, size - out, "e%c%0*d", exponent < 0 ? '-' : '+',
+					exponent < 0 ? 1 : 2, abs(exponent));
+	return out;
+}
+
+/* Writes digits in plain notation (0.000123, 12.5, 1200) into text; returns the length. */
+static int
+plain_form(char *text, const char *digits, int ndigits, int exponent)
+{
+	int			out = 0;
+
+	if (exponent >= ndigits - 1)
 	{
-		memcpy(text + out, digits, ndigits);
-		out += ndigits;
+		memcpy(text, digits, ndigits);
+		out = ndigits;
 		for (int i = 0; i < exponent - (ndigits - 1); i++)
 			text[out++] = '0';
 	}
 	else if (exponent >= 0)
 	{
-		memcpy(text + out, digits, exponent + 1);
-		out += exponent + 1;
+		memcpy(text, digits, exponent + 1);
+		out = exponent + 1;
 		text[out++] = '.';
 		memcpy(text + out, digits + exponent + 1, ndigits - exponent - 1);
 		out += ndigits - exponent - 1;
@@ -170,6 +158,43 @@ append_real(char **buf, size_t *len, size_t *cap, double d)
 		memcpy(text + out, digits, ndigits);
 		out += ndigits;
 	}
+	return out;
+}
+
+/*
+ * Formats a double as Go's encoding/json writes a float64, which is what
+ * Direktiv puts into text: the fewest digits that read back exactly, in
+ * plain notation for 1e-6 <= |d| < 1e21 (and 0), else as d.ddde-7 or
+ * d.ddde+21.
+ */
+static void
+append_real(char **buf, size_t *len, size_t *cap, double d)
+{
+	char		text[64];
+	char		digits[32];
+	int			ndigits;
+	int			exponent;
+	int			out = 0;
+
+	if (isnan(d))
+	{
+		json_text_raw_append(buf, len, cap, "null", 4);
+		return;
+	}
+	if (isinf(d))
+		d = d > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308;
+	if (d == 0)
+	{
+		json_text_raw_append(buf, len, cap, signbit(d) ? "-0" : "0", signbit(d) ? 2 : 1);
+		return;
+	}
+	ndigits = shortest_digits(d, digits, &exponent);
+	if (d < 0)
+		text[out++] = '-';
+	if (fabs(d) < 1e-6 || fabs(d) >= 1e21)
+		out += exponent_form(text + out, sizeof(text) - out, digits, ndigits, exponent);
+	else
+		out += plain_form(text + out, digits, ndigits, exponent);
 	json_text_raw_append(buf, len, cap, text, out);
 }
 

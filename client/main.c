@@ -1,5 +1,9 @@
 /*
- * main.c — the nsvault client: global options and command dispatch.
+ * main.c — the nsvault client: its command line and command dispatch.
+ *
+ * Every command's options are read in one pass, wherever they stand: before
+ * the command, between its words or after its operands, as psql reads its
+ * own.  Each command then refuses the options that are not its own.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -12,7 +16,7 @@
 
 const char *progname = "nsvault";
 
-static const char *usage =
+static const char usage[] =
 "nsvault is the client of the nsvault secret store: administration, and\n"
 "action-input enrichment for workflow engines.\n"
 "\n"
@@ -31,57 +35,229 @@ static const char *usage =
 "                         files apply, as for psql\n"
 "  -?, --help             show this help, then exit\n"
 "\n"
-"\"nsvault COMMAND --help\" describes each command.  Values are read from\n"
-"standard input, never from arguments.\n"
+"Options may stand anywhere: before the command, between its words, after its\n"
+"operands; \"--\" makes all that follows operands.  \"nsvault COMMAND --help\"\n"
+"describes each command.  Values are read from standard input, never from\n"
+"arguments.\n"
 "\n"
 "Exit status: 0 done, 2 usage error or a value that is not valid UTF-8, 3 a\n"
 "named secret or registry does not exist, 1 any other failure.\n";
 
+/*
+ * Every option, at the index of its Option.  An option without a letter
+ * gets a code above any character's.
+ */
+#define LONG_ONLY(opt) (256 + (opt))
+static const struct option long_options[] = {
+	/* every command's */
+	[OPT_DBNAME] = {"dbname", required_argument, NULL, 'd'},
+	[OPT_HELP] = {"help", no_argument, NULL, 'h'},
+	/* enrich's */
+	[OPT_NAMESPACE] = {"namespace", required_argument, NULL, 'n'},
+	[OPT_WORKFLOW] = {"workflow", required_argument, NULL, 'w'},
+	[OPT_STATE] = {"state", required_argument, NULL, 's'},
+	[OPT_ACTION] = {"action", required_argument, NULL, 'a'},
+	[OPT_DATA] = {"data", required_argument, NULL, LONG_ONLY(OPT_DATA)},
+	[OPT_BATCH] = {"batch", no_argument, NULL, LONG_ONLY(OPT_BATCH)},
+	[OPT_JS_TIMEOUT] = {"js-timeout", required_argument, NULL, LONG_ONLY(OPT_JS_TIMEOUT)},
+	[OPT_JS_MEMORY] = {"js-memory", required_argument, NULL, LONG_ONLY(OPT_JS_MEMORY)},
+	/* secret's and registry's */
+	[OPT_NO_OVERWRITE] = {"no-overwrite", no_argument, NULL, LONG_ONLY(OPT_NO_OVERWRITE)},
+	[OPT_GLOBAL] = {"global", no_argument, NULL, LONG_ONLY(OPT_GLOBAL)},
+	[OPT_PRIVATE] = {"private", no_argument, NULL, LONG_ONLY(OPT_PRIVATE)},
+	[OPT_GLOBAL_SERVICE] = {"global-service", no_argument, NULL, LONG_ONLY(OPT_GLOBAL_SERVICE)},
+	[NUM_OPTIONS] = {NULL, 0, NULL, 0}
+};
+
+/*
+ * The letters of the table, after "-", which hands over operands in order
+ * whatever POSIXLY_CORRECT says, and ":", which tells a missing value from
+ * an unknown option.  -? is help too; getopt reports it as unknown.
+ */
+#define SHORT_OPTIONS "-:d:hn:w:s:a:"
+
+#define OPTION_BIT(opt) (1u << (opt))
+#define ADMIN_OPTIONS \
+	(OPTION_BIT(OPT_NO_OVERWRITE) | OPTION_BIT(OPT_GLOBAL) | \
+	 OPTION_BIT(OPT_PRIVATE) | OPTION_BIT(OPT_GLOBAL_SERVICE))
+#define ENRICH_OPTIONS \
+	(OPTION_BIT(OPT_NAMESPACE) | OPTION_BIT(OPT_WORKFLOW) | OPTION_BIT(OPT_STATE) | \
+	 OPTION_BIT(OPT_ACTION) | OPTION_BIT(OPT_DATA) | OPTION_BIT(OPT_BATCH) | \
+	 OPTION_BIT(OPT_JS_TIMEOUT) | OPTION_BIT(OPT_JS_MEMORY))
+/* every command takes these */
+#define COMMON_OPTIONS (OPTION_BIT(OPT_DBNAME) | OPTION_BIT(OPT_HELP))
+
+typedef struct Command
+{
+	const char *name;
+	int			(*run) (const CommandLine *cl);
+	const char *usage;			/* what --help prints */
+	unsigned	options;		/* OPTION_BIT of each option it takes */
+} Command;
+
+static int	print_usage(const CommandLine *cl);
+
+static const Command commands[] = {
+	{"secret", cmd_secret, secret_usage, COMMON_OPTIONS | ADMIN_OPTIONS},
+	{"registry", cmd_registry, registry_usage, COMMON_OPTIONS | ADMIN_OPTIONS},
+	{"enrich", cmd_enrich, enrich_usage, COMMON_OPTIONS | ENRICH_OPTIONS},
+	{"help", print_usage, usage, COMMON_OPTIONS},
+};
+
+#define lengthof(array) (sizeof(array) / sizeof((array)[0]))
+
+static int
+print_usage(const CommandLine *cl)
+{
+	fputs(usage, stdout);
+	return EXIT_OK;
+}
+
+/*
+ * Fails with a usage error, naming the command once there is one, and
+ * pointing to its help.
+ */
+static void
+usage_error(const Command *command, const char *fmt,...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+static void
+usage_error(const Command *command, const char *fmt,...)
+{
+	va_list		ap;
+	char		message[512];
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	if (command == NULL)
+		die(EXIT_USAGE, "%s (see \"nsvault --help\")", message);
+	die(EXIT_USAGE, "%s: %s (see \"nsvault %s --help\")", command->name, message, command->name);
+}
+
+static const Command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < lengthof(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	usage_error(NULL, "unknown command \"%s\"", name);
+}
+
+/* Maps getopt_long's code for an option to the option. */
+static Option
+option_of(int code)
+{
+	for (int opt = 0; opt < NUM_OPTIONS; opt++)
+		if (long_options[opt].val == code)
+			return (Option) opt;
+	return OPT_HELP;			/* -?, the one letter getopt does not know */
+}
+
+/*
+ * Fails on an option getopt_long could not read: arg is the argument it
+ * was reading, "--name[=value]" or a cluster of letters (then optopt is the
+ * letter).
+ */
+static void
+bad_option(const Command *command, const char *arg, bool missing_value)
+{
+	char		name[64];
+	const char *equals = strchr(arg, '=');
+
+	if (strncmp(arg, "--", 2) != 0)
+		snprintf(name, sizeof(name), "-%c", optopt);
+	else
+		snprintf(name, sizeof(name), "%.*s",
+				 equals ? (int) (equals - arg) : (int) strlen(arg), arg);
+	if (missing_value)
+		usage_error(command, "option \"%s\" needs a value", name);
+	for (int opt = 0; equals != NULL && opt < NUM_OPTIONS; opt++)
+		if (strcmp(name + 2, long_options[opt].name) == 0)
+			usage_error(command, "option \"%s\" takes no value", name);
+	usage_error(command, "unknown option \"%s\"", name);
+}
+
+/* Takes one operand: the command, or one of its operands. */
+static const Command *
+add_operand(CommandLine *cl, const Command *command, char *operand)
+{
+	if (command == NULL)
+		return find_command(operand);
+	cl->args[cl->nargs++] = operand;
+	return command;
+}
+
+/*
+ * Reads the command line into cl and returns the command (NULL if there
+ * is none).  An unknown command fails at once, so that what follows it
+ * can be reported against it.  --help ends the reading; "--" makes the
+ * rest operands.
+ */
+static const Command *
+read_command_line(int argc, char **argv, CommandLine *cl)
+{
+	const Command *command = NULL;
+	int			code;
+	int			arg = optind;
+
+	memset(cl, 0, sizeof(*cl));
+	cl->args = malloc(sizeof(char *) * argc);
+	if (cl->args == NULL)
+		die(EXIT_FAIL, "out of memory");
+	opterr = 0;
+	while ((code = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1)
+	{
+		Option		opt;
+
+		if (code == 1)
+			command = add_operand(cl, command, optarg);
+		else if (code == ':' || (code == '?' && optopt != '?'))
+			bad_option(command, argv[arg], code == ':');
+		else if ((opt = option_of(code)) == OPT_HELP)
+		{
+			cl->value[OPT_HELP] = "";
+			return command;
+		}
+		else
+			cl->value[opt] = optarg != NULL ? optarg : "";
+		arg = optind;
+	}
+	while (optind < argc)
+		command = add_operand(cl, command, argv[optind++]);
+	return command;
+}
+
+/* Fails if an option was given that the command does not take. */
+static void
+refuse_other_options(const Command *command, const CommandLine *cl)
+{
+	for (int opt = 0; opt < NUM_OPTIONS; opt++)
+		if (option_given(cl, opt) && !(command->options & OPTION_BIT(opt)))
+			usage_error(command, "unknown option \"--%s\"", long_options[opt].name);
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{"dbname", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, '?'},
-		{NULL, 0, NULL, 0}
-	};
-	const char *conninfo = NULL;
-	int			c;
+	CommandLine cl;
+	const Command *command;
+	int			status;
 
 	/* no core dumps or same-user ptrace of a process that holds secrets */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+d:?", long_options, NULL)) != -1)
+	command = read_command_line(argc, argv, &cl);
+	if (option_given(&cl, OPT_HELP))
 	{
-		switch (c)
-		{
-			case 'd':
-				conninfo = optarg;
-				break;
-			case '?':
-				if (optopt != 0 && optopt != '?')
-					die(EXIT_USAGE, "unknown option \"%s\" (see \"nsvault --help\")",
-						argv[optind - 1]);
-				fputs(usage, stdout);
-				return EXIT_OK;
-		}
-	}
-	if (optind >= argc)
-		die(EXIT_USAGE, "no command given (see \"nsvault --help\")");
-
-	argc -= optind;
-	argv += optind;
-	if (strcmp(argv[0], "secret") == 0)
-		return cmd_secret(conninfo, argc, argv);
-	if (strcmp(argv[0], "registry") == 0)
-		return cmd_registry(conninfo, argc, argv);
-	if (strcmp(argv[0], "enrich") == 0)
-		return cmd_enrich(conninfo, argc, argv);
-	if (strcmp(argv[0], "help") == 0)
-	{
-		fputs(usage, stdout);
+		fputs(command != NULL ? command->usage : usage, stdout);
+		free(cl.args);
 		return EXIT_OK;
 	}
-	die(EXIT_USAGE, "unknown command \"%s\" (see \"nsvault --help\")", argv[0]);
+	if (command == NULL)
+		usage_error(NULL, "no command given");
+	refuse_other_options(command, &cl);
+	status = command->run(&cl);
+	free(cl.args);
+	return status;
 }

@@ -57,12 +57,55 @@ extern PGresult *db_call(PGconn *conn, const char *sql, int nparams,
 extern void db_wipe_result(PGresult *res);
 extern char *db_text_array(const char *const *items, size_t n);
 
+/*
+ * The command line, as main.c reads it: every command's options, wherever
+ * they stand, and the operands in order.  Option is also the index of an
+ * option in main.c's table.
+ */
+typedef enum Option
+{
+	OPT_DBNAME,
+	OPT_HELP,
+	/* enrich */
+	OPT_NAMESPACE,
+	OPT_WORKFLOW,
+	OPT_STATE,
+	OPT_ACTION,
+	OPT_DATA,
+	OPT_BATCH,
+	OPT_JS_TIMEOUT,
+	OPT_JS_MEMORY,
+	/* secret and registry */
+	OPT_NO_OVERWRITE,
+	OPT_GLOBAL,
+	OPT_PRIVATE,
+	OPT_GLOBAL_SERVICE,
+	NUM_OPTIONS
+} Option;
+
+typedef struct CommandLine
+{
+	const char *value[NUM_OPTIONS];	/* an option's value, "" for one that
+									 * takes none, NULL if not given */
+	int			nargs;			/* the operands after the command */
+	char	  **args;
+} CommandLine;
+
+static inline bool
+option_given(const CommandLine *cl, Option opt)
+{
+	return cl->value[opt] != NULL;
+}
+
 /* admin.c */
-extern int cmd_secret(const char *conninfo, int argc, char **argv);
-extern int cmd_registry(const char *conninfo, int argc, char **argv);
+extern const char secret_usage[];
+extern const char registry_usage[];
+extern int	cmd_secret(const CommandLine *cl);
+extern int	cmd_registry(const CommandLine *cl);
 
 /* enrich.c */
-extern int cmd_enrich(const char *conninfo, int argc, char **argv);
+extern const char enrich_usage[];
+extern int	cmd_enrich(const CommandLine *cl);
 
 /* jx.c */
 extern json_t *jx_evaluate(const json_t *template, const json_t *data,

@@ -28,7 +28,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool stdout_closed = false;
 	char	   *text = strndup((const char *) data, size);
-	char	   *argv[] = {"enrich", "--batch", "--js-timeout=1", "--js-memory=16", NULL};
+	CommandLine cl = {.value = {
+			[OPT_DBNAME] = "host=/nonexistent dbname=fuzz connect_timeout=1",
+			[OPT_BATCH] = "", [OPT_JS_TIMEOUT] = "1", [OPT_JS_MEMORY] = "16"}};
 	FILE	   *saved = stdin;
 	FILE	   *requests;
 
@@ -52,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (requests == NULL)
 		abort();
 	stdin = requests;
-	(void) cmd_enrich("host=/nonexistent dbname=fuzz connect_timeout=1", 4, argv);
+	(void) cmd_enrich(&cl);
 	stdin = saved;
 	fclose(requests);
 	free(text);

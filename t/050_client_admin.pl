@@ -6,33 +6,24 @@ use strict;
 use warnings;
 use lib 't';
 
-use Cwd qw(abs_path);
 use MIME::Base64 qw(decode_base64);
 use PostgreSQL::Test::Utils;
 use Test::More;
+use NsvaultClient;
 use NsvaultPair;
 
 # the server's default logging: statements are not logged, failing ones are
 my ($key, $main) = NsvaultPair::start_pair(log_statement => "'none'");
-# NSVAULT_CLIENT_WRAPPER runs the client under a tool, e.g. valgrind
-my @client = (split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // ''), abs_path('client/nsvault'));
 my $connstr = $main->connstr('postgres');
 my @stderrs;
 
-my $stdin_file = PostgreSQL::Test::Utils::tempdir() . '/stdin';
-
-# Runs the client with stdin from a file (a pipe would break when the client
-# rightly stops before reading it); returns (exit status, stdout, stderr).
+# Runs the client on the main cluster; returns (exit status, stdout, stderr).
 sub nsvault
 {
 	my ($stdin, @args) = @_;
-	my ($out, $err) = ('', '');
-	open my $fh, '>:raw', $stdin_file or die "$stdin_file: $!";
-	print $fh $stdin;
-	close $fh;
-	IPC::Run::run([ @client, '-d', $connstr, @args ], '<', $stdin_file, '>', \$out, '2>', \$err);
+	my ($status, $out, $err) = NsvaultClient::run($stdin, '-d', $connstr, @args);
 	push @stderrs, $err;
-	return ($? >> 8, $out, $err);
+	return ($status >> 8, $out, $err);
 }
 
 my $value = "first line\nsecond line \x{c3}\x{bc}ber \$HOME %s\n\n";
@@ -132,11 +123,60 @@ for my $help ([ '--help' ], [ 'secret', '--help' ], [ 'registry', '--help' ], [ 
 	like($out, qr/Usage:/, "nsvault @$help prints usage");
 }
 {
-	my ($o, $e) = ('', '');
-	IPC::Run::run([ @client, '-d', 'host=/nonexistent-socket-dir', 'secret', 'list', 'ops' ],
-		'<', \'', '>', \$o, '2>', \$e);
-	is($? >> 8, 1, 'a connection failure exits 1');
+	my ($status, $o, $e) = NsvaultClient::run('', '-d', 'host=/nonexistent-socket-dir', 'secret', 'list', 'ops');
+	is($status >> 8, 1, 'a connection failure exits 1');
 	like($e, qr/^nsvault: error: could not connect: /, 'saying so');
+}
+
+# options stand anywhere, as psql takes them: before the command, between
+# its words, after its operands; "--" makes all that follows operands
+for my $args (
+	[ 'secret', 'get', 'ops', 'db/password', '-d', $connstr ],
+	[ 'secret', 'get', 'ops', 'db/password', "--dbname=$connstr" ],
+	[ 'secret', '-d', $connstr, 'get', 'ops', 'db/password' ],
+	[ 'secret', 'get', '-d', $connstr, 'ops', 'db/password' ],
+	[ 'secret', 'get', 'ops', '-d', $connstr, 'db/password' ],
+	[ '-d', $connstr, 'secret', 'get', '--', 'ops', 'db/password' ])
+{
+	my ($status, $o, $e) = NsvaultClient::run('', @$args);
+	is($status >> 8, 0, "options anywhere: nsvault @$args") or diag($e);
+	is($o, $value, "options anywhere: the value of nsvault @$args");
+}
+{
+	# POSIXLY_CORRECT would stop getopt at the first operand; it has no say here
+	local $ENV{POSIXLY_CORRECT} = 1;
+	my ($status, $o) = NsvaultClient::run('', 'secret', 'get', 'ops', 'db/password', '-d', $connstr);
+	is("$status:$o", "0:$value", 'an option after the operands, with POSIXLY_CORRECT set');
+}
+($rc, $out, $err) = nsvault($refused, 'secret', '--no-overwrite', 'set', 'ops', 'db/password');
+is($rc, 1, "a command's option between the command and its subcommand is read");
+($rc, $out) = nsvault('', 'registry', '--global', 'list');
+is($rc, 0, 'registry --global list exits 0');
+($rc, $out, $err) = nsvault('', 'secret', 'get', 'ops', '--', '-d');
+is($rc, 1, 'after "--", a word that starts with "-" is an operand');
+like($err, qr/^nsvault: error: secret get: invalid secret name /, 'and goes to the server as a name');
+($rc, $out, $err) = nsvault('', 'secret', 'list', '--', 'ops', '--help');
+is("$rc:$out", '2:', 'after "--", --help is an operand too: too many operands');
+for my $args ([ '--bogus', 'secret', 'list', 'ops' ], [ 'secret', '--bogus', 'list', 'ops' ],
+	[ 'secret', 'list', '--bogus', 'ops' ], [ 'secret', 'list', 'ops', '--bogus' ],
+	[ 'secret', 'list', 'ops', '-x' ], [ 'registry', 'list', 'ops', '--bogus' ],
+	[ 'enrich', '--bogus' ], [ '--bogus' ])
+{
+	($rc, $out, $err) = nsvault('', @$args);
+	is("$rc:$out", '2:', "an unknown option exits 2: nsvault @$args");
+	like($err, qr/^nsvault: error: (\w+: )?unknown option "(--bogus|-x)" \(see "nsvault (\w+ )?--help"\)\n\z/,
+		"one line naming it: nsvault @$args");
+}
+for my $args ([ 'secret', 'list', 'ops', '--batch' ], [ '--js-timeout=5', 'registry', 'list', 'ops' ],
+	[ 'enrich', '--global' ], [ 'secret', 'list', 'ops', '--global=yes' ])
+{
+	($rc, $out, $err) = nsvault('', @$args);
+	is($rc, 2, "another command's option, or a value for a flag, exits 2: nsvault @$args");
+}
+{
+	my ($status, $o, $e) = NsvaultClient::run('', 'secret', 'list', 'ops', '-d');
+	is($status >> 8, 2, 'an option without its value exits 2');
+	like($e, qr/^nsvault: error: secret: option "-d" needs a value /, 'saying so');
 }
 
 # registries: USER:TOKEN on stdin, one trailing newline dropped

@@ -6,33 +6,25 @@ use strict;
 use warnings;
 use lib 't';
 
-use Cwd qw(abs_path);
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 use PostgreSQL::Test::Utils;
 use Test::More;
+use NsvaultClient;
 use NsvaultPair;
 
 my ($key, $main) = NsvaultPair::start_pair(log_statement => "'none'", log_connections => 'on');
-# NSVAULT_CLIENT_WRAPPER runs the client under a tool, e.g. valgrind
-my @client = (split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // ''), abs_path('client/nsvault'));
 my $connstr = $main->connstr('postgres');
 my $dir = PostgreSQL::Test::Utils::tempdir();
 my @stderrs;
 
-# Runs the client with stdin from a file (a pipe would break when the client
-# rightly stops before reading it); returns (exit status, stdout, stderr).
+# Runs the client on the database $conn; returns (exit status, stdout, stderr).
 sub run_client
 {
 	my ($conn, $stdin, @args) = @_;
-	my ($out, $err) = ('', '');
-	my $in = "$dir/stdin";
-	open my $fh, '>:raw', $in or die "$in: $!";
-	print $fh $stdin;
-	close $fh;
-	IPC::Run::run([ @client, '-d', $conn, @args ], '<', $in, '>', \$out, '2>', \$err);
+	my ($status, $out, $err) = NsvaultClient::run($stdin, '-d', $conn, @args);
 	push @stderrs, $err;
-	return ($? >> 8, $out, $err);
+	return ($status >> 8, $out, $err);
 }
 sub nsvault { return run_client($connstr, @_); }
 
@@ -84,6 +76,13 @@ my $missing = write_file('missing.json', '{"secrets": ["secretToken", "gone"], "
 is($rc, 3, 'a missing secret exits 3');
 is($out, '', 'with nothing on stdout');
 like($err, qr/^nsvault: error: enrich: secret "gone" not found in namespace "demo"\n\z/, 'naming it');
+
+# options stand anywhere: -d after enrich's own
+{
+	my ($status, $o, $e) = NsvaultClient::run('{}', 'enrich', '-n', 'demo', '-a', $missing, '-d', $connstr);
+	is($status >> 8, 3, '-d after the command\'s options is read');
+	push @stderrs, $e;
+}
 
 # usage and input errors
 ($rc, $out, $err) = nsvault('{}', 'enrich', '-a', $missing);

@@ -8,18 +8,16 @@ use strict;
 use warnings;
 use lib 't';
 
-use Cwd qw(abs_path);
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use NsvaultClient;
 
 my $node = PostgreSQL::Test::Cluster->new('main');
 $node->init;
 $node->start;
 
-# NSVAULT_CLIENT_WRAPPER runs the client under a tool, e.g. valgrind
-my @client = (split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // ''), abs_path('client/nsvault'));
 my $dir = PostgreSQL::Test::Utils::tempdir();
 
 # The functions the client calls: arguments, and the columns of their answer.
@@ -133,13 +131,7 @@ sub make_database
 sub run_client
 {
 	my ($db, $stdin, @args) = @_;
-	my ($out, $err) = ('', '');
-	my $in = "$dir/stdin";
-	open my $fh, '>:raw', $in or die "$in: $!";
-	print $fh $stdin;
-	close $fh;
-	IPC::Run::run([ @client, '-d', $node->connstr($db), @args ], '<', $in, '>', \$out, '2>', \$err);
-	return ($?, $out, $err);
+	return NsvaultClient::run($stdin, '-d', $node->connstr($db), @args);
 }
 
 my $action = "$dir/action.json";

@@ -1,0 +1,32 @@
+# NsvaultClient.pm — runs the nsvault client that make built, for the TAP
+# tests of the client; NSVAULT_CLIENT_WRAPPER runs it under a tool, e.g.
+# valgrind.
+package NsvaultClient;
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use IPC::Run;
+use PostgreSQL::Test::Utils;
+
+my @command = (split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // ''), abs_path('client/nsvault'));
+my $stdin_file;
+
+# Runs the client with @args and $stdin from a file (a pipe would break
+# when the client rightly stops before reading it); returns (wait status,
+# stdout, stderr).
+sub run
+{
+	my ($stdin, @args) = @_;
+	my ($out, $err) = ('', '');
+
+	$stdin_file //= PostgreSQL::Test::Utils::tempdir() . '/stdin';
+	open my $fh, '>:raw', $stdin_file or die "$stdin_file: $!";
+	print $fh $stdin;
+	close $fh;
+	IPC::Run::run([ @command, @args ], '<', $stdin_file, '>', \$out, '2>', \$err);
+	return ($?, $out, $err);
+}
+
+1;

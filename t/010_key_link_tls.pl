@@ -10,6 +10,14 @@ use NsvaultPair;
 
 my ($key, $main, $certs) = NsvaultPair::start_pair();
 
+# the harness logs every statement: the roles' and user mappings' passwords,
+# set through psql variables, must not be among them
+foreach my $node ($key, $main)
+{
+	unlike(slurp_file($node->logfile), qr/password\s*'[0-9a-z-]+'/i,
+		$node->name . ': no password of the setup reached the server log');
+}
+
 # the round trip over the link
 $main->safe_psql('postgres', "SELECT nsvault.set_secret('httpget', 'secretToken', 'bearer-123')");
 is($main->safe_psql('postgres', "SELECT nsvault.get_secret('httpget', 'secretToken')"),

@@ -19,7 +19,7 @@ if [ "$(id -u)" -eq 0 ]; then
 		target=$(mktemp -d /tmp/nsvault-demo.XXXXXX)
 		ln -sfn "$target" "$DEMO"
 		mkdir -p "$target/scripts"
-		cp "$top"/scripts/{demo.sh,clusters.sh,make-certs.sh} "$target/scripts/"
+		cp -r "$top"/scripts/{demo.sh,clusters.sh,make-certs.sh,sql} "$target/scripts/"
 		cp -r "$top/examples" "$target/"
 		top=$target
 	fi

@@ -28,6 +28,7 @@ static const char usage[] =
 "  registry set|list|delete|docker-config\n"
 "                                    manage container registry credentials\n"
 "  enrich                            print an action's input, with its secrets\n"
+"  help                              show this help, then exit\n"
 "\n"
 "Options:\n"
 "  -d, --dbname=CONNINFO  database to use: a keyword string or URI; without it\n"

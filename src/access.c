@@ -46,6 +46,7 @@ static SPIPlanPtr grant_plan = NULL;
 static SPIPlanPtr revoke_update_plan = NULL;
 static SPIPlanPtr revoke_delete_plan = NULL;
 static SPIPlanPtr remove_roles_plan = NULL;
+static SPIPlanPtr function_exists_plan = NULL;
 
 /* the functions each privilege needs EXECUTE on, on top of the lower ones */
 static const char *const read_functions =
@@ -53,6 +54,9 @@ static const char *const read_functions =
 	"nsvault.list_secrets(text), nsvault.list_registries(text), "
 	"nsvault.list_global_registries(), nsvault.docker_config(text, text, boolean), "
 	"nsvault.has_namespace_privilege(text, text)";
+/* nsvault 0.4's, granted once this database's SQL objects are 0.4's */
+static const char *const read_functions_0_4 =
+	"nsvault.registry_credential(text, text, boolean)";
 static const char *const write_functions =
 	"nsvault.set_secret(text, text, text, boolean), nsvault.delete_secret(text, text), "
 	"nsvault.set_registry(text, text, text), nsvault.delete_registry(text, text), "
@@ -288,6 +292,22 @@ arg_role(FunctionCallInfo fcinfo, int argno)
 	return PG_GETARG_OID(argno);
 }
 
+/* Whether signature names a function (of a newer version of the SQL objects). */
+static bool
+function_exists(const char *signature)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(signature)};
+	bool		isnull;
+
+	nsvault_spi_plan(&function_exists_plan,
+					 "SELECT pg_catalog.to_regprocedure($1) IS NOT NULL AS found", 1, argtypes);
+	nsvault_spi_execute(function_exists_plan, args, NULL, true, 1, SPI_OK_SELECT,
+						"could not look up a function");
+	return DatumGetBool(nsvault_spi_datum(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, "found",
+										  &isnull));
+}
+
 static void
 run_grant(const char *sql)
 {
@@ -307,6 +327,8 @@ grant_execute(Oid role, NamespacePrivilege privilege)
 	nsvault_spi_connect();
 	run_grant(psprintf("GRANT USAGE ON SCHEMA nsvault TO %s", grantee));
 	run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", read_functions, grantee));
+	if (function_exists(read_functions_0_4))
+		run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", read_functions_0_4, grantee));
 	if (privilege >= PRIV_WRITE)
 		run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", write_functions, grantee));
 	if (privilege >= PRIV_ADMIN)

@@ -18,7 +18,6 @@
 
 #include "validate.h"
 
-
 /* Fails with 22004 when argument argno, SQL parameter param, is NULL. */
 void
 validate_not_null(FunctionCallInfo fcinfo, int argno, const char *param)

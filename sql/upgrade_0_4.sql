@@ -1,0 +1,58 @@
+--
+-- upgrade_0_4: a database that nsvault 0.3 filled reads back whole after
+-- ALTER EXTENSION nsvault UPDATE to 0.4, and its readers may then ask for
+-- registry credentials.  This library serves 0.3's SQL objects meanwhile.
+--
+\set main_db :DBNAME
+CREATE DATABASE nsvault_regress_up4_keys;
+CREATE DATABASE nsvault_regress_up4;
+
+\c nsvault_regress_up4_keys
+SET client_min_messages = warning;
+CREATE EXTENSION nsvault_keys CASCADE;
+SELECT nsvault_keys.grant_reader('regress_keyreader') IS NULL AS reader_granted;
+SELECT nsvault_keys.grant_admin('regress_keyadmin') IS NULL AS admin_granted;
+
+\c nsvault_regress_up4
+SET client_min_messages = warning;
+CREATE EXTENSION nsvault VERSION '0.3' CASCADE;
+\set keydb nsvault_regress_up4_keys
+\i test/link_keydb.sql
+
+-- 0.3's SQL objects, filled through this library
+SELECT nsvault.set_secret('shop', 'stripe/key', 'sk_live_upgrade');
+SELECT nsvault.set_secret('shop', 'db.password', 'hunter2-upgrade');
+SELECT nsvault.rotate_key('shop');
+SELECT nsvault.set_secret('shop', 'after-rotation', 'v2 value');
+SELECT nsvault.set_registry('shop', 'https://quay.io/org', 'shop-user:shop-token');
+SELECT nsvault.set_global_registry('ghcr.io', 'global-user:global-token');
+SELECT nsvault.set_global_registry('gcr.io', 'private-user:private-token', true);
+CREATE ROLE regress_up4_reader;
+SELECT nsvault.grant_namespace('shop', 'regress_up4_reader', 'read');
+SELECT pg_catalog.to_regprocedure('nsvault.registry_credential(text, text, boolean)') AS before_update;
+
+ALTER EXTENSION nsvault UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'nsvault';
+
+-- every value reads back
+SELECT nsvault.get_secrets('shop', ARRAY['stripe/key', 'db.password', 'after-rotation']);
+SELECT key_version, count(*) FROM nsvault.secrets GROUP BY 1 ORDER BY 1;
+SELECT name FROM nsvault.list_secrets('shop') ORDER BY name COLLATE "C";
+SELECT nsvault.docker_config('shop');
+SELECT nsvault.docker_config(NULL, NULL, true);
+
+-- the reader granted under 0.3 may ask for the namespace's credentials
+SELECT has_function_privilege('regress_up4_reader', 'nsvault.registry_credential(text, text, boolean)',
+							  'EXECUTE') AS reader_may_execute;
+SET ROLE regress_up4_reader;
+SELECT * FROM nsvault.registry_credential('shop', 'quay.io/org/app');
+SELECT * FROM nsvault.registry_credential('shop', 'ghcr.io/owner/app');
+SELECT count(*) AS none_for_docker_hub FROM nsvault.registry_credential('shop', 'ubuntu');
+RESET ROLE;
+SELECT * FROM nsvault.registry_credential(NULL, 'gcr.io/p/app', true);
+
+\c :main_db
+DROP DATABASE nsvault_regress_up4;
+DROP DATABASE nsvault_regress_up4_keys;
+DROP OWNED BY regress_up4_reader;
+DROP ROLE regress_up4_reader;

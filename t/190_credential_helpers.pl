@@ -24,6 +24,9 @@ my @failed_stdouts;    # a failing docker helper's error line is on stdout
 
 my %token = map { $_ => "$_-token-" . NsvaultPair::random_hex(8) }
   qw(quay org hub local team other global private stored gsvc refused sa);
+# a token of letters alone, which a JSON parser's message would quote if it
+# stood unquoted (jansson's does: "invalid token near '...'")
+$token{bare} = join('', map { chr(ord('g') + hex($_)) } split(//, NsvaultPair::random_hex(8)));
 
 $main->safe_psql('postgres', q{
 CREATE ROLE shop_writer LOGIN;
@@ -198,10 +201,14 @@ for my $bad (
 	($rc, $out, $err) = docker(\%shop, $json->encode($creds), 'store');
 	is("$rc|$out|$err", "1|$line|", "store with $what: its line, exit 1");
 }
-($rc, $out) = docker(\%shop, qq({"ServerURL":"x.example.com","Username":"u","Secret":"$token{refused}"), 'store');
-is($rc, 1, 'store of malformed JSON exits 1');
-like($out, qr/^the store request on standard input is not valid JSON \(line 1, column \d+\)\n\z/,
-	'saying where, and none of it');
+for my $malformed (qq({"ServerURL":"x.example.com","Username":"u","Secret":"$token{refused}"),
+	qq({"ServerURL":"x.example.com","Username":"u","Secret":$token{bare}}))
+{
+	($rc, $out) = docker(\%shop, $malformed, 'store');
+	is($rc, 1, 'store of malformed JSON exits 1');
+	like($out, qr/^the store request on standard input is not valid JSON \(line 1, column \d+\)\n\z/,
+		'saying where, and none of it');
+}
 ($rc, $out) = docker(\%shop, $json->encode({ %creds, ServerURL => 'x.example.com', Secret => '' }), 'store');
 is($rc, 1, 'store of an empty Secret exits 1');
 like($out, qr/^invalid registry data \([^\n]+\)\n\z/, "with the server's message and detail, one line");
@@ -331,6 +338,8 @@ for my $fail (
 		\@shop, qr/kind/ ],
 	[ 'malformed JSON', {}, substr(request('quay.io/app', %annotated), 0, -2), \@shop,
 		qr/not valid JSON \(line 1, column \d+\)/ ],
+	[ 'an unquoted token', {}, request('quay.io/app') =~ s/}$/,"serviceAccountToken":$token{bare}}/r,
+		\@shop, qr/not valid JSON \(line 1, column \d+\)\n\z/ ],
 	[ 'a JSON array', {}, '[]', \@shop, qr/not a JSON object/ ],
 	[ 'no image', {}, $json->encode({ apiVersion => $api, kind => 'CredentialProviderRequest' }),
 		\@shop, qr/names no image/ ],
@@ -371,8 +380,8 @@ for my $which (sort keys %token)
 {
 	my $value = $token{$which};
 	# the token, its random part alone, and base64 of it and of USER:TOKEN
-	my @forms = ($value, ($value =~ /([0-9a-f]{16})$/)[0], encode_base64($value, ''),
-		map { encode_base64("$_:$value", '') } @users);
+	my @forms = grep { defined } ($value, ($value =~ /([0-9a-f]{16})$/)[0],
+		encode_base64($value, ''), map { encode_base64("$_:$value", '') } @users);
 	ok(!(grep { index($stderr_all, $_) >= 0 } @forms), "no $which token in any stderr or error line, raw, in part or base64");
 	ok(!(grep { index($log, $_) >= 0 } @forms), "no $which token in either server log, raw, in part or base64");
 }

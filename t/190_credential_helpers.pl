@@ -369,6 +369,34 @@ for my $usage ([ '--cache-duration', '5' ], [ '--cache-duration=-5m' ], [ '--cac
 		"provider, usage error: @$usage: one line");
 }
 
+# --- answers of the wrong shape ----------------------------------------------
+
+# a database whose schema nsvault holds a look-alike registry_credential:
+# both helpers check the answer before reading it, as nsvault does
+$main->safe_psql('postgres', 'CREATE DATABASE lookalike');
+for my $case ([ 'two rows', q{VALUES ('quay.io', 'a', 'x'), ('quay.io', 'b', 'y')},
+		qr/the server answered an unexpected result for nsvault.registry_credential \(2 rows, expected at most 1\)/ ],
+	[ 'a NULL user name', q{VALUES ('quay.io', NULL, 'x')},
+		qr/the server answered an unexpected result for nsvault.registry_credential \(a NULL in column 2 of row 1\)/ ])
+{
+	my ($what, $body, $message) = @$case;
+	$main->safe_psql('lookalike', qq{
+DROP SCHEMA IF EXISTS nsvault CASCADE;
+CREATE SCHEMA nsvault;
+CREATE FUNCTION nsvault.registry_credential(namespace text, reference text,
+	global_service boolean DEFAULT false)
+RETURNS TABLE (registry text, username text, secret text) LANGUAGE sql AS \$\$ $body \$\$;
+});
+	my $look = $main->connstr('lookalike');
+	($rc, $out) = docker({ NSVAULT_NAMESPACE => 'shop' }, "quay.io\n", '-d', $look, 'get');
+	is($rc, 1, "docker helper, a look-alike answering $what: exit 1");
+	like($out, qr/^$message\n\z/, "docker helper, a look-alike answering $what: one line naming it");
+	($rc, $out, $err) = provider({}, request('quay.io/app'), @shop, '-d', $look);
+	is("$rc|$out", '1|', "provider, a look-alike answering $what: exit 1, nothing on stdout");
+	like($err, qr/^nsvault-credential-provider: error: $message\n\z/,
+		"provider, a look-alike answering $what: one line naming it");
+}
+
 # --- no value where it should not be ---------------------------------------
 
 my $stderr_all = join('', @stderrs, @failed_stdouts);

@@ -125,29 +125,15 @@ typedef struct AdminCommand
 	const Subcommand *subcommands;	/* ends with a NULL name */
 } AdminCommand;
 
-/*
- * Reads a value from standard input, refusing what text cannot hold.  The
- * client checks UTF-8 itself: the server's refusal would quote the bytes.
- */
+/* Reads a value from standard input as text, or fails. */
 static char *
 read_value(size_t *len, const char *what)
 {
-	char	   *value = read_all(0, len);
-	size_t		bad;
+	DbError		error;
+	char	   *value = read_text(0, len, what, &error);
 
 	if (value == NULL)
-		die(EXIT_FAIL, "could not read the %s from standard input", what);
-	if (memchr(value, '\0', *len) != NULL)
-	{
-		wipe_and_free(value, *len);
-		die(EXIT_USAGE, "the %s on standard input contains a NUL byte, which text cannot hold", what);
-	}
-	bad = utf8_invalid_offset(value, *len);
-	if (bad < *len)
-	{
-		wipe_and_free(value, *len);
-		die(EXIT_USAGE, "the %s on standard input is not valid UTF-8 (at byte %zu)", what, bad + 1);
-	}
+		die(error.status, "%s", error.message);
 	return value;
 }
 

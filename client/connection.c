@@ -38,12 +38,16 @@ one_line(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-/* Connects with a conninfo string or URI, or the PG* environment when NULL. */
+/*
+ * Connects with a conninfo string or URI, or the PG* environment when NULL;
+ * the program's name is the application name unless PGAPPNAME or conninfo
+ * gives one.
+ */
 PGconn *
 db_connect(const char *conninfo, DbError *error)
 {
 	const char *keywords[] = {"dbname", "fallback_application_name", NULL};
-	const char *values[] = {conninfo, "nsvault", NULL};
+	const char *values[] = {conninfo, progname, NULL};
 	PGconn	   *conn = PQconnectdbParams(keywords, values, 1);
 
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
@@ -148,10 +152,14 @@ rows_mismatch(const PGresult *res, const DbShape *shape, char *reason, size_t si
 {
 	int			rows = PQntuples(res);
 
-	if (shape->rows != DB_ANY_ROWS && rows != shape->rows)
+	if (shape->rows == DB_AT_MOST_ONE_ROW ? rows > 1
+		: shape->rows != DB_ANY_ROWS && rows != shape->rows)
 	{
-		snprintf(reason, size, "%d row%s, expected %d",
-				 rows, rows == 1 ? "" : "s", shape->rows);
+		if (shape->rows == DB_AT_MOST_ONE_ROW)
+			snprintf(reason, size, "%d rows, expected at most 1", rows);
+		else
+			snprintf(reason, size, "%d row%s, expected %d",
+					 rows, rows == 1 ? "" : "s", shape->rows);
 		return true;
 	}
 	for (int row = 0; row < rows; row++)

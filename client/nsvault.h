@@ -10,6 +10,12 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+/*
+ * The version of the client's programs: the distribution's (META.json),
+ * which the credential helpers report.
+ */
+#define NSVAULT_CLIENT_VERSION	"0.4.0"
+
 /* exit statuses */
 #define EXIT_OK			0
 #define EXIT_FAIL		1
@@ -37,13 +43,14 @@ typedef struct DbError
 #define DB_TYPE_JSONB		3802
 
 #define DB_ANY_ROWS		(-1)
+#define DB_AT_MOST_ONE_ROW	(-2)
 #define DB_MAX_COLUMNS	4
 
 /* The answer a call must give; NULL is expected only in a void column. */
 typedef struct DbShape
 {
 	const char *function;		/* named in messages: "nsvault.get_secret" */
-	int			rows;			/* exact count, or DB_ANY_ROWS */
+	int			rows;			/* exact count, DB_ANY_ROWS or DB_AT_MOST_ONE_ROW */
 	int			columns;
 	Oid			types[DB_MAX_COLUMNS];
 } DbShape;
@@ -139,6 +146,7 @@ extern bool parse_whole_number(const char *text, long max, long *result);
 
 /* utf8.c */
 extern size_t utf8_invalid_offset(const char *s, size_t len);
+extern char *read_text(int fd, size_t *len, const char *what, DbError *error);
 
 /* io.c */
 extern char *read_all(int fd, size_t *len);

@@ -1,10 +1,14 @@
 /*
- * utf8.c — checks that a value is well-formed UTF-8 before it is sent.
+ * utf8.c — text from standard input, checked to be well-formed UTF-8
+ * before it is sent.
  *
  * PostgreSQL refuses ill-formed UTF-8 itself, but its message quotes up to
  * four bytes of the input, and the message reaches the server log; the
  * client refuses first, naming only where.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "nsvault.h"
 
 /*
@@ -61,4 +65,36 @@ utf8_invalid_offset(const char *s, size_t len)
 		at += step;
 	}
 	return len;
+}
+
+/*
+ * Reads all of fd as text, refusing what PostgreSQL's text cannot hold:
+ * returns a NUL-terminated buffer and its length, or NULL with the reason
+ * (what names the input: "value").  The client checks UTF-8 itself: the
+ * server's refusal would quote the bytes.  A usage error is EXIT_USAGE.
+ */
+char *
+read_text(int fd, size_t *len, const char *what, DbError *error)
+{
+	char	   *text = read_all(fd, len);
+	size_t		bad;
+
+	error->status = EXIT_USAGE;
+	if (text == NULL)
+	{
+		error->status = EXIT_FAIL;
+		snprintf(error->message, sizeof(error->message),
+				 "could not read the %s from standard input", what);
+		return NULL;
+	}
+	if (memchr(text, '\0', *len) != NULL)
+		snprintf(error->message, sizeof(error->message),
+				 "the %s on standard input contains a NUL byte, which text cannot hold", what);
+	else if ((bad = utf8_invalid_offset(text, *len)) < *len)
+		snprintf(error->message, sizeof(error->message),
+				 "the %s on standard input is not valid UTF-8 (at byte %zu)", what, bad + 1);
+	else
+		return text;
+	wipe_and_free(text, *len);
+	return NULL;
 }

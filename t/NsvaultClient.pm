@@ -1,6 +1,6 @@
-# NsvaultClient.pm — runs the nsvault client that make built, for the TAP
-# tests of the client; NSVAULT_CLIENT_WRAPPER runs it under a tool, e.g.
-# valgrind.
+# NsvaultClient.pm — runs the nsvault client that make built, or another
+# of client/'s programs, for the TAP tests of the client;
+# NSVAULT_CLIENT_WRAPPER runs them under a tool, e.g. valgrind.
 package NsvaultClient;
 
 use strict;
@@ -10,7 +10,7 @@ use Cwd qw(abs_path);
 use IPC::Run;
 use PostgreSQL::Test::Utils;
 
-my @command = (split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // ''), abs_path('client/nsvault'));
+my @wrapper = split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // '');
 my $stdin_file;
 
 # Runs the client with @args and $stdin from a file (a pipe would break
@@ -19,13 +19,21 @@ my $stdin_file;
 sub run
 {
 	my ($stdin, @args) = @_;
+	return run_program('nsvault', $stdin, @args);
+}
+
+# Runs client/$program as run runs the client.
+sub run_program
+{
+	my ($program, $stdin, @args) = @_;
 	my ($out, $err) = ('', '');
 
 	$stdin_file //= PostgreSQL::Test::Utils::tempdir() . '/stdin';
 	open my $fh, '>:raw', $stdin_file or die "$stdin_file: $!";
 	print $fh $stdin;
 	close $fh;
-	IPC::Run::run([ @command, @args ], '<', $stdin_file, '>', \$out, '2>', \$err);
+	IPC::Run::run([ @wrapper, abs_path("client/$program"), @args ],
+		'<', $stdin_file, '>', \$out, '2>', \$err);
 	return ($?, $out, $err);
 }
 

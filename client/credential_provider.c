@@ -36,6 +36,11 @@ static const char usage[] =
 "      --cache-duration=DURATION\n"
 "                               how long the kubelet may keep an answer, a Go\n"
 "                               duration (default 5m; 0 keeps none)\n"
+"      --cache-key-type=Registry|Image\n"
+"                               what the kubelet keeps an answer for: every\n"
+"                               image of the registry's host (default), or\n"
+"                               one image; Image where one host has registries\n"
+"                               with different paths (quay.io, quay.io/org)\n"
 "  -?, -h, --help               show this help, then exit\n"
 "\n"
 "Exit status: 0 answered (auth is {} when no registry serves the image),\n"
@@ -45,6 +50,7 @@ static const char usage[] =
 #define RESPONSE_KIND		"CredentialProviderResponse"
 #define NAMESPACE_ANNOTATION "nsvault.io/namespace"
 #define DEFAULT_CACHE_DURATION "5m"
+#define DEFAULT_CACHE_KEY_TYPE "Registry"
 
 /* the kubelet's API versions of this plugin API; the response echoes the request's */
 static const char *const api_versions[] = {
@@ -58,6 +64,7 @@ typedef struct ProviderOptions
 	const char *conninfo;
 	const char *namespace;
 	const char *cache_duration;
+	const char *cache_key_type;	/* "Registry" or "Image" */
 } ProviderOptions;
 
 /* What the request asks, pointing into its JSON. */
@@ -160,11 +167,9 @@ choose_namespace(const ProviderRequest *req, const ProviderOptions *options)
 }
 
 /*
- * Builds the response.  cacheKeyType is Image: with the credential of
- * quay.io/org for quay.io/org/app, a Registry key would serve that answer
- * to quay.io/other/app too.  A service account token makes the kubelet
- * want serviceAccountTokenCacheType; the answer depends on the service
- * account (its annotation), not on the pod.
+ * Builds the response.  A service account token makes the kubelet want
+ * serviceAccountTokenCacheType; the answer depends on the service account
+ * (its annotation), not on the pod.
  */
 static json_t *
 build_response(const ProviderRequest *req, const ProviderOptions *options, PGresult *res)
@@ -184,7 +189,7 @@ build_response(const ProviderRequest *req, const ProviderOptions *options, PGres
 	}
 	response = json_pack("{s:s, s:s, s:s, s:s, s:o}",
 						 "apiVersion", req->api_version, "kind", RESPONSE_KIND,
-						 "cacheKeyType", "Image", "cacheDuration", options->cache_duration,
+						 "cacheKeyType", options->cache_key_type, "cacheDuration", options->cache_duration,
 						 "auth", auth);
 	if (response != NULL && req->has_token)
 		json_object_set_new(response, "serviceAccountTokenCacheType", json_string("ServiceAccount"));
@@ -201,6 +206,7 @@ read_options(int argc, char **argv, ProviderOptions *options)
 		{"dbname", required_argument, NULL, 'd'},
 		{"namespace", required_argument, NULL, 'n'},
 		{"cache-duration", required_argument, NULL, 'c'},
+		{"cache-key-type", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -215,6 +221,8 @@ read_options(int argc, char **argv, ProviderOptions *options)
 			options->namespace = optarg;
 		else if (code == 'c')
 			options->cache_duration = optarg;
+		else if (code == 'k')
+			options->cache_key_type = optarg;
 		else if (code == 'h' || (code == '?' && optopt == '?'))
 		{
 			fputs(usage, stdout);
@@ -234,12 +242,20 @@ read_options(int argc, char **argv, ProviderOptions *options)
 		die(EXIT_USAGE, "unexpected argument \"%s\" (see --help)", argv[optind]);
 	if (!cred_go_duration_valid(options->cache_duration))
 		die(EXIT_USAGE, "--cache-duration is not a duration such as 30s, 5m or 1h30m");
+	/*
+	 * Registry serves an answer to every image of the host: with quay.io
+	 * and quay.io/org set, quay.io/org/app's credential would serve
+	 * quay.io/other/app too.  Image asks once per repository.
+	 */
+	if (strcmp(options->cache_key_type, "Registry") != 0 &&
+		strcmp(options->cache_key_type, "Image") != 0)
+		die(EXIT_USAGE, "--cache-key-type is neither Registry nor Image");
 }
 
 int
 main(int argc, char **argv)
 {
-	ProviderOptions options = {NULL, NULL, DEFAULT_CACHE_DURATION};
+	ProviderOptions options = {NULL, NULL, DEFAULT_CACHE_DURATION, DEFAULT_CACHE_KEY_TYPE};
 	ProviderRequest req;
 	DbError		error;
 	const char *namespace;

@@ -279,7 +279,7 @@ sub provider_is
 	is("$rc|$err", '0|', "provider, $what: exit 0, nothing on stderr");
 	is_deeply(eval { decode_json($out) } // {},
 		{ apiVersion => $more{api} // $api, kind => 'CredentialProviderResponse',
-		  cacheKeyType => 'Image', cacheDuration => $more{duration} // '5m', auth => $auth,
+		  cacheKeyType => $more{key_type} // 'Registry', cacheDuration => $more{duration} // '5m', auth => $auth,
 		  $more{sa} ? (serviceAccountTokenCacheType => 'ServiceAccount') : () },
 		"provider, $what: the response");
 }
@@ -305,6 +305,8 @@ provider_is({}, request('quay.io/org/app'), [ @shop, '--cache-duration', '1h30m'
 	{ 'quay.io/org' => cred('org-user', 'org') }, '--cache-duration 1h30m', duration => '1h30m');
 provider_is({}, request('quay.io/org/app'), [ @shop, '--cache-duration=0' ],
 	{ 'quay.io/org' => cred('org-user', 'org') }, '--cache-duration=0', duration => '0');
+provider_is({}, request('quay.io/org/app'), [ @shop, '--cache-key-type', 'Image' ],
+	{ 'quay.io/org' => cred('org-user', 'org') }, '--cache-key-type Image', key_type => 'Image');
 {
 	my $beta = 'credentialprovider.kubelet.k8s.io/v1beta1';
 	provider_is({}, $json->encode({ apiVersion => $beta, kind => 'CredentialProviderRequest',
@@ -361,11 +363,11 @@ for my $fail (
 	like($err, $message, "provider, $what: saying what");
 }
 for my $usage ([ '--cache-duration', '5' ], [ '--cache-duration=-5m' ], [ '--cache-duration', '5 m' ],
-	['--bogus'], ['extra'], ['-n'])
+	[ '--cache-key-type', 'Global' ], [ '--cache-key-type=image' ], ['--bogus'], ['extra'], ['-n'])
 {
 	($rc, $out, $err) = provider({}, request('quay.io/app'), @shop, @$usage);
 	is("$rc|$out", '2|', "provider, usage error: @$usage: exit 2, nothing on stdout");
-	like($err, qr/^nsvault-credential-provider: error: [^\n]+\(see --help\)\n\z|--cache-duration is not a duration/,
+	like($err, qr/^nsvault-credential-provider: error: [^\n]+\(see --help\)\n\z|--cache-duration is not a duration|--cache-key-type is neither Registry nor Image/,
 		"provider, usage error: @$usage: one line");
 }
 

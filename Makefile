@@ -31,10 +31,10 @@ OBJS = \
 	src/listing.o
 
 EXTENSION = nsvault nsvault_keys
-DATA = nsvault--0.1.sql nsvault--0.1--0.2.sql nsvault--0.2--0.3.sql nsvault--0.3--0.4.sql nsvault_keys--0.1.sql nsvault_keys--0.1--0.2.sql
+DATA = nsvault--0.1.sql nsvault--0.1--0.2.sql nsvault--0.2--0.3.sql nsvault--0.3--0.4.sql nsvault--0.4--0.5.sql nsvault_keys--0.1.sql nsvault_keys--0.1--0.2.sql
 PGFILEDESC = "nsvault - namespace-scoped encrypted secrets"
 
-REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching registry_credential namespace_access hostile_input audit_reads caller key_lifecycle upgrade upgrade_0_4 collation shared_key_cache
+REGRESS = setup keys secrets get_secrets validation integrity privileges key_link registries image_matching registry_credential namespace_access hostile_input audit_reads caller key_lifecycle upgrade upgrade_0_4 upgrade_0_5 collation shared_key_cache
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf
 TAP_TESTS = 1
 

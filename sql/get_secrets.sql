@@ -26,3 +26,18 @@ SELECT nsvault.get_secrets('flow', ARRAY['db/user', 'bad//name']);
 SELECT nsvault.get_secrets('flow', ARRAY['db/user', NULL]);
 SELECT nsvault.get_secrets('flow', NULL);
 SELECT nsvault.get_secrets('flow', ARRAY[['secretToken'], ['db/user']]);
+
+-- missing_ok (nsvault 0.5): the secrets that exist, the missing ones left out
+SELECT nsvault.get_secrets('flow', ARRAY['missing-one', 'db/user', 'missing-two'], true);
+SELECT nsvault.get_secrets('flow', ARRAY['missing-one'], missing_ok => true);
+SELECT nsvault.get_secrets('other', ARRAY['secretToken'], true);
+SELECT nsvault.get_secrets('flow', ARRAY['db/user', 'missing-one'], false);
+-- names are still validated, and the flag must be given
+SELECT nsvault.get_secrets('flow', ARRAY['db/user', 'bad//name'], true);
+SELECT nsvault.get_secrets('flow', ARRAY['db/user'], NULL);
+-- only what was read is audited
+SELECT clock_timestamp() AS t_missing_ok \gset
+SELECT nsvault.get_secrets('flow', ARRAY['missing-one', 'db/user'], true) ? 'db/user' AS read_one;
+SELECT regress_await_reads('flow', 1, :'t_missing_ok');
+SELECT secret_name, action FROM nsvault.audit_events
+ WHERE namespace = 'flow' AND at >= :'t_missing_ok' ORDER BY id;

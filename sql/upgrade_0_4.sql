@@ -31,7 +31,7 @@ CREATE ROLE regress_up4_reader;
 SELECT nsvault.grant_namespace('shop', 'regress_up4_reader', 'read');
 SELECT pg_catalog.to_regprocedure('nsvault.registry_credential(text, text, boolean)') AS before_update;
 
-ALTER EXTENSION nsvault UPDATE;
+ALTER EXTENSION nsvault UPDATE TO '0.4';
 SELECT extversion FROM pg_extension WHERE extname = 'nsvault';
 
 -- every value reads back

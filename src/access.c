@@ -54,9 +54,11 @@ static const char *const read_functions =
 	"nsvault.list_secrets(text), nsvault.list_registries(text), "
 	"nsvault.list_global_registries(), nsvault.docker_config(text, text, boolean), "
 	"nsvault.has_namespace_privilege(text, text)";
-/* nsvault 0.4's, granted once this database's SQL objects are 0.4's */
-static const char *const read_functions_0_4 =
-	"nsvault.registry_credential(text, text, boolean)";
+/* newer versions', granted once this database's SQL objects have them */
+static const char *const newer_read_functions[] = {
+	"nsvault.registry_credential(text, text, boolean)",	/* 0.4 */
+	"nsvault.get_secrets(text, text[], boolean)",	/* 0.5 */
+};
 static const char *const write_functions =
 	"nsvault.set_secret(text, text, text, boolean), nsvault.delete_secret(text, text), "
 	"nsvault.set_registry(text, text, text), nsvault.delete_registry(text, text), "
@@ -327,8 +329,10 @@ grant_execute(Oid role, NamespacePrivilege privilege)
 	nsvault_spi_connect();
 	run_grant(psprintf("GRANT USAGE ON SCHEMA nsvault TO %s", grantee));
 	run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", read_functions, grantee));
-	if (function_exists(read_functions_0_4))
-		run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", read_functions_0_4, grantee));
+	for (int i = 0; i < lengthof(newer_read_functions); i++)
+		if (function_exists(newer_read_functions[i]))
+			run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", newer_read_functions[i],
+							   grantee));
 	if (privilege >= PRIV_WRITE)
 		run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", write_functions, grantee));
 	if (privilege >= PRIV_ADMIN)

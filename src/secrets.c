@@ -236,11 +236,38 @@ distinct_names(ArrayType *names_array, int *count)
 	return names;
 }
 
+/*
+ * Fails on the first name (in array order) that was not found, unless
+ * missing_ok; then drops those names, and their rows, keeping the order.
+ * Returns how many are left.
+ */
+static int
+keep_found(const char *namespace, char **names, SealedRow *rows, int nnames, bool missing_ok)
+{
+	int			kept = 0;
+
+	for (int i = 0; i < nnames; i++)
+	{
+		if (!rows[i].found)
+		{
+			if (!missing_ok)
+				report_missing(namespace, names[i]);
+			continue;
+		}
+		names[kept] = names[i];
+		rows[kept] = rows[i];
+		kept++;
+	}
+	return kept;
+}
+
 PG_FUNCTION_INFO_V1(nsvault_get_secrets);
 
 /*
- * get_secrets(namespace, names): {"name": "value", ...} for every name, in
- * one call; fails naming the first name, in array order, that is missing.
+ * get_secrets(namespace, names [, missing_ok]): {"name": "value", ...} for
+ * every name, in one call; fails naming the first name, in array order,
+ * that is missing, or with missing_ok leaves the missing ones out.  Only
+ * the secrets read are audited.
  */
 Datum
 nsvault_get_secrets(PG_FUNCTION_ARGS)
@@ -256,9 +283,13 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 	bytea	  **plaintexts;
 	Jsonb	   *result;
 	Caller		caller;
+	bool		missing_ok = false;
 
 	validate_not_null(fcinfo, 1, "names");
 	names = distinct_names(PG_GETARG_ARRAYTYPE_P(1), &nnames);
+	/* the three-argument form, nsvault 0.5's */
+	if (PG_NARGS() > 2)
+		missing_ok = validate_arg_bool(fcinfo, 2, "missing_ok");
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_READ);
 	keys = palloc(sizeof(char *) * 2 * Max(nnames, 1));
@@ -270,11 +301,7 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 	rows = palloc0(sizeof(SealedRow) * Max(nnames, 1));
 	nsvault_index_lookup("secrets", "secrets_pkey", 2, nnames, keys, GetActiveSnapshot(),
 						 copy_sealed_row, rows);
-	for (int i = 0; i < nnames; i++)
-	{
-		if (!rows[i].found)
-			report_missing(namespace, names[i]);
-	}
+	nnames = keep_found(namespace, names, rows, nnames, missing_ok);
 
 	plaintexts = palloc(sizeof(bytea *) * Max(nnames, 1));
 	object = pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);

@@ -6,7 +6,8 @@ Usage: check_meta.py [META.json]   (from the project root)
 The spec's rules (https://pgxn.org/spec/): the mandatory fields, names as
 terms, SemVer versions, a known license, provides, prereqs and tags of the
 right shape.  Then the tree: every file named exists, and each extension's
-version is its control file's default_version.  Prints each problem and
+version is its control file's default_version, and the distribution's is
+the client's (NSVAULT_CLIENT_VERSION).  Prints each problem and
 exits 1, or prints "META.json is OK".
 """
 import json, os, re, sys
@@ -83,6 +84,16 @@ def problems(meta):
     for tag in meta.get("tags", []):
         if not isinstance(tag, str) or not 0 < len(tag) < 256:
             yield f"tags: {tag!r} is not a string of 1 to 255 characters"
+    client = client_version()
+    if client != meta.get("version"):
+        yield f"version {meta.get('version')} is not the client's NSVAULT_CLIENT_VERSION {client}"
+
+
+def client_version():
+    """The client's version (its programs print it), from client/nsvault.h."""
+    with open("client/nsvault.h") as f:
+        found = re.search(r'^#define NSVAULT_CLIENT_VERSION\s+"([^"]*)"', f.read(), re.M)
+    return found.group(1) if found else None
 
 
 def main():

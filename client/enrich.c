@@ -373,12 +373,29 @@ typedef struct Request
 	const json_t *data;
 	const char *namespace;
 	const json_t *names;		/* NULL when the request failed its checks */
-	bool		sent;			/* get_secrets is in the pipeline */
+	int			group;			/* its namespace's Group, or -1 */
+	bool		sent;			/* a get_secrets of its own is in the pipeline */
 	Outcome		out;
 	long		number;
 } Request;
 
 #define BATCH_WINDOW 64
+
+/*
+ * The requests of a window that read one namespace: the union of their
+ * names, read in one get_secrets call that leaves missing names out, so
+ * that each request can be told what it lacks.
+ */
+typedef struct Group
+{
+	const char *namespace;
+	json_t	   *names;			/* each name once */
+	json_t	   *secrets;		/* the answer, or NULL */
+	bool		sent;
+	bool		failed;			/* its requests ask one by one instead */
+} Group;
+
+#define GET_PRESENT_SECRETS_SQL "SELECT nsvault.get_secrets($1, $2, true)"
 
 /* Parses and checks one line into request. */
 static void
@@ -411,35 +428,6 @@ read_request(Request *req, const char *line, size_t len, json_t *empty)
 	req->names = check_action(req->namespace, req->action, req->data, &req->out);
 }
 
-/* Queues get_secrets for a request in the pipeline, with a sync of its own. */
-static void
-send_request(Enricher *en, Request *req)
-{
-	char	   *array;
-	const char *params[2];
-
-	if (!ensure_connection(en, &req->out))
-	{
-		req->names = NULL;
-		return;
-	}
-	if (PQpipelineStatus(en->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(en->conn))
-		die(EXIT_FAIL, "enrich --batch: could not enter pipeline mode");
-	array = names_literal(req->names);
-	params[0] = req->namespace;
-	params[1] = array;
-	/* a sync per request: an error aborts only its own request */
-	if (PQsendQueryParams(en->conn, GET_SECRETS_SQL, 2, NULL, params, NULL, NULL, 0) &&
-		PQpipelineSync(en->conn))
-		req->sent = true;
-	else
-	{
-		failed(&req->out, EXIT_FAIL, "database", "could not send the request");
-		req->names = NULL;
-	}
-	free(array);
-}
-
 /* Reads a sent request's result, its end and its sync; returns its secrets or NULL. */
 static json_t *
 receive_secrets(Enricher *en, Request *req)
@@ -461,6 +449,142 @@ receive_secrets(Enricher *en, Request *req)
 	return secrets;
 }
 
+/* Queues one get_secrets call of sql in the pipeline, with a sync of its own. */
+static bool
+send_get_secrets(Enricher *en, const char *sql, const char *namespace, const json_t *names,
+				 Outcome *out)
+{
+	char	   *array;
+	const char *params[2];
+	bool		sent;
+
+	if (!ensure_connection(en, out))
+		return false;
+	if (PQpipelineStatus(en->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(en->conn))
+		die(EXIT_FAIL, "enrich --batch: could not enter pipeline mode");
+	array = names_literal(names);
+	params[0] = namespace;
+	params[1] = array;
+	/* a sync per call: an error aborts only its own call */
+	sent = PQsendQueryParams(en->conn, sql, 2, NULL, params, NULL, NULL, 0) &&
+		PQpipelineSync(en->conn);
+	free(array);
+	if (!sent)
+		failed(out, EXIT_FAIL, "database", "could not send the request");
+	return sent;
+}
+
+/* Queues get_secrets for a request of its own. */
+static void
+send_request(Enricher *en, Request *req)
+{
+	req->sent = send_get_secrets(en, GET_SECRETS_SQL, req->namespace, req->names, &req->out);
+	if (!req->sent)
+		req->names = NULL;
+}
+
+/*
+ * Sorts a window's requests that name secrets into groups by namespace,
+ * each with the union of its requests' names; returns how many groups.
+ */
+static int
+group_requests(Request *window, int n, Group *groups)
+{
+	int			ngroups = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		Request    *req = &window[i];
+		int			g;
+
+		req->group = -1;
+		if (req->names == NULL || json_array_size(req->names) == 0)
+			continue;
+		for (g = 0; g < ngroups; g++)
+			if (strcmp(groups[g].namespace, req->namespace) == 0)
+				break;
+		if (g == ngroups)
+		{
+			memset(&groups[g], 0, sizeof(groups[g]));
+			groups[g].namespace = req->namespace;
+			groups[g].names = json_array();
+			ngroups++;
+		}
+		req->group = g;
+		for (size_t k = 0; k < json_array_size(req->names); k++)
+		{
+			json_t	   *name = json_array_get(req->names, k);
+			size_t		m;
+
+			for (m = 0; m < json_array_size(groups[g].names); m++)
+				if (json_equal(json_array_get(groups[g].names, m), name))
+					break;
+			if (m == json_array_size(groups[g].names))
+				json_array_append(groups[g].names, name);
+		}
+	}
+	return ngroups;
+}
+
+/*
+ * Reads every group's answer, then asks one by one for the requests of a
+ * group whose call failed (a name or namespace the server refuses, say),
+ * so that each request gets the answer it would get alone.
+ */
+static void
+fetch_groups(Enricher *en, Request *window, int n, Group *groups, int ngroups)
+{
+	for (int g = 0; g < ngroups; g++)
+	{
+		Outcome		ignored;
+
+		groups[g].sent = send_get_secrets(en, GET_PRESENT_SECRETS_SQL, groups[g].namespace,
+										  groups[g].names, &ignored);
+	}
+	for (int g = 0; g < ngroups; g++)
+	{
+		Request		probe = {0};
+
+		groups[g].secrets = groups[g].sent ? receive_secrets(en, &probe) : NULL;
+		groups[g].failed = (groups[g].secrets == NULL);
+	}
+	for (int i = 0; i < n; i++)
+		if (window[i].group >= 0 && groups[window[i].group].failed)
+			send_request(en, &window[i]);
+}
+
+/*
+ * A request's secrets from its group's answer, in the answer's order (as
+ * get_secrets orders them); NULL with out set, naming the first missing
+ * name in the request's order, as get_secrets would.
+ */
+static json_t *
+request_secrets(const Request *req, const Group *group, Outcome *out)
+{
+	json_t	   *secrets;
+	const char *name;
+	json_t	   *value;
+
+	for (size_t k = 0; k < json_array_size(req->names); k++)
+	{
+		name = json_string_value(json_array_get(req->names, k));
+		if (json_object_get(group->secrets, name) == NULL)
+			return failed(out, EXIT_NOT_FOUND, "not_found",
+						  "secret \"%s\" not found in namespace \"%s\"", name, req->namespace);
+	}
+	secrets = json_object();
+	json_object_foreach((json_t *) group->secrets, name, value)
+	{
+		for (size_t k = 0; k < json_array_size(req->names); k++)
+			if (strcmp(name, json_string_value(json_array_get(req->names, k))) == 0)
+			{
+				json_object_set(secrets, name, value);
+				break;
+			}
+	}
+	return secrets;
+}
+
 /*
  * Whether more input can be read without waiting: bytes in stdin's buffer
  * (glibc's own fields: stdio has no call for it), or on the descriptor.  A
@@ -476,12 +600,66 @@ input_waiting(void)
 	return poll(&pfd, 1, 0) > 0;
 }
 
+/* Evaluates one request whose secrets have been fetched; prints its answer line. */
+static void
+answer_request(Enricher *en, Request *req, const Group *groups)
+{
+	json_t	   *input = NULL;
+	json_t	   *reply;
+
+	if (req->names != NULL)
+	{
+		json_t	   *secrets = NULL;
+		bool		have_secrets = true;
+
+		if (req->sent)
+			have_secrets = (secrets = receive_secrets(en, req)) != NULL;
+		else if (req->group >= 0)
+			have_secrets = (secrets = request_secrets(req, &groups[req->group], &req->out)) != NULL;
+		if (have_secrets)
+			input = evaluate_action(en, req->action, req->data, secrets,
+									json_object_get(req->action, "workflow") != NULL,
+									&req->out);
+	}
+	if (input != NULL)
+		reply = json_pack("{s:o}", "input", input);
+	else
+		reply = json_pack("{s:{s:s,s:s}}", "error", "code", req->out.code,
+						  "message", req->out.message);
+	print_json_line(reply);
+	json_decref(reply);
+}
+
+/*
+ * Answers a window's requests, in order.  Their secrets are read in one
+ * get_secrets call per namespace, all of them in libpq's pipeline mode: one
+ * round trip, not one each.
+ */
+static void
+answer_window(Enricher *en, Request *window, int n, char *prefix, size_t prefix_size)
+{
+	Group		groups[BATCH_WINDOW];
+	int			ngroups = group_requests(window, n, groups);
+
+	fetch_groups(en, window, n, groups, ngroups);
+	for (int i = 0; i < n; i++)
+	{
+		snprintf(prefix, prefix_size, "request %ld: ", window[i].number);
+		answer_request(en, &window[i], groups);
+		json_decref(window[i].line);
+	}
+	for (int g = 0; g < ngroups; g++)
+	{
+		json_decref(groups[g].names);
+		json_decref(groups[g].secrets);
+	}
+}
+
 /*
  * Serves JSON-line requests until standard input ends.  A window is the
  * requests that have arrived, up to BATCH_WINDOW: it is answered as soon as
  * no further request is waiting, so that an engine that sends one request
- * and waits for its answer gets it.  The window's get_secrets calls go out
- * together in libpq's pipeline mode: one round trip, not one each.
+ * and waits for its answer gets it.
  */
 static int
 run_batch(Enricher *en)
@@ -520,35 +698,7 @@ run_batch(Enricher *en)
 			n++;
 		}
 
-		for (int i = 0; i < n; i++)
-			if (window[i].names != NULL && json_array_size(window[i].names) > 0)
-				send_request(en, &window[i]);
-
-		for (int i = 0; i < n; i++)
-		{
-			Request    *req = &window[i];
-			json_t	   *input = NULL;
-			json_t	   *reply;
-
-			snprintf(prefix, sizeof(prefix), "request %ld: ", req->number);
-			if (req->names != NULL)
-			{
-				json_t	   *secrets = req->sent ? receive_secrets(en, req) : NULL;
-
-				if (!req->sent || secrets != NULL)
-					input = evaluate_action(en, req->action, req->data, secrets,
-											json_object_get(req->action, "workflow") != NULL,
-											&req->out);
-			}
-			if (input != NULL)
-				reply = json_pack("{s:o}", "input", input);
-			else
-				reply = json_pack("{s:{s:s,s:s}}", "error", "code", req->out.code,
-								  "message", req->out.message);
-			print_json_line(reply);
-			json_decref(reply);
-			json_decref(req->line);
-		}
+		answer_window(en, window, n, prefix, sizeof(prefix));
 	}
 	json_decref(empty);
 	free(line);

@@ -172,6 +172,52 @@ is_deeply(
 				: qq({"input":"$_-secretToken"})) } 1 .. 150 ],
 	[], 'each reply belongs to its request, in order');
 
+# A window's requests are read per namespace, the union of their names in
+# one call that leaves missing names out: every request still gets what
+# enriching it alone gives (one-shot enrich, which reads its own names).
+# Mixed namespaces, missing and repeated names, a namespace never written,
+# a refused name and a refused namespace (whose group falls back to one
+# call per request), a request without secrets and one without namespace.
+my $codec = JSON::PP->new->canonical->allow_nonref;
+my $third = 'third-' . NsvaultPair::random_hex(12);
+is((nsvault($third, 'secret', 'set', 'other', 'api/key'))[0], 0, 'a secret in a second namespace');
+my @mixed = (
+	[ 'demo', [ 'secretToken' ] ],
+	[ 'other', [ 'api/key' ] ],
+	[ 'demo', [ 'db/password', 'secretToken' ] ],
+	[ 'other', [ 'api/key', 'nope' ] ],
+	[ 'demo', [ 'gone', 'secretToken', 'gone2' ] ],
+	[ 'never', [ 'anything' ] ],
+	[ 'demo', [ 'secretToken', 'secretToken' ] ],
+	[ 'other', [ 'bad//name', 'api/key' ] ],
+	[ 'other', [ 'api/key' ] ],
+	[ 'Bad NS', [ 'x' ] ],
+	[ 'demo', [] ],
+	[ undef, [ 'secretToken' ] ],
+	[ 'demo', [ 'db/password' ] ],
+	[ 'demo', [ 'secretToken', 'db/password' ] ]);
+my (@lines_in, @alone);
+for my $i (0 .. $#mixed)
+{
+	my ($ns, $names) = @{ $mixed[$i] };
+	my $action = { secrets => $names, input => { n => $i, s => 'jq(.secrets)' } };
+	push @lines_in, $codec->encode({ (defined $ns ? (namespace => $ns) : ()), action => $action, data => {} });
+	my $file = write_file("mixed$i.json", $codec->encode($action));
+	my ($rc1, $out1, $err1) = nsvault('{}', 'enrich', (defined $ns ? ('-n', $ns) : ()), '--action', $file);
+	chomp $out1;
+	push @alone, $rc1 == 0 ? qq({"input":$out1})
+	  : $err1 =~ /^nsvault: error: enrich: (.*)$/m ? "$rc1 $1" : "$rc1 ?$err1";
+}
+($rc, $out, $err) = nsvault(join("\n", @lines_in) . "\n", 'enrich', '--batch');
+my @grouped = map {
+	my $reply = $codec->decode($_);
+	$reply->{error} ? ($reply->{error}{code} eq 'not_found' ? 3 : $reply->{error}{code} eq 'invalid_request' && $reply->{error}{message} =~ /namespace is required/ ? 2 : 1) . " $reply->{error}{message}"
+	  : $_
+} split /\n/, $out;
+is_deeply(\@grouped, \@alone, 'a batch of mixed namespaces and missing names answers as each request alone, byte for byte');
+like($alone[4], qr/^3 secret "gone" not found in namespace "demo"$/, 'alone: the first missing name, in order');
+like($alone[7], qr/^1 invalid secret name/, 'alone: a refused name');
+
 # template errors carry no secret: jq's own message can quote the data
 # (error(.secrets.x), tonumber, "cannot be added", a bad regex flag), so an
 # error names the place and the kind only.  "leak" has a quote, a backslash

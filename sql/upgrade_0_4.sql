@@ -3,21 +3,9 @@
 -- ALTER EXTENSION nsvault UPDATE to 0.4, and its readers may then ask for
 -- registry credentials.  This library serves 0.3's SQL objects meanwhile.
 --
-\set main_db :DBNAME
-CREATE DATABASE nsvault_regress_up4_keys;
-CREATE DATABASE nsvault_regress_up4;
-
-\c nsvault_regress_up4_keys
-SET client_min_messages = warning;
-CREATE EXTENSION nsvault_keys CASCADE;
-SELECT nsvault_keys.grant_reader('regress_keyreader') IS NULL AS reader_granted;
-SELECT nsvault_keys.grant_admin('regress_keyadmin') IS NULL AS admin_granted;
-
-\c nsvault_regress_up4
-SET client_min_messages = warning;
-CREATE EXTENSION nsvault VERSION '0.3' CASCADE;
-\set keydb nsvault_regress_up4_keys
-\i test/link_keydb.sql
+\set up_db nsvault_regress_up4
+\set from_version 0.3
+\i test/upgrade_from.sql
 
 -- 0.3's SQL objects, filled through this library
 SELECT nsvault.set_secret('shop', 'stripe/key', 'sk_live_upgrade');
@@ -52,7 +40,7 @@ RESET ROLE;
 SELECT * FROM nsvault.registry_credential(NULL, 'gcr.io/p/app', true);
 
 \c :main_db
-DROP DATABASE nsvault_regress_up4;
-DROP DATABASE nsvault_regress_up4_keys;
+DROP DATABASE :"up_db";
+DROP DATABASE :"up_db_keys";
 DROP OWNED BY regress_up4_reader;
 DROP ROLE regress_up4_reader;

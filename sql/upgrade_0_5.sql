@@ -4,21 +4,9 @@
 -- get_secrets with missing_ok.  This library serves 0.4's SQL objects
 -- meanwhile.
 --
-\set main_db :DBNAME
-CREATE DATABASE nsvault_regress_up5_keys;
-CREATE DATABASE nsvault_regress_up5;
-
-\c nsvault_regress_up5_keys
-SET client_min_messages = warning;
-CREATE EXTENSION nsvault_keys CASCADE;
-SELECT nsvault_keys.grant_reader('regress_keyreader') IS NULL AS reader_granted;
-SELECT nsvault_keys.grant_admin('regress_keyadmin') IS NULL AS admin_granted;
-
-\c nsvault_regress_up5
-SET client_min_messages = warning;
-CREATE EXTENSION nsvault VERSION '0.4' CASCADE;
-\set keydb nsvault_regress_up5_keys
-\i test/link_keydb.sql
+\set up_db nsvault_regress_up5
+\set from_version 0.4
+\i test/upgrade_from.sql
 
 -- 0.4's SQL objects, filled through this library
 SELECT nsvault.set_secret('shop', 'stripe/key', 'sk_live_upgrade5');
@@ -46,7 +34,7 @@ SELECT nsvault.get_secrets('shop', ARRAY['db.password']);
 RESET ROLE;
 
 \c :main_db
-DROP DATABASE nsvault_regress_up5;
-DROP DATABASE nsvault_regress_up5_keys;
+DROP DATABASE :"up_db";
+DROP DATABASE :"up_db_keys";
 DROP OWNED BY regress_up5_reader;
 DROP ROLE regress_up5_reader;

@@ -600,8 +600,8 @@ input_waiting(void)
 	return poll(&pfd, 1, 0) > 0;
 }
 
-/* Evaluates one request whose secrets have been fetched; prints its answer line. */
-static void
+/* Evaluates one request whose secrets have been fetched; returns its answer. */
+static json_t *
 answer_request(Enricher *en, Request *req, const Group *groups)
 {
 	json_t	   *input = NULL;
@@ -626,28 +626,40 @@ answer_request(Enricher *en, Request *req, const Group *groups)
 	else
 		reply = json_pack("{s:{s:s,s:s}}", "error", "code", req->out.code,
 						  "message", req->out.message);
-	print_json_line(reply);
-	json_decref(reply);
+	if (reply == NULL)
+		die(EXIT_FAIL, "out of memory");
+	return reply;
 }
 
 /*
- * Answers a window's requests, in order.  Their secrets are read in one
- * get_secrets call per namespace, all of them in libpq's pipeline mode: one
- * round trip, not one each.
+ * Answers a window's requests, in order, in one write.  Their secrets are
+ * read in one get_secrets call per namespace, all of them in libpq's
+ * pipeline mode: one round trip, not one each.
  */
 static void
 answer_window(Enricher *en, Request *window, int n, char *prefix, size_t prefix_size)
 {
 	Group		groups[BATCH_WINDOW];
 	int			ngroups = group_requests(window, n, groups);
+	char	   *text = NULL;
+	size_t		len = 0;
+	size_t		cap = 0;
 
 	fetch_groups(en, window, n, groups, ngroups);
 	for (int i = 0; i < n; i++)
 	{
+		json_t	   *reply;
+
 		snprintf(prefix, prefix_size, "request %ld: ", window[i].number);
-		answer_request(en, &window[i], groups);
+		reply = answer_request(en, &window[i], groups);
+		json_text_append(reply, &text, &len, &cap);
+		json_text_raw_append(&text, &len, &cap, "\n", 1);
+		json_decref(reply);
 		json_decref(window[i].line);
 	}
+	if (len > 0 && !write_all(1, text, len))
+		die(EXIT_FAIL, "enrich: could not write to standard output");
+	wipe_and_free(text, len);
 	for (int g = 0; g < ngroups; g++)
 	{
 		json_decref(groups[g].names);

@@ -57,7 +57,8 @@ endif
 
 # The client, its tests and its fuzz targets: client/Makefile, which needs
 # no PGXS.  These targets pass through to it.
-CLIENT_FUZZ_TARGETS = fuzz/build/fuzz_jx fuzz/build/fuzz_batch fuzz/build/fuzz_readers
+CLIENT_FUZZ_TARGETS = fuzz/build/fuzz_jx fuzz/build/fuzz_batch fuzz/build/fuzz_readers \
+	fuzz/build/fuzz_mask
 
 all: all-client
 all-client:

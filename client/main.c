@@ -28,6 +28,8 @@ static const char usage[] =
 "  registry set|list|delete|docker-config\n"
 "                                    manage container registry credentials\n"
 "  enrich                            print an action's input, with its secrets\n"
+"  mask                              copy standard input, masking secret values\n"
+"  run                               run a command with secrets in its environment\n"
 "  help                              show this help, then exit\n"
 "\n"
 "Options:\n"
@@ -67,6 +69,11 @@ static const struct option long_options[] = {
 	[OPT_GLOBAL] = {"global", no_argument, NULL, LONG_ONLY(OPT_GLOBAL)},
 	[OPT_PRIVATE] = {"private", no_argument, NULL, LONG_ONLY(OPT_PRIVATE)},
 	[OPT_GLOBAL_SERVICE] = {"global-service", no_argument, NULL, LONG_ONLY(OPT_GLOBAL_SERVICE)},
+	/* mask's and run's */
+	[OPT_SECRET] = {"secret", required_argument, NULL, LONG_ONLY(OPT_SECRET)},
+	[OPT_ENV] = {"env", required_argument, NULL, 'e'},
+	[OPT_NO_MASK] = {"no-mask", no_argument, NULL, LONG_ONLY(OPT_NO_MASK)},
+	[OPT_MIN_LENGTH] = {"min-length", required_argument, NULL, LONG_ONLY(OPT_MIN_LENGTH)},
 	[NUM_OPTIONS] = {NULL, 0, NULL, 0}
 };
 
@@ -75,7 +82,7 @@ static const struct option long_options[] = {
  * whatever POSIXLY_CORRECT says, and ":", which tells a missing value from
  * an unknown option.  -? is help too; getopt reports it as unknown.
  */
-#define SHORT_OPTIONS "-:d:hn:w:s:a:"
+#define SHORT_OPTIONS "-:d:hn:w:s:a:e:"
 
 #define OPTION_BIT(opt) (1u << (opt))
 #define ADMIN_OPTIONS \
@@ -85,6 +92,14 @@ static const struct option long_options[] = {
 	(OPTION_BIT(OPT_NAMESPACE) | OPTION_BIT(OPT_WORKFLOW) | OPTION_BIT(OPT_STATE) | \
 	 OPTION_BIT(OPT_ACTION) | OPTION_BIT(OPT_DATA) | OPTION_BIT(OPT_BATCH) | \
 	 OPTION_BIT(OPT_JS_TIMEOUT) | OPTION_BIT(OPT_JS_MEMORY))
+#define MASK_OPTIONS \
+	(OPTION_BIT(OPT_NAMESPACE) | OPTION_BIT(OPT_SECRET) | OPTION_BIT(OPT_ACTION) | \
+	 OPTION_BIT(OPT_WORKFLOW) | OPTION_BIT(OPT_STATE) | OPTION_BIT(OPT_MIN_LENGTH))
+#define RUN_OPTIONS \
+	(OPTION_BIT(OPT_NAMESPACE) | OPTION_BIT(OPT_ENV) | OPTION_BIT(OPT_NO_MASK) | \
+	 OPTION_BIT(OPT_MIN_LENGTH))
+/* options that may be given more than once, each value kept */
+#define REPEATED_OPTIONS (OPTION_BIT(OPT_SECRET) | OPTION_BIT(OPT_ENV))
 /* every command takes these */
 #define COMMON_OPTIONS (OPTION_BIT(OPT_DBNAME) | OPTION_BIT(OPT_HELP))
 
@@ -102,6 +117,8 @@ static const Command commands[] = {
 	{"secret", cmd_secret, secret_usage, COMMON_OPTIONS | ADMIN_OPTIONS},
 	{"registry", cmd_registry, registry_usage, COMMON_OPTIONS | ADMIN_OPTIONS},
 	{"enrich", cmd_enrich, enrich_usage, COMMON_OPTIONS | ENRICH_OPTIONS},
+	{"mask", cmd_mask, mask_usage, COMMON_OPTIONS | MASK_OPTIONS},
+	{"run", cmd_run, run_usage, COMMON_OPTIONS | RUN_OPTIONS},
 	{"help", print_usage, usage, COMMON_OPTIONS},
 };
 
@@ -189,6 +206,20 @@ add_operand(CommandLine *cl, const Command *command, char *operand)
 	return command;
 }
 
+/* Keeps an option's value; every value of one that may be repeated. */
+static void
+set_option(CommandLine *cl, Option opt, const char *value, int argc)
+{
+	cl->value[opt] = value != NULL ? value : "";
+	if (!(REPEATED_OPTIONS & OPTION_BIT(opt)))
+		return;
+	if (cl->repeated[opt] == NULL)
+		cl->repeated[opt] = malloc(sizeof(char *) * argc);
+	if (cl->repeated[opt] == NULL)
+		die(EXIT_FAIL, "out of memory");
+	cl->repeated[opt][cl->nrepeated[opt]++] = value;
+}
+
 /*
  * Reads the command line into cl and returns the command (NULL if there
  * is none).  An unknown command fails at once, so that what follows it
@@ -203,7 +234,8 @@ read_command_line(int argc, char **argv, CommandLine *cl)
 	int			arg = optind;
 
 	memset(cl, 0, sizeof(*cl));
-	cl->args = malloc(sizeof(char *) * argc);
+	cl->dashes_at = -1;
+	cl->args = calloc(argc + 1, sizeof(char *));	/* NULL after the last, as for exec */
 	if (cl->args == NULL)
 		die(EXIT_FAIL, "out of memory");
 	opterr = 0;
@@ -221,9 +253,11 @@ read_command_line(int argc, char **argv, CommandLine *cl)
 			return command;
 		}
 		else
-			cl->value[opt] = optarg != NULL ? optarg : "";
+			set_option(cl, opt, optarg, argc);
 		arg = optind;
 	}
+	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0)
+		cl->dashes_at = cl->nargs;
 	while (optind < argc)
 		command = add_operand(cl, command, argv[optind++]);
 	return command;
@@ -236,6 +270,14 @@ refuse_other_options(const Command *command, const CommandLine *cl)
 	for (int opt = 0; opt < NUM_OPTIONS; opt++)
 		if (option_given(cl, opt) && !(command->options & OPTION_BIT(opt)))
 			usage_error(command, "unknown option \"--%s\"", long_options[opt].name);
+}
+
+static void
+free_command_line(CommandLine *cl)
+{
+	free(cl->args);
+	for (int opt = 0; opt < NUM_OPTIONS; opt++)
+		free(cl->repeated[opt]);
 }
 
 int
@@ -252,13 +294,13 @@ main(int argc, char **argv)
 	if (option_given(&cl, OPT_HELP))
 	{
 		fputs(command != NULL ? command->usage : usage, stdout);
-		free(cl.args);
+		free_command_line(&cl);
 		return EXIT_OK;
 	}
 	if (command == NULL)
 		usage_error(NULL, "no command given");
 	refuse_other_options(command, &cl);
 	status = command->run(&cl);
-	free(cl.args);
+	free_command_line(&cl);
 	return status;
 }

@@ -87,6 +87,11 @@ typedef enum Option
 	OPT_GLOBAL,
 	OPT_PRIVATE,
 	OPT_GLOBAL_SERVICE,
+	/* mask and run */
+	OPT_SECRET,
+	OPT_ENV,
+	OPT_NO_MASK,
+	OPT_MIN_LENGTH,
 	NUM_OPTIONS
 } Option;
 
@@ -95,7 +100,11 @@ typedef struct CommandLine
 	const char *value[NUM_OPTIONS];	/* an option's value, "" for one that
 									 * takes none, NULL if not given */
 	int			nargs;			/* the operands after the command */
-	char	  **args;
+	char	  **args;			/* followed by NULL */
+	int			dashes_at;		/* how many operands came before "--", or -1 */
+	/* every value of an option that may be repeated (--secret, --env) */
+	int			nrepeated[NUM_OPTIONS];
+	const char **repeated[NUM_OPTIONS];
 } CommandLine;
 
 static inline bool
@@ -113,6 +122,32 @@ extern int	cmd_registry(const CommandLine *cl);
 /* enrich.c */
 extern const char enrich_usage[];
 extern int	cmd_enrich(const CommandLine *cl);
+
+/* mask.c: mask, and what run shares with it */
+extern const char mask_usage[];
+extern int	cmd_mask(const CommandLine *cl);
+
+/* The values of the secrets a command fetched, in the order of their names. */
+typedef struct SecretSet
+{
+	size_t		n;
+	const char **names;
+	char	  **values;
+	size_t	   *lens;
+} SecretSet;
+
+extern void secrets_fetch(SecretSet *set, const char *conninfo, const char *namespace,
+						  const char *command);
+extern void secrets_wipe(SecretSet *set);
+extern size_t mask_min_length(const CommandLine *cl, const char *command);
+struct MaskPatterns;
+extern struct MaskPatterns *secrets_patterns(const SecretSet *set, size_t min_length,
+											 const char *command);
+extern bool mask_write_fd(void *context, const char *buf, size_t len);
+
+/* run.c */
+extern const char run_usage[];
+extern int	cmd_run(const CommandLine *cl);
 
 /* jx.c */
 extern json_t *jx_evaluate(const json_t *template, const json_t *data,

@@ -22,5 +22,5 @@ scripts/as-postgres.sh bash -c '
 	if [ -s regression.diffs ]; then cat regression.diffs; fi
 	[ $status -eq 0 ] || exit $status
 	NSVAULT_CLIENT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --soname-synonyms=somalloc=NONE" \
-		make -s installcheck REGRESS= PROVE_TESTS="t/050_client_admin.pl t/060_client_enrich.pl t/170_client_answers.pl t/190_credential_helpers.pl"
+		make -s installcheck REGRESS= PROVE_TESTS="t/050_client_admin.pl t/060_client_enrich.pl t/170_client_answers.pl t/190_credential_helpers.pl t/200_mask_run.pl"
 '

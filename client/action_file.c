@@ -1,0 +1,124 @@
+/*
+ * action_file.c — an action, read from its file or from its workflow's
+ * state, as enrich and mask read it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "action_file.h"
+
+/*
+ * Parses JSON as Direktiv reads it: strings may hold \u0000, and an
+ * integer too large for 64 bits is read as a double rather than refused.
+ */
+json_t *
+parse_json(const char *text, size_t len, size_t flags, json_error_t *error)
+{
+	json_t	   *value = json_loadb(text, len, flags | JSON_ALLOW_NUL, error);
+
+	if (value == NULL && json_error_code(error) == json_error_numeric_overflow)
+		value = json_loadb(text, len, flags | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, error);
+	return value;
+}
+
+/* parse_json on a file's contents. */
+json_t *
+parse_json_file(const char *path, size_t flags, json_error_t *error)
+{
+	int			fd = open(path, O_RDONLY);
+	size_t		len;
+	char	   *text = fd >= 0 ? read_all(fd, &len) : NULL;
+	json_t	   *value;
+
+	if (fd >= 0)
+		close(fd);
+	if (text == NULL)
+	{
+		snprintf(error->text, sizeof(error->text), "%s", strerror(errno));
+		return NULL;
+	}
+	value = parse_json(text, len, flags, error);
+	wipe_and_free(text, len);
+	return value;
+}
+
+/* Reads a JSON or YAML file that must hold an object. */
+json_t *
+load_document(const char *path, const char *what)
+{
+	json_error_t json_error;
+	json_t	   *doc = parse_json_file(path, JSON_DECODE_ANY, &json_error);
+	char		error[512];
+
+	if (doc == NULL)
+		doc = yaml_file_to_json(path, error, sizeof(error));
+	if (doc == NULL)
+		die(EXIT_FAIL, "could not read the %s: %s", what, error);
+	if (!json_is_object(doc))
+		die(EXIT_FAIL, "the %s in \"%s\" is not a mapping", what, path);
+	return doc;
+}
+
+/* Finds the action of state id in a workflow; tells whether it calls a subflow. */
+const json_t *
+workflow_action(const json_t *workflow, const char *path, const char *id, bool *is_subflow)
+{
+	const json_t *states = json_object_get(workflow, "states");
+	const json_t *functions = json_object_get(workflow, "functions");
+	const json_t *state = NULL;
+	const json_t *action;
+	const char *function;
+
+	for (size_t i = 0; i < json_array_size(states); i++)
+	{
+		const json_t *candidate = json_array_get(states, i);
+		const char *candidate_id = json_string_value(json_object_get(candidate, "id"));
+
+		if (candidate_id != NULL && strcmp(candidate_id, id) == 0)
+			state = candidate;
+	}
+	if (state == NULL)
+		die(EXIT_FAIL, "workflow \"%s\" has no state \"%s\"", path, id);
+	if (!json_is_string(json_object_get(state, "type")) ||
+		strcmp(json_string_value(json_object_get(state, "type")), "action") != 0)
+		die(EXIT_FAIL, "state \"%s\" of workflow \"%s\" is not of type action", id, path);
+	action = json_object_get(state, "action");
+	if (!json_is_object(action))
+		die(EXIT_FAIL, "state \"%s\" of workflow \"%s\" has no action", id, path);
+
+	*is_subflow = json_object_get(action, "workflow") != NULL;
+	function = json_string_value(json_object_get(action, "function"));
+	for (size_t i = 0; function != NULL && i < json_array_size(functions); i++)
+	{
+		const json_t *fn = json_array_get(functions, i);
+		const char *fn_id = json_string_value(json_object_get(fn, "id"));
+		const char *fn_type = json_string_value(json_object_get(fn, "type"));
+
+		if (fn_id != NULL && strcmp(fn_id, function) == 0 &&
+			fn_type != NULL && strcmp(fn_type, "subflow") == 0)
+			*is_subflow = true;
+	}
+	return action;
+}
+
+/*
+ * Loads the action the options name; *doc is the document that holds it,
+ * for the caller to free.
+ */
+const json_t *
+load_action(const CommandLine *cl, json_t **doc, bool *is_subflow)
+{
+	const char *workflow_path = cl->value[OPT_WORKFLOW];
+
+	if (workflow_path != NULL)
+	{
+		*doc = load_document(workflow_path, "workflow");
+		return workflow_action(*doc, workflow_path, cl->value[OPT_STATE], is_subflow);
+	}
+	*doc = load_document(cl->value[OPT_ACTION], "action");
+	*is_subflow = json_object_get(*doc, "workflow") != NULL;
+	return *doc;
+}

@@ -1,0 +1,268 @@
+/*
+ * mask.c — the mask command: standard input to standard output, with
+ * every form of the named secrets' values as "***"; and what run shares
+ * with it: fetching the secrets, and their patterns.
+ *
+ * The values are fetched in one get_secrets call and wiped as soon as the
+ * automaton is built: from then on only their encodings, in the masker's
+ * tables, are in memory, and masker_free wipes those.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "action_file.h"
+#include "masker.h"
+#include "nsvault.h"
+
+const char mask_usage[] =
+"Usage:\n"
+"  nsvault [-d CONNINFO] mask --namespace NS --secret NAME [--secret NAME ...] [--min-length N]\n"
+"  nsvault [-d CONNINFO] mask --namespace NS --action FILE [--min-length N]\n"
+"  nsvault [-d CONNINFO] mask --namespace NS --workflow FILE --state ID [--min-length N]\n"
+"\n"
+"Copies standard input to standard output, with \"***\" wherever a secret's\n"
+"value appears: the value, each line of a multi-line value, its base64\n"
+"(standard and URL-safe, at any alignment inside longer base64), its JSON\n"
+"string escapes and its percent-encoding.  Output follows input line by\n"
+"line, so mask can follow a live log.\n"
+"\n"
+"  -n, --namespace=NS   namespace of the secrets\n"
+"      --secret=NAME    a secret to mask; may be repeated\n"
+"  -a, --action=FILE    mask the secrets this action names (JSON or YAML)\n"
+"  -w, --workflow=FILE  with --state: mask the secrets of that action state\n"
+"  -s, --state=ID       the state of type action\n"
+"      --min-length=N   leave values, and lines of values, shorter than N\n"
+"                       bytes unmasked, with a warning (default 4)\n"
+"\n"
+"Exit status: 0 done, 2 usage error, 3 a named secret does not exist (before\n"
+"any output), 1 any other failure.\n";
+
+#define GET_SECRETS_SQL "SELECT nsvault.get_secrets($1, $2)"
+static const DbShape get_secrets_answer = {"nsvault.get_secrets", 1, 1, {DB_TYPE_JSONB}};
+
+#define MASK_READ_SIZE (64 * 1024)
+#define MASK_MAX_MIN_LENGTH 4096
+
+/* Copies each named value out of get_secrets' answer, {NAME: value, ...}. */
+static void
+take_values(SecretSet *set, PGresult *res, const char *command)
+{
+	json_error_t parse_error;
+	json_t	   *secrets = json_loadb(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), 0, &parse_error);
+
+	db_wipe_result(res);
+	if (!json_is_object(secrets))
+		die(EXIT_FAIL, "%s: get_secrets returned something other than a JSON object", command);
+	set->values = calloc(set->n + 1, sizeof(char *));
+	set->lens = calloc(set->n + 1, sizeof(size_t));
+	if (set->values == NULL || set->lens == NULL)
+		die(EXIT_FAIL, "out of memory");
+	for (size_t i = 0; i < set->n; i++)
+	{
+		const json_t *value = json_object_get(secrets, set->names[i]);
+
+		if (!json_is_string(value))
+			die(EXIT_FAIL, "%s: get_secrets returned no text for secret \"%s\"",
+				command, set->names[i]);
+		set->lens[i] = json_string_length(value);
+		set->values[i] = malloc(set->lens[i] + 1);
+		if (set->values[i] == NULL)
+			die(EXIT_FAIL, "out of memory");
+		memcpy(set->values[i], json_string_value(value), set->lens[i] + 1);
+	}
+	json_decref(secrets);
+}
+
+/*
+ * Fetches the values of set->names in one call; a missing secret fails
+ * with EXIT_NOT_FOUND before anything else is done.
+ */
+void
+secrets_fetch(SecretSet *set, const char *conninfo, const char *namespace,
+			  const char *command)
+{
+	DbError		error;
+	PGconn	   *conn = db_connect(conninfo, &error);
+	const char *params[2];
+	char	   *array;
+	PGresult   *res;
+
+	if (conn == NULL)
+		die(error.status, "%s: %s", command, error.message);
+	array = db_text_array(set->names, set->n);
+	params[0] = namespace;
+	params[1] = array;
+	res = db_call(conn, GET_SECRETS_SQL, 2, params, &get_secrets_answer, &error);
+	free(array);
+	if (res == NULL)
+	{
+		PQfinish(conn);
+		die(error.status, "%s: %s", command, error.message);
+	}
+	take_values(set, res, command);
+	PQfinish(conn);
+}
+
+/* Wipes and frees the values (the names are the command line's). */
+void
+secrets_wipe(SecretSet *set)
+{
+	for (size_t i = 0; set->values != NULL && i < set->n; i++)
+		wipe_and_free(set->values[i], set->lens[i]);
+	free(set->values);
+	free(set->lens);
+	set->values = NULL;
+	set->lens = NULL;
+}
+
+/* Parses --min-length: a whole number of bytes from 1 up. */
+size_t
+mask_min_length(const CommandLine *cl, const char *command)
+{
+	long		n;
+
+	if (!option_given(cl, OPT_MIN_LENGTH))
+		return MASK_DEFAULT_MIN_LENGTH;
+	if (!parse_whole_number(cl->value[OPT_MIN_LENGTH], MASK_MAX_MIN_LENGTH, &n))
+		die(EXIT_USAGE, "%s: --min-length takes a whole number from 1 to %d, not \"%s\"",
+			command, MASK_MAX_MIN_LENGTH, cl->value[OPT_MIN_LENGTH]);
+	return (size_t) n;
+}
+
+/* The patterns of every value; warns, by name, of what is too short to mask. */
+struct MaskPatterns *
+secrets_patterns(const SecretSet *set, size_t min_length, const char *command)
+{
+	MaskPatterns *patterns = mask_patterns_new();
+
+	for (size_t i = 0; i < set->n; i++)
+	{
+		MaskShort	too_short = mask_patterns_add_value(patterns, set->values[i],
+														set->lens[i], min_length);
+
+		if (too_short == MASK_SHORT_VALUE)
+			warn("%s: secret \"%s\" is shorter than %zu bytes: it is not masked",
+				 command, set->names[i], min_length);
+		else if (too_short == MASK_SHORT_LINES)
+			warn("%s: secret \"%s\" has lines shorter than %zu bytes: those lines are masked only within the whole value",
+				 command, set->names[i], min_length);
+	}
+	return patterns;
+}
+
+/* A MaskWrite to a file descriptor (context: an int *). */
+bool
+mask_write_fd(void *context, const char *buf, size_t len)
+{
+	return write_all(*(const int *) context, buf, len);
+}
+
+/* The names of the secrets the options name, directly or through an action. */
+static void
+names_to_mask(const CommandLine *cl, SecretSet *set, json_t **doc)
+{
+	bool		is_subflow;
+	const json_t *action;
+	const json_t *names;
+
+	*doc = NULL;
+	if (option_given(cl, OPT_SECRET))
+	{
+		set->n = cl->nrepeated[OPT_SECRET];
+		set->names = cl->repeated[OPT_SECRET];
+		return;
+	}
+	action = load_action(cl, doc, &is_subflow);
+	names = json_object_get(action, "secrets");
+	if (names != NULL && !json_is_array(names))
+		die(EXIT_FAIL, "mask: the action's secrets field is not a list");
+	set->n = json_array_size(names);
+	set->names = malloc(sizeof(char *) * (set->n + 1));
+	if (set->names == NULL)
+		die(EXIT_FAIL, "out of memory");
+	for (size_t i = 0; i < set->n; i++)
+		if ((set->names[i] = json_string_value(json_array_get(names, i))) == NULL)
+			die(EXIT_FAIL, "mask: the action's secrets field holds something other than names");
+}
+
+/* Checks that the options name the secrets one way: directly, by action, or by workflow state. */
+static void
+check_mask_options(const CommandLine *cl)
+{
+	int			ways = option_given(cl, OPT_SECRET) + option_given(cl, OPT_ACTION) +
+		option_given(cl, OPT_WORKFLOW);
+
+	if (cl->nargs > 0)
+		die(EXIT_USAGE, "mask: unexpected argument \"%s\" (see \"nsvault mask --help\")", cl->args[0]);
+	if (ways != 1)
+		die(EXIT_USAGE, "mask: give --secret NAME, --action FILE or --workflow FILE --state ID (see \"nsvault mask --help\")");
+	if (option_given(cl, OPT_WORKFLOW) != option_given(cl, OPT_STATE))
+		die(EXIT_USAGE, "mask: --workflow and --state go together");
+	if (!option_given(cl, OPT_NAMESPACE))
+		die(EXIT_USAGE, "mask: --namespace is required");
+}
+
+/* Copies standard input through the masker to standard output. */
+static int
+mask_stream(Masker *masker)
+{
+	char	   *buf = malloc(MASK_READ_SIZE);
+	int			status = EXIT_OK;
+
+	if (buf == NULL)
+		die(EXIT_FAIL, "out of memory");
+	for (;;)
+	{
+		ssize_t		got = read(0, buf, MASK_READ_SIZE);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+		{
+			warn("mask: could not read standard input: %s", strerror(errno));
+			status = EXIT_FAIL;
+			break;
+		}
+		if (got == 0 || !masker_feed(masker, buf, (size_t) got))
+			break;
+	}
+	if (!masker_finish(masker))
+	{
+		warn("mask: could not write to standard output: %s", strerror(errno));
+		status = EXIT_FAIL;
+	}
+	wipe_and_free(buf, MASK_READ_SIZE);
+	return status;
+}
+
+int
+cmd_mask(const CommandLine *cl)
+{
+	SecretSet	set = {0};
+	json_t	   *doc;
+	size_t		min_length = mask_min_length(cl, "mask");
+	MaskPatterns *patterns;
+	Masker	   *masker;
+	static int	out_fd = 1;
+	int			status;
+
+	check_mask_options(cl);
+	names_to_mask(cl, &set, &doc);
+	if (set.n == 0)
+		warn("mask: the action names no secrets: nothing is masked");
+	else
+		secrets_fetch(&set, cl->value[OPT_DBNAME], cl->value[OPT_NAMESPACE], "mask");
+	patterns = secrets_patterns(&set, min_length, "mask");
+	secrets_wipe(&set);
+	masker = masker_new(patterns, mask_write_fd, &out_fd);
+	mask_patterns_free(patterns);
+	status = mask_stream(masker);
+	masker_free(masker);
+	if (doc != NULL)
+		free(set.names);
+	json_decref(doc);
+	return status;
+}

@@ -1,0 +1,49 @@
+/*
+ * masker.h — the output masker of mask and run: the forms of secret values
+ * (mask_forms.c) and a streaming matcher that writes "***" for each
+ * (masker.c).
+ *
+ * Pure C without libpq or jansson, so that the unit tests and the fuzz
+ * target build it alone.
+ */
+#ifndef NSVAULT_MASKER_H
+#define NSVAULT_MASKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MASK_DEFAULT_MIN_LENGTH	4
+#define MASK_REPLACEMENT		"***"
+
+/* The patterns to mask: copies, wiped when freed. */
+typedef struct MaskPatterns MaskPatterns;
+
+/* What adding a value left unmasked because it was too short. */
+typedef enum MaskShort
+{
+	MASK_SHORT_NONE,			/* all of it is masked */
+	MASK_SHORT_VALUE,			/* the value: nothing of it is masked */
+	MASK_SHORT_LINES			/* some lines of a multi-line value */
+} MaskShort;
+
+extern MaskPatterns *mask_patterns_new(void);
+extern void mask_patterns_add(MaskPatterns *patterns, const char *text, size_t len);
+extern MaskShort mask_patterns_add_value(MaskPatterns *patterns, const char *value,
+										 size_t len, size_t min_length);
+extern size_t mask_patterns_count(const MaskPatterns *patterns);
+extern const char *mask_pattern_text(const MaskPatterns *patterns, size_t i, size_t *len);
+extern void mask_patterns_free(MaskPatterns *patterns);
+
+/* Where masked output goes; false on failure, which the masker passes on. */
+typedef bool (*MaskWrite) (void *context, const char *buf, size_t len);
+
+typedef struct Masker Masker;
+
+/* Builds the automaton of patterns (which stay the caller's to free). */
+extern Masker *masker_new(const MaskPatterns *patterns, MaskWrite write, void *context);
+extern bool masker_feed(Masker *masker, const char *data, size_t len);
+extern bool masker_finish(Masker *masker);
+extern size_t masker_memory(const Masker *masker);
+extern void masker_free(Masker *masker);
+
+#endif							/* NSVAULT_MASKER_H */

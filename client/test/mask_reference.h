@@ -1,0 +1,25 @@
+/*
+ * mask_reference.h — a naive masker to check masker.c against: at each
+ * byte, the longest pattern that starts there, tried one by one.
+ */
+#ifndef MASK_REFERENCE_H
+#define MASK_REFERENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* What a masker wrote, gathered in memory (a MaskWrite's context). */
+typedef struct MaskSink
+{
+	char	   *buf;
+	size_t		len;
+	size_t		cap;
+} MaskSink;
+
+extern bool mask_sink_write(void *context, const char *buf, size_t len);
+
+/* Returns the masked text (malloc'd, *out_len long). */
+extern char *mask_reference(const char *const *patterns, const size_t *lens, size_t npatterns,
+							const char *input, size_t len, size_t *out_len);
+
+#endif							/* MASK_REFERENCE_H */

@@ -1,0 +1,262 @@
+/*
+ * test_mask.c — unit tests of the masker (masker.c, mask_forms.c): every
+ * form of a value at every alignment, matches across read boundaries,
+ * overlapping, multi-line, UTF-8 and short values, and a 100 MB stream in
+ * constant memory.  Exits non-zero on the first failure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "masker.h"
+#include "mask_reference.h"
+#include "nsvault.h"
+
+const char *progname = "test_mask";
+
+static int	failures = 0;
+
+
+static void
+fail(const char *what, const char *input, size_t len)
+{
+	fprintf(stderr, "FAIL: %s: \"%.*s\"\n", what, (int) len, input);
+	failures++;
+}
+
+/* Masks input, fed in pieces of chunk bytes (0: all at once); returns the output. */
+static char *
+mask_text(const MaskPatterns *patterns, const char *input, size_t len, size_t chunk,
+		  size_t *out_len)
+{
+	MaskSink	sink = {malloc(16), 0, 16};
+	Masker	   *m = masker_new(patterns, mask_sink_write, &sink);
+
+	for (size_t at = 0; at < len;)
+	{
+		size_t		n = chunk == 0 || chunk > len - at ? len - at : chunk;
+
+		masker_feed(m, input + at, n);
+		at += n;
+	}
+	masker_finish(m);
+	masker_free(m);
+	*out_len = sink.len;
+	return sink.buf;
+}
+
+/* Checks the masked input, fed in every chunk size up to its length, and the reference's. */
+static void
+check_masked(const MaskPatterns *patterns, const char *input, const char *expected,
+			 const char *what)
+{
+	size_t		len = strlen(input);
+	size_t		count = mask_patterns_count(patterns);
+	const char **texts = malloc(sizeof(char *) * (count + 1));
+	size_t	   *lens = malloc(sizeof(size_t) * (count + 1));
+	size_t		ref_len;
+	char	   *ref;
+
+	for (size_t i = 0; i < count; i++)
+		texts[i] = mask_pattern_text(patterns, i, &lens[i]);
+	ref = mask_reference(texts, lens, count, input, len, &ref_len);
+	if (ref_len != strlen(expected) || memcmp(ref, expected, ref_len) != 0)
+		fail("the reference masker disagrees with the table", input, len);
+	for (size_t chunk = 0; chunk <= len + 1; chunk++)
+	{
+		size_t		out_len;
+		char	   *out = mask_text(patterns, input, len, chunk, &out_len);
+
+		if (out_len != strlen(expected) || memcmp(out, expected, out_len) != 0)
+		{
+			fprintf(stderr, "  %s, in chunks of %zu: got \"%.*s\", want \"%s\"\n",
+					what, chunk, (int) out_len, out, expected);
+			fail(what, input, len);
+			chunk = len + 1;
+		}
+		free(out);
+	}
+	free(ref);
+	free(texts);
+	free(lens);
+}
+
+/* Masks input with one value's forms. */
+static void
+check_value(const char *value, const char *input, const char *expected, const char *what)
+{
+	MaskPatterns *patterns = mask_patterns_new();
+
+	mask_patterns_add_value(patterns, value, strlen(value), MASK_DEFAULT_MIN_LENGTH);
+	check_masked(patterns, input, expected, what);
+	mask_patterns_free(patterns);
+}
+
+/* every form at every alignment, as Python encodes them */
+static void
+test_forms(void)
+{
+	static const char *const cases[][3] = {
+#include "mask_cases.inc"
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_value(cases[i][0], cases[i][1], cases[i][2], "a form of a value");
+}
+
+/* Masks input with several values. */
+static void
+check_values(const char *const *values, const char *input, const char *expected,
+			 size_t min_length, const char *what)
+{
+	MaskPatterns *patterns = mask_patterns_new();
+
+	for (const char *const *v = values; *v != NULL; v++)
+		mask_patterns_add_value(patterns, *v, strlen(*v), min_length);
+	check_masked(patterns, input, expected, what);
+	mask_patterns_free(patterns);
+}
+
+static void
+test_overlaps(void)
+{
+	const char *prefix[] = {"abcd", "abcdefgh", NULL};
+	const char *inner[] = {"bcde", "abcdefgh", NULL};
+	const char *chain[] = {"aaaa", "aaaaaa", NULL};
+
+	check_values(prefix, "x abcdefgh y", "x *** y", 4, "the longer of two values masked whole");
+	check_values(prefix, "x abcdefg y", "x ***efg y", 4, "the shorter where the longer breaks off");
+	check_values(prefix, "abcdabcdefghabcd", "*********", 4, "values back to back");
+	check_values(inner, "abcdefg", "a***fg", 4, "the leftmost match, when the longer breaks off");
+	check_values(inner, "abcdefgh", "***", 4, "the leftmost match, when it completes");
+	check_values(chain, "aaaaaaaaaaa", "******a", 4, "a run of one letter");
+	check_values(chain, "aaaaaaa", "***a", 4, "a run of one letter, longest first");
+}
+
+static void
+test_lines(void)
+{
+	const char *pem[] = {"-----BEGIN KEY-----\r\nMIIBOgIBAAJBAK\r\nab\r\n-----END KEY-----", NULL};
+	const char *utf8[] = {"p\xc3\xa4ssw\xc3\xb6rd\xf0\x9f\x94\x91", NULL};
+	MaskPatterns *patterns = mask_patterns_new();
+
+	check_values(pem, "key: MIIBOgIBAAJBAK\nend", "key: ***\nend", 4, "a line of a multi-line value");
+	check_values(pem, "x -----BEGIN KEY-----\r\nMIIBOgIBAAJBAK\r\nab\r\n-----END KEY----- y",
+				 "x *** y", 4, "a multi-line value whole");
+	check_values(pem, "ab\r\n-----END KEY-----", "ab\r\n***", 4, "a short line stays");
+	check_values(pem, "\"-----BEGIN KEY-----\\r\\nMIIBOgIBAAJBAK\\r\\nab\\r\\n-----END KEY-----\"",
+				 "\"***\"", 4, "a multi-line value, JSON-escaped");
+	check_values(utf8, "[p\xc3\xa4ssw\xc3\xb6rd\xf0\x9f\x94\x91]", "[***]", 4, "a UTF-8 value");
+	check_values(utf8, "[p\\u00e4ssw\\u00f6rd\\ud83d\\udd11]", "[***]", 4, "a UTF-8 value, ASCII-escaped");
+	check_values(utf8, "[p%C3%A4ssw%C3%B6rd%F0%9F%94%91]", "[***]", 4, "a UTF-8 value, percent-encoded");
+	if (mask_patterns_add_value(patterns, pem[0], strlen(pem[0]), 4) != MASK_SHORT_LINES)
+		fail("a short line is reported", pem[0], strlen(pem[0]));
+	mask_patterns_free(patterns);
+}
+
+static void
+test_short_values(void)
+{
+	const char *values[] = {"abc", "abcd", NULL};
+	MaskPatterns *patterns = mask_patterns_new();
+
+	check_values(values, "abc abcd abcde", "abc *** ***e", 4, "a value shorter than 4 is not masked");
+	check_values(values, "ab abc abcd", "ab *** ***", 3, "with a minimum of 3 it is");
+	if (mask_patterns_add_value(patterns, "abc", 3, 4) != MASK_SHORT_VALUE ||
+		mask_patterns_count(patterns) != 0)
+		fail("a short value is reported and adds nothing", "abc", 3);
+	if (mask_patterns_add_value(patterns, "", 0, 4) != MASK_SHORT_VALUE)
+		fail("an empty value is reported", "", 0);
+	mask_patterns_free(patterns);
+}
+
+/* Counts what the masker writes, and the masks in it, keeping nothing. */
+typedef struct Counter
+{
+	size_t		bytes;
+	size_t		masks;
+	int			stars;			/* of a mask that a write may have split */
+} Counter;
+
+static bool
+count_write(void *context, const char *buf, size_t len)
+{
+	Counter    *c = context;
+
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] != '*')
+			c->stars = 0;
+		else if (++c->stars == 3)
+		{
+			c->masks++;
+			c->stars = 0;
+		}
+	c->bytes += len;
+	return true;
+}
+
+static long
+peak_rss_kb(void)
+{
+	struct rusage usage;
+
+	getrusage(RUSAGE_SELF, &usage);
+	return usage.ru_maxrss;
+}
+
+/* 100 MB of log lines with a secret in every 1000th, fed in reads of odd sizes. */
+static void
+test_constant_memory(void)
+{
+	const char *secret = "Zq8-secret-value-Zq8";
+	char		line[256];
+	MaskPatterns *patterns = mask_patterns_new();
+	Counter		counter = {0};
+	Masker	   *m;
+	size_t		memory;
+	size_t		planted = 0;
+	long		rss_before;
+	size_t		total = 0;
+
+	mask_patterns_add_value(patterns, secret, strlen(secret), 4);
+	m = masker_new(patterns, count_write, &counter);
+	memory = masker_memory(m);
+	rss_before = peak_rss_kb();
+	for (size_t n = 0; total < 100u * 1024 * 1024; n++)
+	{
+		int			len = snprintf(line, sizeof(line),
+								   "2024-01-01T00:00:%02zu request %zu served %s in 12ms\n",
+								   n % 60, n, n % 1000 == 0 ? secret : "nothing");
+
+		planted += n % 1000 == 0;
+		masker_feed(m, line, (size_t) len);
+		total += len;
+	}
+	masker_finish(m);
+	if (counter.masks != planted)
+		fail("every planted secret is masked in a long stream", secret, strlen(secret));
+	if (masker_memory(m) != memory || peak_rss_kb() - rss_before > 16 * 1024)
+		fail("the masker's memory stays the same over 100 MB", "", 0);
+	masker_free(m);
+	mask_patterns_free(patterns);
+	printf("test_mask: 100 MB masked, %zu secrets, masker memory %zu kB, peak RSS growth %ld kB\n",
+		   planted, memory / 1024, peak_rss_kb() - rss_before);
+}
+
+int
+main(void)
+{
+	test_forms();
+	test_overlaps();
+	test_lines();
+	test_short_values();
+	test_constant_memory();
+	if (failures > 0)
+	{
+		fprintf(stderr, "test_mask: %d failures\n", failures);
+		return 1;
+	}
+	printf("test_mask: all passed\n");
+	return 0;
+}

@@ -1,0 +1,197 @@
+# 200_mask_run.pl — nsvault mask and nsvault run against real clusters:
+# mask by --secret, --action and --workflow/--state, every form of a value
+# masked, a missing secret before any output, short values; run's
+# environment, exit status and 128+N, a forwarded SIGTERM, stdout and
+# stderr kept apart, masking and --no-mask, a missing secret (command not
+# started), an invalid VAR, a command that cannot start; and no value in
+# stderr or the server log.
+use strict;
+use warnings;
+use lib 't';
+
+use Cwd qw(abs_path);
+use IPC::Run;
+use JSON::PP;
+use MIME::Base64 qw(encode_base64);
+use PostgreSQL::Test::Utils;
+use Test::More;
+use NsvaultClient;
+use NsvaultPair;
+
+my ($key, $main) = NsvaultPair::start_pair(log_statement => "'none'");
+my $connstr = $main->connstr('postgres');
+my $dir = PostgreSQL::Test::Utils::tempdir();
+my @stderrs;
+
+# Runs the client; returns (exit status, stdout, stderr).
+sub nsvault
+{
+	my ($stdin, @args) = @_;
+	my ($status, $out, $err) = NsvaultClient::run($stdin, '-d', $connstr, @args);
+	push @stderrs, $err;
+	return ($status >> 8, $out, $err);
+}
+
+# Writes a file in the test's directory; returns its path.
+sub write_file
+{
+	my ($name, $content) = @_;
+	append_to_file("$dir/$name", $content);
+	return "$dir/$name";
+}
+
+# URI-escaped as encodeURIComponent would, leaving RFC 3986's unreserved
+sub percent
+{
+	my ($s) = @_;
+	$s =~ s/([^A-Za-z0-9\-._~])/sprintf('%%%02X', ord($1))/ge;
+	return $s;
+}
+
+my %value = (
+	api => 'api+' . NsvaultPair::random_hex(10) . '/"q"',
+	db => 'db-' . NsvaultPair::random_hex(12),
+	pem => "-----BEGIN-----\nline-" . NsvaultPair::random_hex(8) . "\n-----END-----",
+	short => 'ab');
+for my $name (sort keys %value)
+{
+	is((nsvault($value{$name}, 'secret', 'set', 'demo', $name))[0], 0, "secret $name is stored");
+}
+
+# --- mask ------------------------------------------------------------------
+
+my $api = $value{api};
+my $api_json = JSON::PP->new->allow_nonref->encode($api);
+$api_json =~ s/^"|"$//g;
+my $input = join("\n",
+	"plain: $api",
+	"base64: " . encode_base64($api, ''),
+	"base64 inside: " . encode_base64("xy$api" . "z", ''),
+	"json: {\"k\":\"$api_json\"}",
+	"uri: ?t=" . percent($api),
+	"db: $value{db}",
+	"pem line: " . (split /\n/, $value{pem})[1],
+	"");
+my ($status, $out, $err) = nsvault($input, 'mask', '--namespace', 'demo', '--secret', 'api',
+	'--secret', 'db', '--secret', 'pem');
+is($status, 0, 'mask --secret succeeds') or diag($err);
+my @lines = split /\n/, $out;
+is(scalar(@lines), 7, 'mask keeps every line');
+like($_, qr/\*\*\*/, "masked: " . (split /:/, $_)[0]) for @lines;
+for my $name (qw(api db))
+{
+	ok(index($out, $value{$name}) < 0, "no $name value in mask's output");
+}
+ok(index($out, encode_base64($api, '')) < 0, 'no base64 of it either');
+is($err, '', 'mask warns of nothing when every value is long enough');
+
+($status, $out, $err) = nsvault("x ab y $value{db}\n", 'mask', '--namespace', 'demo',
+	'--secret', 'short', '--secret', 'db');
+is($status, 0, 'a short value does not fail mask');
+is($out, "x ab y ***\n", 'a short value is not masked, the others are');
+like($err, qr/secret "short" is shorter than 4 bytes: it is not masked/, 'the short secret is named');
+($status, $out) = nsvault("x ab y\n", 'mask', '--namespace', 'demo', '--secret', 'short',
+	'--min-length', '2');
+is($out, "x *** y\n", '--min-length 2 masks it');
+
+($status, $out, $err) = nsvault("$value{db}\n", 'mask', '--namespace', 'demo',
+	'--secret', 'db', '--secret', 'nosuch');
+is($status, 3, 'a missing secret exits 3');
+is($out, '', 'and mask writes nothing');
+like($err, qr/nosuch|does not exist/, 'the error says so');
+
+my $action = write_file('action.json', encode_json({ function => 'f', secrets => ['db', 'api'] }));
+($status, $out, $err) = nsvault("a $value{db} b $api\n", 'mask', '--namespace', 'demo',
+	'--action', $action);
+is($status, 0, 'mask --action succeeds') or diag($err);
+is($out, "a *** b ***\n", 'mask --action masks the secrets the action names');
+
+my $workflow = write_file('workflow.yaml', <<'EOF');
+functions:
+- id: f
+  image: x
+  type: knative-workflow
+states:
+- id: first
+  type: action
+  action:
+    function: f
+    secrets: [db]
+EOF
+($status, $out, $err) = nsvault("a $value{db} b $api\n", 'mask', '--namespace', 'demo',
+	'--workflow', $workflow, '--state', 'first');
+is($status, 0, 'mask --workflow --state succeeds') or diag($err);
+is($out, "a *** b $api\n", 'it masks only the secrets of that state');
+
+($status, $out, $err) = nsvault('', 'mask', '--namespace', 'demo');
+is($status, 2, 'mask without secrets is a usage error');
+($status, $out, $err) = nsvault('', 'mask', '--namespace', 'demo', '--secret', 'db',
+	'--action', $action);
+is($status, 2, 'mask with two ways of naming secrets is a usage error');
+
+# --- run -------------------------------------------------------------------
+
+my $marker = "$dir/started";
+my @run = ('run', '--namespace', 'demo', '--env', 'DB_PASS=db', '--env', 'API=api');
+
+($status, $out, $err) = nsvault('', @run, '--no-mask', '--', 'sh', '-c',
+	'printf "%s|%s" "$DB_PASS" "$API"');
+is($status, 0, 'run --no-mask succeeds') or diag($err);
+is($out, "$value{db}|$api", 'the command has the values in its environment');
+
+($status, $out, $err) = nsvault('', @run, '--', 'sh', '-c',
+	'echo "out $DB_PASS"; echo "err $API" >&2; exit 7');
+is($status, 7, "run exits with the command's status");
+is($out, "out ***\n", 'its stdout is masked, on stdout');
+is($err, "err ***\n", 'its stderr is masked, on stderr');
+
+($status, $out, $err) = nsvault('', @run, '--', 'sh', '-c', 'kill -KILL $$');
+is($status, 128 + 9, 'a command ended by signal 9 makes run exit 137');
+
+($status, $out, $err) = nsvault('', 'run', '--namespace', 'demo', '--env', 'X=nosuch',
+	'--', 'sh', '-c', "touch $marker");
+is($status, 3, 'a missing secret exits 3');
+ok(!-e $marker, 'and the command is not started');
+
+for my $bad ('1X=db', 'A-B=db', '=db', 'X')
+{
+	($status, $out, $err) = nsvault('', 'run', '--namespace', 'demo', '--env', $bad,
+		'--', 'sh', '-c', "touch $marker");
+	is($status, 2, "--env $bad is a usage error");
+}
+ok(!-e $marker, 'no command was started');
+
+($status, $out, $err) = nsvault('', @run, '--', "$dir/no-such-command");
+is($status, 127, 'a command that cannot be started exits 127');
+like($err, qr/^nsvault: error: run: could not start "[^"]+": No such file or directory\n\z/,
+	'with one clear line');
+
+# SIGTERM to run reaches the command, whose trap answers
+{
+	my @wrapper = split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // '');
+	my ($tout, $terr) = ('', '');
+	my $h = IPC::Run::start([ @wrapper, abs_path('client/nsvault'), '-d', $connstr, @run, '--',
+		'sh', '-c', 'trap "kill \$!; echo got-term \$DB_PASS; exit 42" TERM; echo ready; sleep 60 & wait' ],
+		'<', \undef, '>', \$tout, '2>', \$terr);
+	my $deadline = time + 60;
+	$h->pump while $tout !~ /ready/ && time < $deadline;
+	$h->signal('TERM');
+	$h->finish;
+	is($h->result(0), 42, 'run passes SIGTERM on, and exits with the status the command chose');
+	is($tout, "ready\ngot-term ***\n", "the command's trap ran, its output masked");
+	push @stderrs, $terr;
+}
+
+# --- no value where it should not be ---------------------------------------
+
+my $stderr_all = join('', @stderrs);
+my $log = slurp_file($main->logfile) . slurp_file($key->logfile);
+for my $name (qw(api db pem))
+{
+	my $v = $value{$name};
+	my @forms = ($v, encode_base64($v, ''), percent($v));
+	ok(!(grep { index($stderr_all, $_) >= 0 } @forms), "no $name value in any stderr");
+	ok(!(grep { index($log, $_) >= 0 } @forms), "no $name value in either server log");
+}
+
+done_testing();

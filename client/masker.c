@@ -6,6 +6,11 @@
  * each input byte costs one table load.  Matches are leftmost-longest:
  * where one pattern is a prefix of another, the longer is masked whole.
  *
+ * Where no partial match is in hand, the scan skips every byte at which no
+ * pattern can start, by the pair of bytes there: a table of the patterns'
+ * first two bytes, tested without the automaton's chain of loads.  A
+ * partial match begun at a skipped byte could never have finished.
+ *
  * Streaming in constant memory: a byte is held back only while a match
  * could still start at it, which is at most the longest pattern's length;
  * everything before is written at the end of each feed, so a live log is
@@ -36,6 +41,7 @@ struct Masker
 	size_t		rows;			/* allocated: one per pattern byte, and the root */
 	unsigned	shift;
 	uint8_t		byte_class[256];
+	uint8_t		starts[65536 / 8];	/* bit b0 | b1 << 8: a pattern starts with b0 b1 */
 	size_t		longest;
 
 	/* the stream: work[0, out) is written, [out, scanned) held back */
@@ -156,6 +162,43 @@ build_automaton(Masker *m, unsigned nclasses)
 	free(fail);
 }
 
+/* Sets the start pairs of every pattern; one of a single byte starts every pair it begins. */
+static void
+mark_starts(Masker *m, const MaskPatterns *patterns)
+{
+	for (size_t i = 0; i < mask_patterns_count(patterns); i++)
+	{
+		size_t		len;
+		const uint8_t *text = (const uint8_t *) mask_pattern_text(patterns, i, &len);
+
+		if (len == 0)
+			continue;
+		for (unsigned second = 0; second < 256; second++)
+		{
+			unsigned	pair = text[0] | ((len > 1 ? text[1] : second) << 8);
+
+			m->starts[pair >> 3] |= 1 << (pair & 7);
+			if (len > 1)
+				break;
+		}
+	}
+}
+
+/* The first position from i on where a pattern may start, or the last byte. */
+static inline size_t
+skip_to_start(const uint8_t *starts, const uint8_t *work, size_t i, size_t len)
+{
+	while (i + 1 < len)
+	{
+		unsigned	pair = work[i] | (work[i + 1] << 8);
+
+		if (starts[pair >> 3] & (1 << (pair & 7)))
+			break;
+		i++;
+	}
+	return i;
+}
+
 Masker *
 masker_new(const MaskPatterns *patterns, MaskWrite write, void *context)
 {
@@ -170,6 +213,7 @@ masker_new(const MaskPatterns *patterns, MaskWrite write, void *context)
 	m->states = zalloc(m->rows, sizeof(MaskState));
 	build_trie(m, patterns);
 	build_automaton(m, nclasses);
+	mark_starts(m, patterns);
 	m->work_cap = m->longest + MASK_CHUNK;
 	m->work = zalloc(m->work_cap, 1);
 	m->outbuf = zalloc(MASK_CHUNK, 1);
@@ -257,8 +301,16 @@ scan(Masker *m)
 
 		if (m->match_start == NO_MATCH)
 		{
-			while (i < len && states[(s = delta[s + byte_class[work[i++]]]) >> shift].match == 0)
-				;
+			for (;;)
+			{
+				if (s == 0)
+					i = skip_to_start(m->starts, work, i, len);
+				if (i >= len)
+					break;
+				s = delta[s + byte_class[work[i++]]];
+				if (states[s >> shift].match != 0)
+					break;
+			}
 			st = &states[s >> shift];
 			if (st->match != 0)
 			{
@@ -349,6 +401,7 @@ masker_free(Masker *m)
 		return;
 	explicit_bzero(m->delta, (m->rows << m->shift) * sizeof(uint32_t));
 	explicit_bzero(m->states, m->rows * sizeof(MaskState));
+	explicit_bzero(m->starts, sizeof(m->starts));
 	explicit_bzero(m->work, m->work_cap);
 	explicit_bzero(m->outbuf, MASK_CHUNK);
 	free(m->delta);

@@ -1,10 +1,10 @@
 # 200_mask_run.pl — nsvault mask and nsvault run against real clusters:
 # mask by --secret, --action and --workflow/--state, every form of a value
 # masked, a missing secret before any output, short values; run's
-# environment, exit status and 128+N, a forwarded SIGTERM, stdout and
-# stderr kept apart, masking and --no-mask, a missing secret (command not
-# started), an invalid VAR, a command that cannot start; and no value in
-# stderr or the server log.
+# environment, exit status and 128+N, forwarded SIGTERM, SIGINT and
+# SIGHUP, stdout and stderr kept apart, masking and --no-mask, a missing
+# secret (command not started), an invalid VAR, a command that cannot
+# start; and no value in stderr or the server log.
 use strict;
 use warnings;
 use lib 't';
@@ -166,19 +166,23 @@ is($status, 127, 'a command that cannot be started exits 127');
 like($err, qr/^nsvault: error: run: could not start "[^"]+": No such file or directory\n\z/,
 	'with one clear line');
 
-# SIGTERM to run reaches the command, whose trap answers
+# SIGTERM, SIGINT and SIGHUP to run reach the command, whose trap answers
+my %trap_status = (TERM => 42, INT => 43, HUP => 44);
+for my $signal (sort keys %trap_status)
 {
 	my @wrapper = split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // '');
 	my ($tout, $terr) = ('', '');
 	my $h = IPC::Run::start([ @wrapper, abs_path('client/nsvault'), '-d', $connstr, @run, '--',
-		'sh', '-c', 'trap "kill \$!; echo got-term \$DB_PASS; exit 42" TERM; echo ready; sleep 60 & wait' ],
+		'sh', '-c', "trap 'kill \$!; echo got-$signal \$DB_PASS; exit $trap_status{$signal}' $signal; "
+		  . 'echo ready; sleep 60 & wait' ],
 		'<', \undef, '>', \$tout, '2>', \$terr);
 	my $deadline = time + 60;
 	$h->pump while $tout !~ /ready/ && time < $deadline;
-	$h->signal('TERM');
+	$h->signal($signal);
 	$h->finish;
-	is($h->result(0), 42, 'run passes SIGTERM on, and exits with the status the command chose');
-	is($tout, "ready\ngot-term ***\n", "the command's trap ran, its output masked");
+	is($h->result(0), $trap_status{$signal},
+		"run passes SIG$signal on, and exits with the status the command chose");
+	is($tout, "ready\ngot-$signal ***\n", "SIG$signal: the command's trap ran, its output masked");
 	push @stderrs, $terr;
 }
 

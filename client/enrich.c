@@ -111,9 +111,17 @@ check_action(const char *namespace, const json_t *action, const json_t *data, Ou
 	if (!json_is_array(names))
 		return failed(out, EXIT_FAIL, "invalid_request", "the action's secrets field is not a list");
 	for (size_t i = 0; i < json_array_size(names); i++)
-		if (!json_is_string(json_array_get(names, i)))
+	{
+		const json_t *name = json_array_get(names, i);
+
+		if (!json_is_string(name))
 			return failed(out, EXIT_FAIL, "invalid_request",
 						  "the action's secrets field holds something other than names");
+		/* a NUL would cut the name short on its way to the server */
+		if (strlen(json_string_value(name)) != json_string_length(name))
+			return failed(out, EXIT_FAIL, "invalid_request",
+						  "the action's secrets field holds a name with a NUL character");
+	}
 	if (json_array_size(names) > 0 && namespace == NULL)
 		return failed(out, EXIT_USAGE, "invalid_request",
 					  "the action names secrets: a namespace is required");
@@ -297,6 +305,7 @@ typedef struct Group
 {
 	const char *namespace;
 	json_t	   *names;			/* each name once */
+	json_t	   *seen;			/* the same names, as keys */
 	json_t	   *secrets;		/* the answer, or NULL */
 	bool		sent;
 	bool		failed;			/* its requests ask one by one instead */
@@ -415,19 +424,20 @@ group_requests(Request *window, int n, Group *groups)
 			memset(&groups[g], 0, sizeof(groups[g]));
 			groups[g].namespace = req->namespace;
 			groups[g].names = json_array();
+			groups[g].seen = json_object();
 			ngroups++;
 		}
 		req->group = g;
 		for (size_t k = 0; k < json_array_size(req->names); k++)
 		{
 			json_t	   *name = json_array_get(req->names, k);
-			size_t		m;
 
-			for (m = 0; m < json_array_size(groups[g].names); m++)
-				if (json_equal(json_array_get(groups[g].names, m), name))
-					break;
-			if (m == json_array_size(groups[g].names))
+			/* the names so far are keys of seen, each looked up at once */
+			if (json_object_get(groups[g].seen, json_string_value(name)) == NULL)
+			{
+				json_object_set_new(groups[g].seen, json_string_value(name), json_true());
 				json_array_append(groups[g].names, name);
+			}
 		}
 	}
 	return ngroups;
@@ -468,6 +478,7 @@ fetch_groups(Enricher *en, Request *window, int n, Group *groups, int ngroups)
 static json_t *
 request_secrets(const Request *req, const Group *group, Outcome *out)
 {
+	json_t	   *wanted = json_object();
 	json_t	   *secrets;
 	const char *name;
 	json_t	   *value;
@@ -476,19 +487,18 @@ request_secrets(const Request *req, const Group *group, Outcome *out)
 	{
 		name = json_string_value(json_array_get(req->names, k));
 		if (json_object_get(group->secrets, name) == NULL)
+		{
+			json_decref(wanted);
 			return failed(out, EXIT_NOT_FOUND, "not_found",
 						  "secret \"%s\" not found in namespace \"%s\"", name, req->namespace);
+		}
+		json_object_set_new(wanted, name, json_true());
 	}
 	secrets = json_object();
 	json_object_foreach((json_t *) group->secrets, name, value)
-	{
-		for (size_t k = 0; k < json_array_size(req->names); k++)
-			if (strcmp(name, json_string_value(json_array_get(req->names, k))) == 0)
-			{
-				json_object_set(secrets, name, value);
-				break;
-			}
-	}
+		if (json_object_get(wanted, name) != NULL)
+			json_object_set(secrets, name, value);
+	json_decref(wanted);
 	return secrets;
 }
 
@@ -570,6 +580,7 @@ answer_window(Enricher *en, Request *window, int n, char *prefix, size_t prefix_
 	for (int g = 0; g < ngroups; g++)
 	{
 		json_decref(groups[g].names);
+		json_decref(groups[g].seen);
 		json_decref(groups[g].secrets);
 	}
 }

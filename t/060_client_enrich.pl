@@ -195,7 +195,8 @@ my @mixed = (
 	[ 'demo', [] ],
 	[ undef, [ 'secretToken' ] ],
 	[ 'demo', [ 'db/password' ] ],
-	[ 'demo', [ 'secretToken', 'db/password' ] ]);
+	[ 'demo', [ 'secretToken', 'db/password' ] ],
+	[ 'demo', [ "secretToken\x{0}x" ] ]);
 my (@lines_in, @alone);
 for my $i (0 .. $#mixed)
 {
@@ -217,6 +218,8 @@ my @grouped = map {
 is_deeply(\@grouped, \@alone, 'a batch of mixed namespaces and missing names answers as each request alone, byte for byte');
 like($alone[4], qr/^3 secret "gone" not found in namespace "demo"$/, 'alone: the first missing name, in order');
 like($alone[7], qr/^1 invalid secret name/, 'alone: a refused name');
+like($alone[14], qr/^1 the action's secrets field holds a name with a NUL character$/,
+	'alone: a name with a NUL is refused, not cut short to another name');
 
 # template errors carry no secret: jq's own message can quote the data
 # (error(.secrets.x), tonumber, "cannot be added", a bad regex flag), so an

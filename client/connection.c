@@ -13,6 +13,8 @@
 
 #include "nsvault.h"
 
+const DbShape db_get_secrets_answer = {"nsvault.get_secrets", 1, 1, {DB_TYPE_JSONB}};
+
 /* Copies a (possibly multi-line) libpq message into one line. */
 static void
 one_line(char *dst, size_t size, const char *src)

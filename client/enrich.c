@@ -87,8 +87,6 @@ failed(Outcome *out, int status, const char *code, const char *fmt,...)
 	return NULL;
 }
 
-#define GET_SECRETS_SQL "SELECT nsvault.get_secrets($1, $2)"
-static const DbShape get_secrets_answer = {"nsvault.get_secrets", 1, 1, {DB_TYPE_JSONB}};
 
 /*
  * Checks an action and its data before anything is fetched.  Returns the
@@ -153,7 +151,7 @@ secrets_from_result(PGconn *conn, PGresult *res, Outcome *out)
 	json_error_t parse_error;
 	json_t	   *secrets;
 
-	if (!db_answer_ok(conn, res, &get_secrets_answer, &error))
+	if (!db_answer_ok(conn, res, &db_get_secrets_answer, &error))
 		return failed(out, error.status,
 					  error.status == EXIT_NOT_FOUND ? "not_found" : "database",
 					  "%s", error.message);
@@ -203,7 +201,7 @@ fetch_secrets(Enricher *en, const char *namespace, const json_t *names, Outcome 
 	array = names_literal(names);
 	params[0] = namespace;
 	params[1] = array;
-	res = PQexecParams(en->conn, GET_SECRETS_SQL, 2, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(en->conn, DB_GET_SECRETS_SQL, 2, NULL, params, NULL, NULL, 0);
 	free(array);
 	return secrets_from_result(en->conn, res, out);
 }
@@ -394,7 +392,7 @@ send_get_secrets(Enricher *en, const char *sql, const char *namespace, const jso
 static void
 send_request(Enricher *en, Request *req)
 {
-	req->sent = send_get_secrets(en, GET_SECRETS_SQL, req->namespace, req->names, &req->out);
+	req->sent = send_get_secrets(en, DB_GET_SECRETS_SQL, req->namespace, req->names, &req->out);
 	if (!req->sent)
 		req->names = NULL;
 }
@@ -635,20 +633,6 @@ run_batch(Enricher *en)
 	return EXIT_OK;
 }
 
-/* Parses a limit option's value: a whole number from 1 to max. */
-static int
-limit_option(const CommandLine *cl, Option opt, const char *option, int max, int default_value)
-{
-	long		n;
-
-	if (!option_given(cl, opt))
-		return default_value;
-	if (!parse_whole_number(cl->value[opt], max, &n))
-		die(EXIT_USAGE, "enrich: %s takes a whole number from 1 to %d, not \"%s\"",
-			option, max, cl->value[opt]);
-	return (int) n;
-}
-
 /* the options of a one-shot enrich, which --batch refuses */
 static const Option one_action_options[] = {OPT_NAMESPACE, OPT_WORKFLOW, OPT_STATE, OPT_ACTION, OPT_DATA};
 
@@ -731,10 +715,10 @@ cmd_enrich(const CommandLine *cl)
 
 	if (cl->nargs > 0)
 		die(EXIT_USAGE, "enrich: unexpected argument \"%s\"", cl->args[0]);
-	js_set_limits(limit_option(cl, OPT_JS_TIMEOUT, "--js-timeout", JS_MAX_TIME_LIMIT,
-							   JS_DEFAULT_TIME_LIMIT),
-				  limit_option(cl, OPT_JS_MEMORY, "--js-memory", JS_MAX_MEMORY_LIMIT_MB,
-							   JS_DEFAULT_MEMORY_LIMIT_MB));
+	js_set_limits(option_whole_number(cl, OPT_JS_TIMEOUT, "enrich", "--js-timeout",
+									  JS_MAX_TIME_LIMIT, JS_DEFAULT_TIME_LIMIT),
+				  option_whole_number(cl, OPT_JS_MEMORY, "enrich", "--js-memory",
+									  JS_MAX_MEMORY_LIMIT_MB, JS_DEFAULT_MEMORY_LIMIT_MB));
 	if (option_given(cl, OPT_BATCH))
 	{
 		for (size_t i = 0; i < sizeof(one_action_options) / sizeof(Option); i++)

@@ -40,8 +40,6 @@ const char mask_usage[] =
 "Exit status: 0 done, 2 usage error, 3 a named secret does not exist (before\n"
 "any output), 1 any other failure.\n";
 
-#define GET_SECRETS_SQL "SELECT nsvault.get_secrets($1, $2)"
-static const DbShape get_secrets_answer = {"nsvault.get_secrets", 1, 1, {DB_TYPE_JSONB}};
 
 #define MASK_READ_SIZE (64 * 1024)
 #define MASK_MAX_MIN_LENGTH 4096
@@ -95,7 +93,7 @@ secrets_fetch(SecretSet *set, const char *conninfo, const char *namespace,
 	array = db_text_array(set->names, set->n);
 	params[0] = namespace;
 	params[1] = array;
-	res = db_call(conn, GET_SECRETS_SQL, 2, params, &get_secrets_answer, &error);
+	res = db_call(conn, DB_GET_SECRETS_SQL, 2, params, &db_get_secrets_answer, &error);
 	free(array);
 	if (res == NULL)
 	{
@@ -122,14 +120,8 @@ secrets_wipe(SecretSet *set)
 size_t
 mask_min_length(const CommandLine *cl, const char *command)
 {
-	long		n;
-
-	if (!option_given(cl, OPT_MIN_LENGTH))
-		return MASK_DEFAULT_MIN_LENGTH;
-	if (!parse_whole_number(cl->value[OPT_MIN_LENGTH], MASK_MAX_MIN_LENGTH, &n))
-		die(EXIT_USAGE, "%s: --min-length takes a whole number from 1 to %d, not \"%s\"",
-			command, MASK_MAX_MIN_LENGTH, cl->value[OPT_MIN_LENGTH]);
-	return (size_t) n;
+	return (size_t) option_whole_number(cl, OPT_MIN_LENGTH, command, "--min-length",
+										MASK_MAX_MIN_LENGTH, MASK_DEFAULT_MIN_LENGTH);
 }
 
 /* The patterns of every value; warns, by name, of what is too short to mask. */

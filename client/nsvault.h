@@ -64,6 +64,10 @@ extern PGresult *db_call(PGconn *conn, const char *sql, int nparams,
 extern void db_wipe_result(PGresult *res);
 extern char *db_text_array(const char *const *items, size_t n);
 
+/* nsvault.get_secrets(namespace, names), and the answer it must give */
+#define DB_GET_SECRETS_SQL "SELECT nsvault.get_secrets($1, $2)"
+extern const DbShape db_get_secrets_answer;
+
 /*
  * The command line, as main.c reads it: every command's options, wherever
  * they stand, and the operands in order.  Option is also the index of an
@@ -175,6 +179,8 @@ extern json_t *yaml_file_to_json(const char *path, char *error, size_t error_len
 
 /* args.c */
 extern bool parse_whole_number(const char *text, long max, long *result);
+extern long option_whole_number(const CommandLine *cl, Option opt, const char *command,
+								const char *option, long max, long default_value);
 
 /* what an error that may quote secret values says instead of its message */
 #define HIDDEN_MESSAGE	"(the message is not shown: it may contain secret values)"

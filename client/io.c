@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 #include "nsvault.h"
 
@@ -68,6 +69,29 @@ write_all(int fd, const char *buf, size_t len)
 			return false;
 		buf += done;
 		len -= done;
+	}
+	return true;
+}
+
+/* Writes all of the pieces to fd, moving them past what is written; false on failure. */
+bool
+writev_all(int fd, struct iovec *pieces, int count)
+{
+	while (count > 0)
+	{
+		ssize_t		done = writev(fd, pieces, count);
+
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done <= 0)
+			return false;
+		for (; count > 0 && (size_t) done >= pieces->iov_len; pieces++, count--)
+			done -= pieces->iov_len;
+		if (count > 0)
+		{
+			pieces->iov_base = (char *) pieces->iov_base + done;
+			pieces->iov_len -= done;
+		}
 	}
 	return true;
 }

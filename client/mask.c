@@ -41,7 +41,6 @@ const char mask_usage[] =
 "any output), 1 any other failure.\n";
 
 
-#define MASK_READ_SIZE (64 * 1024)
 #define MASK_MAX_MIN_LENGTH 4096
 
 /* Copies each named value out of get_secrets' answer, {NAME: value, ...}. */
@@ -147,9 +146,9 @@ secrets_patterns(const SecretSet *set, size_t min_length, const char *command)
 
 /* A MaskWrite to a file descriptor (context: an int *). */
 bool
-mask_write_fd(void *context, const char *buf, size_t len)
+mask_write_fd(void *context, struct iovec *pieces, int count)
 {
-	return write_all(*(const int *) context, buf, len);
+	return writev_all(*(const int *) context, pieces, count);
 }
 
 /* The names of the secrets the options name, directly or through an action. */
@@ -201,14 +200,13 @@ check_mask_options(const CommandLine *cl)
 static int
 mask_stream(Masker *masker)
 {
-	char	   *buf = malloc(MASK_READ_SIZE);
 	int			status = EXIT_OK;
 
-	if (buf == NULL)
-		die(EXIT_FAIL, "out of memory");
 	for (;;)
 	{
-		ssize_t		got = read(0, buf, MASK_READ_SIZE);
+		size_t		room;
+		char	   *buf = masker_room(masker, &room);
+		ssize_t		got = read(0, buf, room);
 
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -218,7 +216,7 @@ mask_stream(Masker *masker)
 			status = EXIT_FAIL;
 			break;
 		}
-		if (got == 0 || !masker_feed(masker, buf, (size_t) got))
+		if (got == 0 || !masker_took(masker, (size_t) got))
 			break;
 	}
 	if (!masker_finish(masker))
@@ -226,7 +224,6 @@ mask_stream(Masker *masker)
 		warn("mask: could not write to standard output: %s", strerror(errno));
 		status = EXIT_FAIL;
 	}
-	wipe_and_free(buf, MASK_READ_SIZE);
 	return status;
 }
 

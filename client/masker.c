@@ -7,9 +7,9 @@
  * where one pattern is a prefix of another, the longer is masked whole.
  *
  * Where no partial match is in hand, the scan skips every byte at which no
- * pattern can start, by the pair of bytes there: a table of the patterns'
- * first two bytes, tested without the automaton's chain of loads.  A
- * partial match begun at a skipped byte could never have finished.
+ * pattern can start, by the pair of bytes there (mask_starts.c), without
+ * the automaton's chain of loads.  A partial match begun at a skipped byte
+ * could never have finished.
  *
  * Streaming in constant memory: a byte is held back only while a match
  * could still start at it, which is at most the longest pattern's length;
@@ -20,10 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mask_starts.h"
 #include "masker.h"
 #include "nsvault.h"
 
-#define MASK_CHUNK		(64 * 1024)
+/* room for each read: large reads and writes cut the system time of a copy */
+#define MASK_ROOM		(1024 * 1024)
+/* pieces of output gathered for one write */
+#define MASK_PIECES		64
 #define NO_MATCH		SIZE_MAX
 
 typedef struct MaskState
@@ -41,12 +45,13 @@ struct Masker
 	size_t		rows;			/* allocated: one per pattern byte, and the root */
 	unsigned	shift;
 	uint8_t		byte_class[256];
-	uint8_t		starts[65536 / 8];	/* bit b0 | b1 << 8: a pattern starts with b0 b1 */
+	MaskStarts	starts;
 	size_t		longest;
 
 	/* the stream: work[0, out) is written, [out, scanned) held back */
 	char	   *work;
 	size_t		work_cap;
+	size_t		work_used;		/* the most of work that ever held input */
 	size_t		len;
 	size_t		out;
 	size_t		scanned;
@@ -54,8 +59,8 @@ struct Masker
 	size_t		match_start;	/* the leftmost-longest match found, or NO_MATCH */
 	size_t		match_end;
 
-	char	   *outbuf;
-	size_t		outlen;
+	struct iovec pieces[MASK_PIECES];	/* of work and MASK_REPLACEMENT */
+	int			npieces;
 	MaskWrite	write;
 	void	   *context;
 	bool		failed;
@@ -162,43 +167,6 @@ build_automaton(Masker *m, unsigned nclasses)
 	free(fail);
 }
 
-/* Sets the start pairs of every pattern; one of a single byte starts every pair it begins. */
-static void
-mark_starts(Masker *m, const MaskPatterns *patterns)
-{
-	for (size_t i = 0; i < mask_patterns_count(patterns); i++)
-	{
-		size_t		len;
-		const uint8_t *text = (const uint8_t *) mask_pattern_text(patterns, i, &len);
-
-		if (len == 0)
-			continue;
-		for (unsigned second = 0; second < 256; second++)
-		{
-			unsigned	pair = text[0] | ((len > 1 ? text[1] : second) << 8);
-
-			m->starts[pair >> 3] |= 1 << (pair & 7);
-			if (len > 1)
-				break;
-		}
-	}
-}
-
-/* The first position from i on where a pattern may start, or the last byte. */
-static inline size_t
-skip_to_start(const uint8_t *starts, const uint8_t *work, size_t i, size_t len)
-{
-	while (i + 1 < len)
-	{
-		unsigned	pair = work[i] | (work[i + 1] << 8);
-
-		if (starts[pair >> 3] & (1 << (pair & 7)))
-			break;
-		i++;
-	}
-	return i;
-}
-
 Masker *
 masker_new(const MaskPatterns *patterns, MaskWrite write, void *context)
 {
@@ -213,10 +181,12 @@ masker_new(const MaskPatterns *patterns, MaskWrite write, void *context)
 	m->states = zalloc(m->rows, sizeof(MaskState));
 	build_trie(m, patterns);
 	build_automaton(m, nclasses);
-	mark_starts(m, patterns);
-	m->work_cap = m->longest + MASK_CHUNK;
-	m->work = zalloc(m->work_cap, 1);
-	m->outbuf = zalloc(MASK_CHUNK, 1);
+	mask_starts_init(&m->starts, patterns);
+	m->work_cap = m->longest + MASK_ROOM;
+	/* not zeroed: most streams are short, and only what held input is wiped */
+	m->work = malloc(m->work_cap);
+	if (m->work == NULL)
+		die(EXIT_FAIL, "out of memory");
 	m->match_start = NO_MATCH;
 	m->write = write;
 	m->context = context;
@@ -227,42 +197,29 @@ masker_new(const MaskPatterns *patterns, MaskWrite write, void *context)
 size_t
 masker_memory(const Masker *m)
 {
-	return sizeof(Masker) + m->work_cap + MASK_CHUNK +
+	return sizeof(Masker) + m->work_cap +
 		(m->rows << m->shift) * sizeof(uint32_t) + m->rows * sizeof(MaskState);
 }
 
 static void
 flush_output(Masker *m)
 {
-	if (m->outlen > 0 && !m->failed && !m->write(m->context, m->outbuf, m->outlen))
+	if (m->npieces > 0 && !m->failed && !m->write(m->context, m->pieces, m->npieces))
 		m->failed = true;
-	explicit_bzero(m->outbuf, m->outlen);
-	m->outlen = 0;
+	m->npieces = 0;
 }
 
-/* Copies as much of data as buf has room for, and moves past it. */
-static void
-take_some(char *buf, size_t *used, size_t cap, const char **data, size_t *len)
-{
-	size_t		n = cap - *used;
-
-	if (n > *len)
-		n = *len;
-	memcpy(buf + *used, *data, n);
-	*used += n;
-	*data += n;
-	*len -= n;
-}
-
+/* Adds a piece to the output; it is written before work's bytes move. */
 static void
 emit(Masker *m, const char *data, size_t len)
 {
-	while (len > 0)
-	{
-		if (m->outlen == MASK_CHUNK)
-			flush_output(m);
-		take_some(m->outbuf, &m->outlen, MASK_CHUNK, &data, &len);
-	}
+	if (len == 0)
+		return;
+	if (m->npieces == MASK_PIECES)
+		flush_output(m);
+	m->pieces[m->npieces].iov_base = (char *) data;
+	m->pieces[m->npieces].iov_len = len;
+	m->npieces++;
 }
 
 /* Writes what precedes the match and "***"; scanning starts again after it. */
@@ -304,7 +261,7 @@ scan(Masker *m)
 			for (;;)
 			{
 				if (s == 0)
-					i = skip_to_start(m->starts, work, i, len);
+					i = mask_starts_next(&m->starts, work, i, len);
 				if (i >= len)
 					break;
 				s = delta[s + byte_class[work[i++]]];
@@ -352,9 +309,9 @@ release(Masker *m, bool at_end)
 		emit(m, m->work + m->out, safe - m->out);
 	if (safe < m->out)
 		safe = m->out;
+	flush_output(m);
 	kept = m->len - safe;
 	memmove(m->work, m->work + safe, kept);
-	explicit_bzero(m->work + kept, m->len - kept);
 	m->len = kept;
 	m->scanned -= safe;
 	m->out = 0;
@@ -363,7 +320,29 @@ release(Masker *m, bool at_end)
 		m->match_start -= safe;
 		m->match_end -= safe;
 	}
-	flush_output(m);
+}
+
+/*
+ * Where the next input goes, in the masker's own buffer, and how much fits
+ * (at least MASK_ROOM bytes): reading straight into it saves a copy.
+ */
+char *
+masker_room(Masker *m, size_t *room)
+{
+	*room = m->work_cap - m->len;
+	return m->work + m->len;
+}
+
+/* Masks the len bytes just put in the room, and writes all it can. */
+bool
+masker_took(Masker *m, size_t len)
+{
+	m->len += len;
+	if (m->len > m->work_used)
+		m->work_used = m->len;
+	scan(m);
+	release(m, false);
+	return !m->failed;
 }
 
 bool
@@ -371,9 +350,14 @@ masker_feed(Masker *m, const char *data, size_t len)
 {
 	while (len > 0 && !m->failed)
 	{
-		take_some(m->work, &m->len, m->work_cap, &data, &len);
-		scan(m);
-		release(m, false);
+		size_t		room;
+		char	   *at = masker_room(m, &room);
+		size_t		n = len < room ? len : room;
+
+		memcpy(at, data, n);
+		masker_took(m, n);
+		data += n;
+		len -= n;
 	}
 	return !m->failed;
 }
@@ -401,12 +385,10 @@ masker_free(Masker *m)
 		return;
 	explicit_bzero(m->delta, (m->rows << m->shift) * sizeof(uint32_t));
 	explicit_bzero(m->states, m->rows * sizeof(MaskState));
-	explicit_bzero(m->starts, sizeof(m->starts));
-	explicit_bzero(m->work, m->work_cap);
-	explicit_bzero(m->outbuf, MASK_CHUNK);
+	explicit_bzero(&m->starts, sizeof(m->starts));
+	explicit_bzero(m->work, m->work_used);
 	free(m->delta);
 	free(m->states);
 	free(m->work);
-	free(m->outbuf);
 	free(m);
 }

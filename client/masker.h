@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/uio.h>
 
 #define MASK_DEFAULT_MIN_LENGTH	4
 #define MASK_REPLACEMENT		"***"
@@ -34,14 +35,20 @@ extern size_t mask_patterns_count(const MaskPatterns *patterns);
 extern const char *mask_pattern_text(const MaskPatterns *patterns, size_t i, size_t *len);
 extern void mask_patterns_free(MaskPatterns *patterns);
 
-/* Where masked output goes; false on failure, which the masker passes on. */
-typedef bool (*MaskWrite) (void *context, const char *buf, size_t len);
+/*
+ * Where masked output goes: count pieces, in order, which the function may
+ * change (as writev_all does); false on failure, which the masker passes on.
+ */
+typedef bool (*MaskWrite) (void *context, struct iovec *pieces, int count);
 
 typedef struct Masker Masker;
 
 /* Builds the automaton of patterns (which stay the caller's to free). */
 extern Masker *masker_new(const MaskPatterns *patterns, MaskWrite write, void *context);
 extern bool masker_feed(Masker *masker, const char *data, size_t len);
+/* the same without a copy: read up to *room bytes into the room, then say how many */
+extern char *masker_room(Masker *masker, size_t *room);
+extern bool masker_took(Masker *masker, size_t len);
 extern bool masker_finish(Masker *masker);
 extern size_t masker_memory(const Masker *masker);
 extern void masker_free(Masker *masker);

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/uio.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -147,7 +148,7 @@ extern size_t mask_min_length(const CommandLine *cl, const char *command);
 struct MaskPatterns;
 extern struct MaskPatterns *secrets_patterns(const SecretSet *set, size_t min_length,
 											 const char *command);
-extern bool mask_write_fd(void *context, const char *buf, size_t len);
+extern bool mask_write_fd(void *context, struct iovec *pieces, int count);
 
 /* run.c */
 extern const char run_usage[];
@@ -192,6 +193,7 @@ extern char *read_text(int fd, size_t *len, const char *what, DbError *error);
 /* io.c */
 extern char *read_all(int fd, size_t *len);
 extern bool write_all(int fd, const char *buf, size_t len);
+extern bool writev_all(int fd, struct iovec *pieces, int count);
 extern void wipe_and_free(char *buf, size_t len);
 
 #endif							/* NSVAULT_CLIENT_H */

@@ -43,7 +43,6 @@ const char run_usage[] =
 "is not started); 1 any other failure.\n";
 
 #define RUN_EXIT_NOT_STARTED 127
-#define RUN_READ_SIZE (64 * 1024)
 
 static volatile sig_atomic_t child_pid = 0;
 static volatile sig_atomic_t pending_signal = 0;
@@ -235,14 +234,16 @@ start_command(char **argv, char **env, const Stream *streams)
 
 /* Reads what a stream's pipe holds into its masker; closes it at its end. */
 static bool
-drain(Stream *stream, char *buf)
+drain(Stream *stream)
 {
-	ssize_t		got = read(stream->pipe[0], buf, RUN_READ_SIZE);
+	size_t		room;
+	char	   *buf = masker_room(stream->masker, &room);
+	ssize_t		got = read(stream->pipe[0], buf, room);
 
 	if (got < 0 && (errno == EINTR || errno == EAGAIN))
 		return true;
 	if (got > 0)
-		return masker_feed(stream->masker, buf, (size_t) got);
+		return masker_took(stream->masker, (size_t) got);
 	close(stream->pipe[0]);
 	stream->open = false;
 	return masker_finish(stream->masker);
@@ -252,11 +253,8 @@ drain(Stream *stream, char *buf)
 static int
 relay_output(Stream *streams)
 {
-	char	   *buf = malloc(RUN_READ_SIZE);
 	int			status = EXIT_OK;
 
-	if (buf == NULL)
-		die(EXIT_FAIL, "out of memory");
 	while (streams[0].open || streams[1].open)
 	{
 		struct pollfd pfd[2];
@@ -270,13 +268,12 @@ relay_output(Stream *streams)
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			die(EXIT_FAIL, "run: could not wait for the command's output: %s", strerror(errno));
 		for (int i = 0; i < 2; i++)
-			if (pfd[i].revents != 0 && !drain(&streams[i], buf) && status == EXIT_OK)
+			if (pfd[i].revents != 0 && !drain(&streams[i]) && status == EXIT_OK)
 			{
 				warn("run: could not write the command's output: %s", strerror(errno));
 				status = EXIT_FAIL;
 			}
 	}
-	wipe_and_free(buf, RUN_READ_SIZE);
 	return status;
 }
 

@@ -6,12 +6,15 @@
  * The input: a byte of flags, a count of patterns, each pattern as a
  * length byte and its bytes, then the text.  Flag 1 squeezes every byte
  * into "ab\n" so that patterns overlap and repeat; flag 2 adds each
- * pattern as a secret value (all its forms) rather than as it is.
+ * pattern as a secret value (all its forms) rather than as it is.  Flag 4
+ * feeds the text in one piece, so that the vector scan of mask_starts.c
+ * sees long runs; flag 8 turns that scan off for the byte-by-byte one.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mask_starts.h"
 #include "masker.h"
 #include "mask_reference.h"
 #include "nsvault.h"
@@ -76,7 +79,7 @@ feed_in_pieces(Masker *m, const char *text, size_t len, unsigned seed)
 /* Compares the automaton's output with the reference's; aborts on a difference. */
 static void
 compare_with_reference(const MaskPatterns *patterns, const char *text, size_t len,
-					   unsigned seed)
+					   unsigned flags, unsigned seed)
 {
 	size_t		npatterns = mask_patterns_count(patterns);
 	const char **texts = malloc(sizeof(char *) * (npatterns + 1));
@@ -89,8 +92,15 @@ compare_with_reference(const MaskPatterns *patterns, const char *text, size_t le
 	for (size_t i = 0; i < npatterns; i++)
 		texts[i] = mask_pattern_text(patterns, i, &lens[i]);
 	ref = mask_reference(texts, lens, npatterns, text, len, &ref_len);
+	mask_starts_vector_allowed = !(flags & 8);
 	m = masker_new(patterns, mask_sink_write, &sink);
-	feed_in_pieces(m, text, len, seed);
+	if (flags & 4)
+	{
+		if (!masker_feed(m, text, len) || !masker_finish(m))
+			abort();
+	}
+	else
+		feed_in_pieces(m, text, len, seed);
 	if (sink.len != ref_len || memcmp(sink.buf, ref, ref_len) != 0)
 		abort();
 	masker_free(m);
@@ -114,7 +124,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		text[i] = (data[0] & 1) ? "ab\n"[data[i] % 3] : (char) data[i];
 	patterns = mask_patterns_new();
 	at = read_patterns(patterns, data[0], data[1], text, size);
-	compare_with_reference(patterns, text + at, size - at, data[1]);
+	compare_with_reference(patterns, text + at, size - at, data[0], data[1]);
 	mask_patterns_free(patterns);
 	free(text);
 	return 0;

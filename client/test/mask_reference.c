@@ -9,19 +9,24 @@
 #include "mask_reference.h"
 
 bool
-mask_sink_write(void *context, const char *buf, size_t len)
+mask_sink_write(void *context, struct iovec *pieces, int count)
 {
 	MaskSink   *sink = context;
 
-	if (sink->len + len > sink->cap)
+	for (int i = 0; i < count; i++)
 	{
-		sink->cap = 2 * (sink->len + len);
-		sink->buf = realloc(sink->buf, sink->cap);
-		if (sink->buf == NULL)
-			abort();
+		size_t		len = pieces[i].iov_len;
+
+		if (sink->len + len > sink->cap)
+		{
+			sink->cap = 2 * (sink->len + len);
+			sink->buf = realloc(sink->buf, sink->cap);
+			if (sink->buf == NULL)
+				abort();
+		}
+		memcpy(sink->buf + sink->len, pieces[i].iov_base, len);
+		sink->len += len;
 	}
-	memcpy(sink->buf + sink->len, buf, len);
-	sink->len += len;
 	return true;
 }
 

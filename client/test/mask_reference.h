@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/uio.h>
 
 /* What a masker wrote, gathered in memory (a MaskWrite's context). */
 typedef struct MaskSink
@@ -16,7 +17,7 @@ typedef struct MaskSink
 	size_t		cap;
 } MaskSink;
 
-extern bool mask_sink_write(void *context, const char *buf, size_t len);
+extern bool mask_sink_write(void *context, struct iovec *pieces, int count);
 
 /* Returns the masked text (malloc'd, *out_len long). */
 extern char *mask_reference(const char *const *patterns, const size_t *lens, size_t npatterns,

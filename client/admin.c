@@ -57,19 +57,11 @@ static const DbShape list_secrets_answer =
 {"nsvault.list_secrets", DB_ANY_ROWS, 3, {DB_TYPE_TEXT, DB_TYPE_TIMESTAMPTZ, DB_TYPE_TIMESTAMPTZ}};
 static const DbShape delete_secret_answer =
 {"nsvault.delete_secret", 1, 1, {DB_TYPE_BOOL}};
-static const DbShape set_registry_answer =
-{"nsvault.set_registry", 1, 1, {DB_TYPE_VOID}};
-static const DbShape set_global_registry_answer =
-{"nsvault.set_global_registry", 1, 1, {DB_TYPE_VOID}};
 static const DbShape list_registries_answer =
 {"nsvault.list_registries", DB_ANY_ROWS, 3, {DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TIMESTAMPTZ}};
 static const DbShape list_global_registries_answer =
 {"nsvault.list_global_registries", DB_ANY_ROWS, 4,
 {DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TIMESTAMPTZ}};
-static const DbShape delete_registry_answer =
-{"nsvault.delete_registry", 1, 1, {DB_TYPE_BOOL}};
-static const DbShape delete_global_registry_answer =
-{"nsvault.delete_global_registry", 1, 1, {DB_TYPE_BOOL}};
 static const DbShape docker_config_answer =
 {"nsvault.docker_config", 1, 1, {DB_TYPE_JSONB}};
 
@@ -78,12 +70,10 @@ static const DbShape docker_config_answer =
 #define GET_SECRET_SQL "SELECT nsvault.get_secret($1, $2)"
 #define LIST_SECRETS_SQL "SELECT name, created_at, updated_at FROM nsvault.list_secrets($1)"
 #define DELETE_SECRET_SQL "SELECT nsvault.delete_secret($1, $2)"
-#define SET_REGISTRY_SQL "SELECT nsvault.set_registry($1, $2, $3)"
 #define SET_GLOBAL_REGISTRY_SQL "SELECT nsvault.set_global_registry($1, $2, $3)"
 #define LIST_REGISTRIES_SQL "SELECT url, user_hint, created_at FROM nsvault.list_registries($1)"
 #define LIST_GLOBAL_REGISTRIES_SQL \
 	"SELECT scope, url, user_hint, created_at FROM nsvault.list_global_registries()"
-#define DELETE_REGISTRY_SQL "SELECT nsvault.delete_registry($1, $2)"
 #define DELETE_GLOBAL_REGISTRY_SQL "SELECT nsvault.delete_global_registry($1, $2)"
 #define DOCKER_CONFIG_SQL "SELECT nsvault.docker_config($1, $2, $3)"
 
@@ -334,18 +324,18 @@ static const Subcommand secret_subcommands[] = {
 
 /* a row for each form: in a namespace, and with --global */
 static const Subcommand registry_subcommands[] = {
-	{"set", false, 2, 2, "registry set NAMESPACE URL", set_registry, SET_REGISTRY_SQL,
-	&set_registry_answer},
+	{"set", false, 2, 2, "registry set NAMESPACE URL", set_registry, DB_SET_REGISTRY_SQL,
+	&db_set_registry_answer},
 	{"set", true, 1, 1, "registry set --global [--private] URL", set_global_registry,
-	SET_GLOBAL_REGISTRY_SQL, &set_global_registry_answer},
+	SET_GLOBAL_REGISTRY_SQL, &db_set_global_registry_answer},
 	{"list", false, 1, 1, "registry list NAMESPACE", print_rows, LIST_REGISTRIES_SQL,
 	&list_registries_answer},
 	{"list", true, 0, 0, "registry list --global", print_rows, LIST_GLOBAL_REGISTRIES_SQL,
 	&list_global_registries_answer},
-	{"delete", false, 2, 2, "registry delete NAMESPACE URL", delete_named, DELETE_REGISTRY_SQL,
-	&delete_registry_answer},
+	{"delete", false, 2, 2, "registry delete NAMESPACE URL", delete_named, DB_DELETE_REGISTRY_SQL,
+	&db_delete_registry_answer},
 	{"delete", true, 1, 1, "registry delete --global [--private] URL", delete_global_registry,
-	DELETE_GLOBAL_REGISTRY_SQL, &delete_global_registry_answer},
+	DELETE_GLOBAL_REGISTRY_SQL, &db_delete_global_registry_answer},
 	{"docker-config", false, 1, 2, "registry docker-config NAMESPACE [IMAGE]", print_docker_config,
 	DOCKER_CONFIG_SQL, &docker_config_answer},
 	{NULL}

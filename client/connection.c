@@ -14,6 +14,11 @@
 #include "nsvault.h"
 
 const DbShape db_get_secrets_answer = {"nsvault.get_secrets", 1, 1, {DB_TYPE_JSONB}};
+const DbShape db_set_registry_answer = {"nsvault.set_registry", 1, 1, {DB_TYPE_VOID}};
+const DbShape db_set_global_registry_answer = {"nsvault.set_global_registry", 1, 1, {DB_TYPE_VOID}};
+const DbShape db_delete_registry_answer = {"nsvault.delete_registry", 1, 1, {DB_TYPE_BOOL}};
+const DbShape db_delete_global_registry_answer =
+{"nsvault.delete_global_registry", 1, 1, {DB_TYPE_BOOL}};
 
 /* Copies a (possibly multi-line) libpq message into one line. */
 static void

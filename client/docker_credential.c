@@ -26,23 +26,13 @@ const char *progname = "docker-credential-nsvault";
 
 #define USAGE_LINE "Usage: docker-credential-nsvault [-d CONNINFO] <store|get|erase|list|version>"
 
-static const DbShape set_registry_answer =
-{"nsvault.set_registry", 1, 1, {DB_TYPE_VOID}};
-static const DbShape set_global_registry_answer =
-{"nsvault.set_global_registry", 1, 1, {DB_TYPE_VOID}};
-static const DbShape delete_registry_answer =
-{"nsvault.delete_registry", 1, 1, {DB_TYPE_BOOL}};
-static const DbShape delete_global_registry_answer =
-{"nsvault.delete_global_registry", 1, 1, {DB_TYPE_BOOL}};
 static const DbShape list_registries_answer =
 {"nsvault.list_registries", DB_ANY_ROWS, 2, {DB_TYPE_TEXT, DB_TYPE_TEXT}};
 static const DbShape list_global_registries_answer =
 {"nsvault.list_global_registries", DB_ANY_ROWS, 3, {DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TEXT}};
 
 /* a global service's store and erase act on the global-private scope */
-#define SET_REGISTRY_SQL "SELECT nsvault.set_registry($1, $2, $3)"
 #define SET_GLOBAL_REGISTRY_SQL "SELECT nsvault.set_global_registry($1, $2, true)"
-#define DELETE_REGISTRY_SQL "SELECT nsvault.delete_registry($1, $2)"
 #define DELETE_GLOBAL_REGISTRY_SQL "SELECT nsvault.delete_global_registry($1, true)"
 #define LIST_REGISTRIES_SQL "SELECT url, user_hint FROM nsvault.list_registries($1)"
 #define LIST_GLOBAL_REGISTRIES_SQL \
@@ -222,11 +212,11 @@ action_store(const HelperCall *call)
 	data = registry_data(username, credential_field(creds, "Secret"), &len);
 	if (call->global_service)
 		PQclear(call_or_fail(call, SET_GLOBAL_REGISTRY_SQL, 2, (const char *[]) {url, data},
-							 &set_global_registry_answer, data, len));
+							 &db_set_global_registry_answer, data, len));
 	else
-		PQclear(call_or_fail(call, SET_REGISTRY_SQL, 3,
+		PQclear(call_or_fail(call, DB_SET_REGISTRY_SQL, 3,
 							 (const char *[]) {call->namespace, url, data},
-							 &set_registry_answer, data, len));
+							 &db_set_registry_answer, data, len));
 	json_decref(creds);
 }
 
@@ -242,10 +232,10 @@ action_erase(const HelperCall *call)
 
 	if (call->global_service)
 		res = call_or_fail(call, DELETE_GLOBAL_REGISTRY_SQL, 1, (const char *[]) {url},
-						   &delete_global_registry_answer, input, len);
+						   &db_delete_global_registry_answer, input, len);
 	else
-		res = call_or_fail(call, DELETE_REGISTRY_SQL, 2, (const char *[]) {call->namespace, url},
-						   &delete_registry_answer, input, len);
+		res = call_or_fail(call, DB_DELETE_REGISTRY_SQL, 2, (const char *[]) {call->namespace, url},
+						   &db_delete_registry_answer, input, len);
 	deleted = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	if (!deleted)

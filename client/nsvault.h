@@ -69,6 +69,14 @@ extern char *db_text_array(const char *const *items, size_t n);
 #define DB_GET_SECRETS_SQL "SELECT nsvault.get_secrets($1, $2)"
 extern const DbShape db_get_secrets_answer;
 
+/* what the registry calls that nsvault and the Docker helper share answer */
+#define DB_SET_REGISTRY_SQL "SELECT nsvault.set_registry($1, $2, $3)"
+#define DB_DELETE_REGISTRY_SQL "SELECT nsvault.delete_registry($1, $2)"
+extern const DbShape db_set_registry_answer;
+extern const DbShape db_set_global_registry_answer;
+extern const DbShape db_delete_registry_answer;
+extern const DbShape db_delete_global_registry_answer;
+
 /*
  * The command line, as main.c reads it: every command's options, wherever
  * they stand, and the operands in order.  Option is also the index of an

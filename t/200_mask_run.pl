@@ -4,7 +4,9 @@
 # environment, exit status and 128+N, forwarded SIGTERM, SIGINT and
 # SIGHUP, stdout and stderr kept apart, masking and --no-mask, a missing
 # secret (command not started), an invalid VAR, a command that cannot
-# start; and no value in stderr or the server log.
+# start, run's environment and memory closed to its own user while the
+# command runs, run killed mid-stream; and no value in stderr or the server
+# log.
 use strict;
 use warnings;
 use lib 't';
@@ -13,6 +15,7 @@ use Cwd qw(abs_path);
 use IPC::Run;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
+use Time::HiRes qw(sleep);
 use PostgreSQL::Test::Utils;
 use Test::More;
 use NsvaultClient;
@@ -166,24 +169,94 @@ is($status, 127, 'a command that cannot be started exits 127');
 like($err, qr/^nsvault: error: run: could not start "[^"]+": No such file or directory\n\z/,
 	'with one clear line');
 
+# Whether a process runs: a zombie does not (where no init reaps orphans).
+sub running
+{
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/stat") or return 0;
+	my $stat = <$fh>;
+	return $stat !~ /^\d+ \(.*\) Z /;
+}
+
+# Starts run with the command given to sh -c; returns the harness and refs
+# to what it has written so far.
+sub start_run
+{
+	my ($script) = @_;
+	my @wrapper = split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // '');
+	my ($tout, $terr) = ('', '');
+	my $h = IPC::Run::start([ @wrapper, abs_path('client/nsvault'), '-d', $connstr, @run, '--',
+		'sh', '-c', $script ], '<', \undef, '>', \$tout, '2>', \$terr);
+	return ($h, \$tout, \$terr);
+}
+
+# Pumps the harness until its stdout matches the pattern, for at most 60 s.
+sub pump_until
+{
+	my ($h, $tout, $pattern) = @_;
+	my $deadline = time + 60;
+	$h->pump while $$tout !~ $pattern && time < $deadline;
+	return $$tout =~ $pattern;
+}
+
 # SIGTERM, SIGINT and SIGHUP to run reach the command, whose trap answers
 my %trap_status = (TERM => 42, INT => 43, HUP => 44);
 for my $signal (sort keys %trap_status)
 {
-	my @wrapper = split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // '');
-	my ($tout, $terr) = ('', '');
-	my $h = IPC::Run::start([ @wrapper, abs_path('client/nsvault'), '-d', $connstr, @run, '--',
-		'sh', '-c', "trap 'kill \$!; echo got-$signal \$DB_PASS; exit $trap_status{$signal}' $signal; "
-		  . 'echo ready; sleep 60 & wait' ],
-		'<', \undef, '>', \$tout, '2>', \$terr);
-	my $deadline = time + 60;
-	$h->pump while $tout !~ /ready/ && time < $deadline;
+	my ($h, $tout, $terr) = start_run(
+		"trap 'kill \$!; echo got-$signal \$DB_PASS; exit $trap_status{$signal}' $signal; "
+		  . 'echo ready; sleep 60 & wait');
+	pump_until($h, $tout, qr/ready/);
 	$h->signal($signal);
 	$h->finish;
 	is($h->result(0), $trap_status{$signal},
 		"run passes SIG$signal on, and exits with the status the command chose");
-	is($tout, "ready\ngot-$signal ***\n", "SIG$signal: the command's trap ran, its output masked");
-	push @stderrs, $terr;
+	is($$tout, "ready\ngot-$signal ***\n", "SIG$signal: the command's trap ran, its output masked");
+	push @stderrs, $$terr;
+}
+
+# While the command runs, run's own environment and memory are closed to
+# the user it runs as (it is not dumpable), and its command line names no
+# value.  The command's parent is run itself (or the wrapper it runs in).
+SKIP:
+{
+	skip 'root may read any process', 3 if $> == 0;
+	my ($h, $tout, $terr) = start_run('echo "ready $PPID"; exec sleep 60');
+	ok(pump_until($h, $tout, qr/ready \d+\n/), 'the command started');
+	my ($client_pid) = $$tout =~ /ready (\d+)/;
+	my $opened = 0;
+	for my $file ('environ', 'mem')
+	{
+		$opened++ if open(my $fh, '<', "/proc/$client_pid/$file");
+	}
+	is($opened, 0, "run's environ and mem cannot be opened by its own user");
+	my $cmdline = slurp_file("/proc/$client_pid/cmdline");
+	ok(index($cmdline, $value{db}) < 0 && index($cmdline, $value{api}) < 0,
+		"run's command line holds no value");
+	$h->signal('TERM');
+	$h->finish;
+	push @stderrs, $$terr;
+}
+
+# run killed mid-stream, where no handler of its runs: what reached stdout
+# was masked (not even a prefix of the value was let through), and the
+# command, writing to a pipe that no one reads any more, ends.  It stops
+# when a write fails, as SIGPIPE may be ignored (run passes on what it was
+# started with, and the test harness ignores it).
+{
+	my ($h, $tout, $terr) = start_run(
+		'echo "pid $$"; while echo "v=$DB_PASS"; do :; done');
+	ok(pump_until($h, $tout, qr/(v=\*\*\*\n){100}/), 'the command writes its secret, masked');
+	my ($command_pid) = $$tout =~ /^pid (\d+)/;
+	$h->signal('KILL');
+	$h->finish;
+	is($h->full_result(0) & 127, 9, 'run was killed by SIGKILL');
+	like($$tout, qr/\Apid \d+\n(v=\*\*\*\n)+(v(=\**)?)?\z/,
+		'stdout holds only masked lines, the last perhaps cut short before the value');
+	my $deadline = time + 30;
+	sleep 0.1 while running($command_pid) && time < $deadline;
+	ok(!running($command_pid), 'the command ends once it writes to the dead pipe');
+	push @stderrs, $$terr;
 }
 
 # --- no value where it should not be ---------------------------------------

@@ -191,7 +191,7 @@ sub start_run
 }
 
 # Pumps the harness until its stdout matches the pattern, for at most 60 s.
-sub pump_until
+sub pump_output_until
 {
 	my ($h, $tout, $pattern) = @_;
 	my $deadline = time + 60;
@@ -206,7 +206,7 @@ for my $signal (sort keys %trap_status)
 	my ($h, $tout, $terr) = start_run(
 		"trap 'kill \$!; echo got-$signal \$DB_PASS; exit $trap_status{$signal}' $signal; "
 		  . 'echo ready; sleep 60 & wait');
-	pump_until($h, $tout, qr/ready/);
+	pump_output_until($h, $tout, qr/ready/);
 	$h->signal($signal);
 	$h->finish;
 	is($h->result(0), $trap_status{$signal},
@@ -222,7 +222,7 @@ SKIP:
 {
 	skip 'root may read any process', 3 if $> == 0;
 	my ($h, $tout, $terr) = start_run('echo "ready $PPID"; exec sleep 60');
-	ok(pump_until($h, $tout, qr/ready \d+\n/), 'the command started');
+	ok(pump_output_until($h, $tout, qr/ready \d+\n/), 'the command started');
 	my ($client_pid) = $$tout =~ /ready (\d+)/;
 	my $opened = 0;
 	for my $file ('environ', 'mem')
@@ -246,7 +246,7 @@ SKIP:
 {
 	my ($h, $tout, $terr) = start_run(
 		'echo "pid $$"; while echo "v=$DB_PASS"; do :; done');
-	ok(pump_until($h, $tout, qr/(v=\*\*\*\n){100}/), 'the command writes its secret, masked');
+	ok(pump_output_until($h, $tout, qr/(v=\*\*\*\n){100}/), 'the command writes its secret, masked');
 	my ($command_pid) = $$tout =~ /^pid (\d+)/;
 	$h->signal('KILL');
 	$h->finish;

@@ -4,6 +4,7 @@
  * Values and credentials are read from standard input, never from the
  * command line, so they show up in neither ps nor shell history.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,19 +13,38 @@
 
 const char secret_usage[] =
 "Usage:\n"
-"  nsvault [-d CONNINFO] secret set [--no-overwrite] NAMESPACE NAME  < value\n"
-"  nsvault [-d CONNINFO] secret get NAMESPACE NAME\n"
-"  nsvault [-d CONNINFO] secret list NAMESPACE\n"
+"  nsvault [-d CONNINFO] secret set [--no-overwrite] [--cas N] NAMESPACE NAME  < value\n"
+"  nsvault [-d CONNINFO] secret get [--version N] NAMESPACE NAME\n"
+"  nsvault [-d CONNINFO] secret list [--expiring INTERVAL] NAMESPACE\n"
 "  nsvault [-d CONNINFO] secret delete NAMESPACE NAME\n"
+"  nsvault [-d CONNINFO] secret versions NAMESPACE NAME\n"
+"  nsvault [-d CONNINFO] secret rollback NAMESPACE NAME VERSION\n"
+"  nsvault [-d CONNINFO] secret undelete NAMESPACE NAME VERSION\n"
+"  nsvault [-d CONNINFO] secret destroy NAMESPACE NAME VERSION...\n"
+"  nsvault [-d CONNINFO] secret purge NAMESPACE NAME\n"
+"  nsvault [-d CONNINFO] secret meta NAMESPACE NAME [--description TEXT] [--expires TIMESTAMP]\n"
 "\n"
-"set       stores standard input, byte for byte, as the secret's value: UTF-8\n"
-"          without NUL bytes (--no-overwrite: fail if the secret exists)\n"
-"get       writes the value to standard output, byte for byte\n"
-"list      prints NAME<TAB>CREATED<TAB>UPDATED per secret, sorted by name\n"
-"delete    deletes the secret\n"
+"set       stores standard input, byte for byte, as a new version of the\n"
+"          secret: UTF-8 without NUL bytes; prints the version (--no-overwrite:\n"
+"          fail if the secret exists; --cas N: only if N is its current\n"
+"          version, 0 if it must not exist)\n"
+"get       writes the value of the current version, or of --version N, to\n"
+"          standard output, byte for byte\n"
+"list      prints NAME<TAB>CREATED<TAB>UPDATED<TAB>VERSION<TAB>DESCRIPTION<TAB>EXPIRES\n"
+"          per secret, sorted by name; --expiring: only those that expire\n"
+"          within INTERVAL (\"7 days\"), or have expired\n"
+"delete    marks the current version deleted: reads fail until undelete\n"
+"versions  prints VERSION<TAB>CREATED<TAB>CREATED-BY<TAB>DELETED<TAB>DESTROYED\n"
+"rollback  writes VERSION's value as a new version, and prints its number\n"
+"undelete  makes a deleted VERSION readable again\n"
+"destroy   removes the values of the VERSIONs for good\n"
+"purge     removes every version of the secret, and its metadata\n"
+"meta      sets the description or the expiry (\"infinity\" for none), or\n"
+"          without them prints FIELD<TAB>VALUE lines of the metadata\n"
 "\n"
 "Exit status: 0 done, 2 usage error or a value that is not valid UTF-8,\n"
-"3 no such secret, 1 any other failure.\n";
+"3 no such secret or version, 4 --cas found another version, 1 any other\n"
+"failure.\n";
 
 const char registry_usage[] =
 "Usage:\n"
@@ -50,26 +70,61 @@ const char registry_usage[] =
 
 /* What each function answers (see nsvault--0.1.sql). */
 static const DbShape set_secret_answer =
-{"nsvault.set_secret", 1, 1, {DB_TYPE_VOID}};
+{"nsvault.set_secret", 1, 1, {DB_TYPE_INT4}, 0};
 static const DbShape get_secret_answer =
-{"nsvault.get_secret", 1, 1, {DB_TYPE_TEXT}};
+{"nsvault.get_secret", 1, 1, {DB_TYPE_TEXT}, 0};
 static const DbShape list_secrets_answer =
-{"nsvault.list_secrets", DB_ANY_ROWS, 3, {DB_TYPE_TEXT, DB_TYPE_TIMESTAMPTZ, DB_TYPE_TIMESTAMPTZ}};
+{"nsvault.list_secrets", DB_ANY_ROWS, 6,
+{DB_TYPE_TEXT, DB_TYPE_TIMESTAMPTZ, DB_TYPE_TIMESTAMPTZ, DB_TYPE_INT4, DB_TYPE_TEXT,
+DB_TYPE_TIMESTAMPTZ}, DB_NULLABLE(4) | DB_NULLABLE(5)};
 static const DbShape delete_secret_answer =
-{"nsvault.delete_secret", 1, 1, {DB_TYPE_BOOL}};
+{"nsvault.delete_secret", 1, 1, {DB_TYPE_BOOL}, 0};
+static const DbShape list_versions_answer =
+{"nsvault.list_secret_versions", DB_ANY_ROWS, 5,
+{DB_TYPE_INT4, DB_TYPE_TIMESTAMPTZ, DB_TYPE_NAME, DB_TYPE_TIMESTAMPTZ, DB_TYPE_BOOL},
+DB_NULLABLE(2) | DB_NULLABLE(3)};
+static const DbShape rollback_answer =
+{"nsvault.rollback_secret", 1, 1, {DB_TYPE_INT4}, 0};
+static const DbShape undelete_answer =
+{"nsvault.undelete_secret", 1, 1, {DB_TYPE_BOOL}, 0};
+static const DbShape destroy_answer =
+{"nsvault.destroy_secret_versions", 1, 1, {DB_TYPE_INT4}, 0};
+static const DbShape purge_answer =
+{"nsvault.purge_secret", 1, 1, {DB_TYPE_BOOL}, 0};
+static const DbShape set_metadata_answer =
+{"nsvault.set_secret_metadata", 1, 1, {DB_TYPE_VOID}, 0};
+static const DbShape metadata_answer =
+{"nsvault.get_secret_metadata", 1, 8,
+{DB_TYPE_INT4, DB_TYPE_TIMESTAMPTZ, DB_TYPE_TIMESTAMPTZ, DB_TYPE_TIMESTAMPTZ, DB_TYPE_TEXT,
+DB_TYPE_JSONB, DB_TYPE_TIMESTAMPTZ, DB_TYPE_INT4},
+DB_NULLABLE(3) | DB_NULLABLE(4) | DB_NULLABLE(5) | DB_NULLABLE(6)};
 static const DbShape list_registries_answer =
-{"nsvault.list_registries", DB_ANY_ROWS, 3, {DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TIMESTAMPTZ}};
+{"nsvault.list_registries", DB_ANY_ROWS, 3, {DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TIMESTAMPTZ}, 0};
 static const DbShape list_global_registries_answer =
 {"nsvault.list_global_registries", DB_ANY_ROWS, 4,
-{DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TIMESTAMPTZ}};
+{DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TIMESTAMPTZ}, 0};
 static const DbShape docker_config_answer =
-{"nsvault.docker_config", 1, 1, {DB_TYPE_JSONB}};
+{"nsvault.docker_config", 1, 1, {DB_TYPE_JSONB}, 0};
 
 /* What each subcommand runs. */
-#define SET_SECRET_SQL "SELECT nsvault.set_secret($1, $2, $3, $4)"
-#define GET_SECRET_SQL "SELECT nsvault.get_secret($1, $2)"
-#define LIST_SECRETS_SQL "SELECT name, created_at, updated_at FROM nsvault.list_secrets($1)"
+#define SET_SECRET_SQL "SELECT nsvault.set_secret($1, $2, $3, $4, $5)"
+#define GET_SECRET_SQL "SELECT nsvault.get_secret($1, $2, $3)"
+#define LIST_SECRETS_SQL \
+	"SELECT name, created_at, updated_at, current_version, description, expires_at" \
+	" FROM nsvault.list_secrets($1)" \
+	" WHERE $2::interval IS NULL OR expires_at <= pg_catalog.now() + $2::interval"
 #define DELETE_SECRET_SQL "SELECT nsvault.delete_secret($1, $2)"
+#define LIST_VERSIONS_SQL \
+	"SELECT version, created_at, created_by, deleted_at, destroyed" \
+	" FROM nsvault.list_secret_versions($1, $2)"
+#define ROLLBACK_SQL "SELECT nsvault.rollback_secret($1, $2, $3)"
+#define UNDELETE_SQL "SELECT nsvault.undelete_secret($1, $2, $3)"
+#define DESTROY_SQL "SELECT nsvault.destroy_secret_versions($1, $2, $3)"
+#define PURGE_SQL "SELECT nsvault.purge_secret($1, $2)"
+#define SET_METADATA_SQL "SELECT nsvault.set_secret_metadata($1, $2, $3, NULL, $4)"
+#define METADATA_SQL \
+	"SELECT current_version, created_at, updated_at, deleted_at, description, custom," \
+	" expires_at, max_versions FROM nsvault.get_secret_metadata($1, $2)"
 #define SET_GLOBAL_REGISTRY_SQL "SELECT nsvault.set_global_registry($1, $2, $3)"
 #define LIST_REGISTRIES_SQL "SELECT url, user_hint, created_at FROM nsvault.list_registries($1)"
 #define LIST_GLOBAL_REGISTRIES_SQL \
@@ -105,6 +160,7 @@ struct Subcommand
 	void		(*run) (const AdminCall *call);
 	const char *sql;
 	const DbShape *answer;
+	unsigned	options;		/* OPTION_BIT of each option it takes besides -d */
 };
 
 typedef struct AdminCommand
@@ -139,14 +195,15 @@ connect_or_die(const AdminCall *call)
 }
 
 /*
- * Runs the subcommand's call and returns its answer; on failure prints
- * "what: server message" and exits.
+ * Runs sql, which must answer shape, and returns its answer; on failure
+ * prints "what: server message" and exits.
  */
 static PGresult *
-call_or_die(const AdminCall *call, PGconn *conn, int nparams, const char *const *params)
+call_sql_or_die(const AdminCall *call, PGconn *conn, const char *sql, const DbShape *shape,
+				int nparams, const char *const *params)
 {
 	DbError		error;
-	PGresult   *res = db_call(conn, call->sub->sql, nparams, params, call->sub->answer, &error);
+	PGresult   *res = db_call(conn, sql, nparams, params, shape, &error);
 
 	if (res == NULL)
 	{
@@ -156,9 +213,16 @@ call_or_die(const AdminCall *call, PGconn *conn, int nparams, const char *const 
 	return res;
 }
 
+/* Runs the subcommand's own call. */
+static PGresult *
+call_or_die(const AdminCall *call, PGconn *conn, int nparams, const char *const *params)
+{
+	return call_sql_or_die(call, conn, call->sub->sql, call->sub->answer, nparams, params);
+}
+
 /*
  * Runs a call that stores value, one of params, and wipes value whether
- * or not the call succeeds.
+ * or not the call succeeds; prints what it answers, unless nothing (void).
  */
 static void
 store_value(const AdminCall *call, int nparams, const char *const *params,
@@ -178,6 +242,8 @@ store_value(const AdminCall *call, int nparams, const char *const *params,
 		PQfinish(conn);
 		die(error.status, "%s: %s", call->what, error.message);
 	}
+	if (call->sub->answer->types[0] != DB_TYPE_VOID)
+		printf("%s\n", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	PQfinish(conn);
 }
@@ -213,20 +279,38 @@ print_answer(const AdminCall *call, int nparams, const char *const *params, cons
 		die(EXIT_FAIL, "%s: could not write to standard output", call->what);
 }
 
-/* Writes the value the operands name, as it is. */
+/*
+ * A version operand or option: a whole number from 1 (0 too where
+ * zero_allowed, for --cas), or a usage error naming it.
+ */
+static const char *
+version_text(const AdminCall *call, const char *text, const char *what, bool zero_allowed)
+{
+	long		version;
+
+	if (!(zero_allowed && strcmp(text, "0") == 0) && !parse_whole_number(text, INT32_MAX, &version))
+		die(EXIT_USAGE, "%s: %s must be a whole number from %d, not \"%s\"",
+			call->what, what, zero_allowed ? 0 : 1, text);
+	return text;
+}
+
+/* Writes the value of the current version, or of --version N, as it is. */
 static void
 print_value(const AdminCall *call)
 {
-	print_answer(call, call->noperands, (const char *const *) call->operands, "");
+	const char *version = call->cl->value[OPT_VERSION];
+	const char *params[] = {call->operands[0], call->operands[1],
+	version ? version_text(call, version, "--version", false) : NULL};
+
+	print_answer(call, 3, params, "");
 }
 
-/* Prints the rows of a list as tab-separated lines. */
+/* Prints the rows params answer as tab-separated lines; NULL is empty. */
 static void
-print_rows(const AdminCall *call)
+print_rows_of(const AdminCall *call, int nparams, const char *const *params)
 {
 	PGconn	   *conn = connect_or_die(call);
-	PGresult   *res = call_or_die(call, conn, call->noperands,
-								  (const char *const *) call->operands);
+	PGresult   *res = call_or_die(call, conn, nparams, params);
 
 	for (int row = 0; row < PQntuples(res); row++)
 		for (int col = 0; col < PQnfields(res); col++)
@@ -234,6 +318,22 @@ print_rows(const AdminCall *call)
 				   col + 1 < PQnfields(res) ? '\t' : '\n');
 	PQclear(res);
 	PQfinish(conn);
+}
+
+/* Prints the rows of a list of the operands as tab-separated lines. */
+static void
+print_rows(const AdminCall *call)
+{
+	print_rows_of(call, call->noperands, (const char *const *) call->operands);
+}
+
+/* Lists the secrets of a namespace, or those --expiring within an interval. */
+static void
+list_secrets(const AdminCall *call)
+{
+	const char *params[] = {call->operands[0], call->cl->value[OPT_EXPIRING]};
+
+	print_rows_of(call, 2, params);
 }
 
 /* Deletes what NAMESPACE NAME names: a secret or a registry. */
@@ -248,12 +348,88 @@ delete_named(const AdminCall *call)
 static void
 set_secret(const AdminCall *call)
 {
+	const char *cas = call->cl->value[OPT_CAS];
+	const char *expected = cas ? version_text(call, cas, "--cas", true) : NULL;
 	size_t		len;
 	char	   *value = read_value(&len, "value");
 	const char *params[] = {call->operands[0], call->operands[1], value,
-	option_given(call->cl, OPT_NO_OVERWRITE) ? "false" : "true"};
+		option_given(call->cl, OPT_NO_OVERWRITE) ? "false" : "true", expected};
 
-	store_value(call, 4, params, value, len);
+	store_value(call, 5, params, value, len);
+}
+
+/* Runs a call on NAMESPACE NAME VERSION, and prints what it answers unless it is a boolean. */
+static void
+version_call(const AdminCall *call)
+{
+	const char *params[] = {call->operands[0], call->operands[1],
+	version_text(call, call->operands[2], "VERSION", false)};
+	PGconn	   *conn = connect_or_die(call);
+	PGresult   *res = call_or_die(call, conn, 3, params);
+
+	if (call->sub->answer->types[0] != DB_TYPE_BOOL)
+		printf("%s\n", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(conn);
+}
+
+/* Destroys the VERSIONs that follow NAMESPACE NAME, as one array. */
+static void
+destroy_versions(const AdminCall *call)
+{
+	size_t		size = 3;
+	char	   *array;
+	const char *params[3];
+	PGconn	   *conn;
+
+	for (int i = 2; i < call->noperands; i++)
+		size += strlen(version_text(call, call->operands[i], "VERSION", false)) + 1;
+	array = malloc(size);
+	if (array == NULL)
+		die(EXIT_FAIL, "out of memory");
+	strcpy(array, "{");
+	for (int i = 2; i < call->noperands; i++)
+		strcat(strcat(array, call->operands[i]), i + 1 < call->noperands ? "," : "}");
+	params[0] = call->operands[0];
+	params[1] = call->operands[1];
+	params[2] = array;
+	conn = connect_or_die(call);
+	PQclear(call_or_die(call, conn, 3, params));
+	PQfinish(conn);
+	free(array);
+}
+
+/* Purges a secret; one that is not there is not found. */
+static void
+purge_secret(const AdminCall *call)
+{
+	if (!delete_or_die(call, 2, (const char *const *) call->operands))
+		die(EXIT_NOT_FOUND, "%s: secret \"%s\" not found in namespace \"%s\"",
+			call->what, call->operands[1], call->operands[0]);
+}
+
+/* Sets the description or the expiry given, or prints every field of the metadata. */
+static void
+secret_metadata(const AdminCall *call)
+{
+	static const char *const fields[] = {"current_version", "created_at", "updated_at",
+		"deleted_at", "description", "custom", "expires_at", "max_versions"};
+	const char *params[] = {call->operands[0], call->operands[1],
+		call->cl->value[OPT_DESCRIPTION], call->cl->value[OPT_EXPIRES]};
+	PGconn	   *conn = connect_or_die(call);
+	PGresult   *res;
+
+	if (params[2] != NULL || params[3] != NULL)
+	{
+		PQclear(call_or_die(call, conn, 4, params));
+		PQfinish(conn);
+		return;
+	}
+	res = call_sql_or_die(call, conn, METADATA_SQL, &metadata_answer, 2, params);
+	for (int col = 0; col < PQnfields(res); col++)
+		printf("%s\t%s\n", fields[col], PQgetvalue(res, 0, col));
+	PQclear(res);
+	PQfinish(conn);
 }
 
 /*
@@ -314,35 +490,54 @@ print_docker_config(const AdminCall *call)
 }
 
 static const Subcommand secret_subcommands[] = {
-	{"set", false, 2, 2, "secret set NAMESPACE NAME", set_secret, SET_SECRET_SQL, &set_secret_answer},
-	{"get", false, 2, 2, "secret get NAMESPACE NAME", print_value, GET_SECRET_SQL, &get_secret_answer},
-	{"list", false, 1, 1, "secret list NAMESPACE", print_rows, LIST_SECRETS_SQL, &list_secrets_answer},
+	{"set", false, 2, 2, "secret set [--no-overwrite] [--cas N] NAMESPACE NAME", set_secret,
+		SET_SECRET_SQL, &set_secret_answer, OPTION_BIT(OPT_NO_OVERWRITE) | OPTION_BIT(OPT_CAS)},
+	{"get", false, 2, 2, "secret get [--version N] NAMESPACE NAME", print_value, GET_SECRET_SQL,
+	&get_secret_answer, OPTION_BIT(OPT_VERSION)},
+	{"list", false, 1, 1, "secret list [--expiring INTERVAL] NAMESPACE", list_secrets,
+	LIST_SECRETS_SQL, &list_secrets_answer, OPTION_BIT(OPT_EXPIRING)},
 	{"delete", false, 2, 2, "secret delete NAMESPACE NAME", delete_named, DELETE_SECRET_SQL,
-	&delete_secret_answer},
+	&delete_secret_answer, 0},
+	{"versions", false, 2, 2, "secret versions NAMESPACE NAME", print_rows, LIST_VERSIONS_SQL,
+	&list_versions_answer, 0},
+	{"rollback", false, 3, 3, "secret rollback NAMESPACE NAME VERSION", version_call,
+	ROLLBACK_SQL, &rollback_answer, 0},
+	{"undelete", false, 3, 3, "secret undelete NAMESPACE NAME VERSION", version_call,
+	UNDELETE_SQL, &undelete_answer, 0},
+	{"destroy", false, 3, INT32_MAX, "secret destroy NAMESPACE NAME VERSION...", destroy_versions,
+	DESTROY_SQL, &destroy_answer, 0},
+	{"purge", false, 2, 2, "secret purge NAMESPACE NAME", purge_secret, PURGE_SQL, &purge_answer, 0},
+	{"meta", false, 2, 2, "secret meta NAMESPACE NAME [--description TEXT] [--expires TIMESTAMP]",
+		secret_metadata, SET_METADATA_SQL, &set_metadata_answer,
+	OPTION_BIT(OPT_DESCRIPTION) | OPTION_BIT(OPT_EXPIRES)},
 	{NULL}
 };
 
 /* a row for each form: in a namespace, and with --global */
 static const Subcommand registry_subcommands[] = {
 	{"set", false, 2, 2, "registry set NAMESPACE URL", set_registry, DB_SET_REGISTRY_SQL,
-	&db_set_registry_answer},
+	&db_set_registry_answer, 0},
 	{"set", true, 1, 1, "registry set --global [--private] URL", set_global_registry,
-	SET_GLOBAL_REGISTRY_SQL, &db_set_global_registry_answer},
+	SET_GLOBAL_REGISTRY_SQL, &db_set_global_registry_answer,
+	OPTION_BIT(OPT_GLOBAL) | OPTION_BIT(OPT_PRIVATE)},
 	{"list", false, 1, 1, "registry list NAMESPACE", print_rows, LIST_REGISTRIES_SQL,
-	&list_registries_answer},
+	&list_registries_answer, 0},
 	{"list", true, 0, 0, "registry list --global", print_rows, LIST_GLOBAL_REGISTRIES_SQL,
-	&list_global_registries_answer},
+	&list_global_registries_answer, OPTION_BIT(OPT_GLOBAL)},
 	{"delete", false, 2, 2, "registry delete NAMESPACE URL", delete_named, DB_DELETE_REGISTRY_SQL,
-	&db_delete_registry_answer},
+	&db_delete_registry_answer, 0},
 	{"delete", true, 1, 1, "registry delete --global [--private] URL", delete_global_registry,
-	DELETE_GLOBAL_REGISTRY_SQL, &db_delete_global_registry_answer},
-	{"docker-config", false, 1, 2, "registry docker-config NAMESPACE [IMAGE]", print_docker_config,
-	DOCKER_CONFIG_SQL, &docker_config_answer},
+	DELETE_GLOBAL_REGISTRY_SQL, &db_delete_global_registry_answer,
+	OPTION_BIT(OPT_GLOBAL) | OPTION_BIT(OPT_PRIVATE)},
+	{"docker-config", false, 1, 2, "registry docker-config NAMESPACE [IMAGE] [--global-service]",
+		print_docker_config, DOCKER_CONFIG_SQL, &docker_config_answer,
+	OPTION_BIT(OPT_GLOBAL_SERVICE)},
 	{NULL}
 };
 
 static const AdminCommand secret_command =
-{"secret", "set, get, list or delete", secret_usage, secret_subcommands};
+{"secret", "set, get, list, delete, versions, rollback, undelete, destroy, purge or meta",
+secret_usage, secret_subcommands};
 
 static const AdminCommand registry_command =
 {"registry", "set, list, delete or docker-config", registry_usage, registry_subcommands};
@@ -365,6 +560,16 @@ subcommand_name(const AdminCommand *command, const CommandLine *cl)
 	return cl->args[0];
 }
 
+/* Fails with a usage error on an option that the subcommand does not take. */
+static void
+refuse_other_options(const AdminCall *call)
+{
+	for (Option opt = OPT_NO_OVERWRITE; opt <= OPT_EXPIRING; opt++)
+		if (option_given(call->cl, opt) && !(call->sub->options & OPTION_BIT(opt)))
+			die(EXIT_USAGE, "%s: it takes no --%s (see \"nsvault %s --help\")",
+				call->what, option_name(opt), call->command);
+}
+
 /*
  * Runs the subcommand named by the first operand, in its --global form if
  * global, once it has the operands it takes.
@@ -381,6 +586,7 @@ run_subcommand(const AdminCommand *command, const CommandLine *cl, bool global)
 		if (call.noperands < call.sub->min_operands || call.noperands > call.sub->max_operands)
 			die(EXIT_USAGE, "usage: nsvault %s (see --help)", call.sub->form);
 		snprintf(call.what, sizeof(call.what), "%s %s", command->name, call.sub->name);
+		refuse_other_options(&call);
 		call.sub->run(&call);
 		return EXIT_OK;
 	}

@@ -13,12 +13,12 @@
 
 #include "nsvault.h"
 
-const DbShape db_get_secrets_answer = {"nsvault.get_secrets", 1, 1, {DB_TYPE_JSONB}};
-const DbShape db_set_registry_answer = {"nsvault.set_registry", 1, 1, {DB_TYPE_VOID}};
-const DbShape db_set_global_registry_answer = {"nsvault.set_global_registry", 1, 1, {DB_TYPE_VOID}};
-const DbShape db_delete_registry_answer = {"nsvault.delete_registry", 1, 1, {DB_TYPE_BOOL}};
+const DbShape db_get_secrets_answer = {"nsvault.get_secrets", 1, 1, {DB_TYPE_JSONB}, 0};
+const DbShape db_set_registry_answer = {"nsvault.set_registry", 1, 1, {DB_TYPE_VOID}, 0};
+const DbShape db_set_global_registry_answer = {"nsvault.set_global_registry", 1, 1, {DB_TYPE_VOID}, 0};
+const DbShape db_delete_registry_answer = {"nsvault.delete_registry", 1, 1, {DB_TYPE_BOOL}, 0};
 const DbShape db_delete_global_registry_answer =
-{"nsvault.delete_global_registry", 1, 1, {DB_TYPE_BOOL}};
+{"nsvault.delete_global_registry", 1, 1, {DB_TYPE_BOOL}, 0};
 
 /* Copies a (possibly multi-line) libpq message into one line. */
 static void
@@ -64,6 +64,7 @@ db_connect(const char *conninfo, DbError *error)
 		one_line(reason, sizeof(reason), conn ? PQerrorMessage(conn) : "out of memory");
 		snprintf(error->message, sizeof(error->message), "could not connect: %s", reason);
 		error->status = EXIT_FAIL;
+		error->expired = false;
 		PQfinish(conn);
 		return NULL;
 	}
@@ -72,8 +73,9 @@ db_connect(const char *conninfo, DbError *error)
 
 /*
  * Checks a result: returns true for one that succeeded, or false with the
- * server's message; a missing secret or registry (SQLSTATE P0002) sets
- * status EXIT_NOT_FOUND.  A failed result is cleared.
+ * server's message; a missing secret or registry sets status
+ * EXIT_NOT_FOUND, a failed check-and-set EXIT_CONFLICT.  A failed result is
+ * cleared.
  */
 static bool
 db_result_ok(PGconn *conn, PGresult *res, DbError *error)
@@ -101,8 +103,12 @@ db_result_ok(PGconn *conn, PGresult *res, DbError *error)
 	else
 		one_line(line, sizeof(line), message);
 	snprintf(error->message, sizeof(error->message), "%s", line);
-	error->status = (sqlstate != NULL && strcmp(sqlstate, "P0002") == 0)
-		? EXIT_NOT_FOUND : EXIT_FAIL;
+	error->status = EXIT_FAIL;
+	if (sqlstate != NULL && strcmp(sqlstate, DB_SQLSTATE_NOT_FOUND) == 0)
+		error->status = EXIT_NOT_FOUND;
+	else if (sqlstate != NULL && strcmp(sqlstate, DB_SQLSTATE_CONFLICT) == 0)
+		error->status = EXIT_CONFLICT;
+	error->expired = sqlstate != NULL && strcmp(sqlstate, DB_SQLSTATE_EXPIRED) == 0;
 	PQclear(res);
 	return false;
 }
@@ -115,6 +121,10 @@ type_name(Oid type, char *buf, size_t size)
 	{
 		case DB_TYPE_BOOL:
 			return "boolean";
+		case DB_TYPE_NAME:
+			return "name";
+		case DB_TYPE_INT4:
+			return "integer";
 		case DB_TYPE_TEXT:
 			return "text";
 		case DB_TYPE_TIMESTAMPTZ:
@@ -171,7 +181,8 @@ rows_mismatch(const PGresult *res, const DbShape *shape, char *reason, size_t si
 	}
 	for (int row = 0; row < rows; row++)
 		for (int col = 0; col < shape->columns; col++)
-			if (shape->types[col] != DB_TYPE_VOID && PQgetisnull(res, row, col))
+			if (shape->types[col] != DB_TYPE_VOID && !(shape->nullable & DB_NULLABLE(col)) &&
+				PQgetisnull(res, row, col))
 			{
 				snprintf(reason, size, "a NULL in column %d of row %d", col + 1, row + 1);
 				return true;
@@ -197,6 +208,7 @@ db_answer_ok(PGconn *conn, PGresult *res, const DbShape *shape, DbError *error)
 	snprintf(error->message, sizeof(error->message),
 			 "the server answered an unexpected result for %s (%s)", shape->function, reason);
 	error->status = EXIT_FAIL;
+	error->expired = false;
 	db_wipe_result(res);
 	return false;
 }

@@ -14,7 +14,7 @@
 /* registry_credential answers at most one row (see nsvault--0.3--0.4.sql). */
 static const DbShape registry_credential_answer =
 {"nsvault.registry_credential", DB_AT_MOST_ONE_ROW, 3,
-{DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TEXT}};
+{DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TEXT}, 0};
 
 #define REGISTRY_CREDENTIAL_SQL \
 	"SELECT registry, username, secret FROM nsvault.registry_credential($1, $2, $3)"

@@ -27,9 +27,9 @@ const char *progname = "docker-credential-nsvault";
 #define USAGE_LINE "Usage: docker-credential-nsvault [-d CONNINFO] <store|get|erase|list|version>"
 
 static const DbShape list_registries_answer =
-{"nsvault.list_registries", DB_ANY_ROWS, 2, {DB_TYPE_TEXT, DB_TYPE_TEXT}};
+{"nsvault.list_registries", DB_ANY_ROWS, 2, {DB_TYPE_TEXT, DB_TYPE_TEXT}, 0};
 static const DbShape list_global_registries_answer =
-{"nsvault.list_global_registries", DB_ANY_ROWS, 3, {DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TEXT}};
+{"nsvault.list_global_registries", DB_ANY_ROWS, 3, {DB_TYPE_TEXT, DB_TYPE_TEXT, DB_TYPE_TEXT}, 0};
 
 /* a global service's store and erase act on the global-private scope */
 #define SET_GLOBAL_REGISTRY_SQL "SELECT nsvault.set_global_registry($1, $2, true)"

@@ -43,7 +43,8 @@ const char enrich_usage[] =
 "                       {\"namespace\": ..., \"action\": {...}, \"data\": {...}}\n"
 "                       and write one line each, in order: {\"input\": ...} or\n"
 "                       {\"error\": {\"code\": ..., \"message\": ...}}; codes are\n"
-"                       invalid_request, not_found, template and database\n"
+"                       invalid_request, not_found, expired, template and\n"
+"                       database\n"
 "\n"
 "LIMITS, on each js(...) expression:\n"
 "      --js-timeout=SECONDS  time, from 1 to " NUMBER_TEXT(JS_MAX_TIME_LIMIT)
@@ -153,7 +154,8 @@ secrets_from_result(PGconn *conn, PGresult *res, Outcome *out)
 
 	if (!db_answer_ok(conn, res, &db_get_secrets_answer, &error))
 		return failed(out, error.status,
-					  error.status == EXIT_NOT_FOUND ? "not_found" : "database",
+					  error.status == EXIT_NOT_FOUND ? "not_found" :
+					  error.expired ? "expired" : "database",
 					  "%s", error.message);
 	secrets = json_loadb(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), 0, &parse_error);
 	db_wipe_result(res);

@@ -24,7 +24,8 @@ static const char usage[] =
 "  nsvault [-d CONNINFO] COMMAND ...\n"
 "\n"
 "Commands:\n"
-"  secret set|get|list|delete        manage a namespace's secrets\n"
+"  secret set|get|list|delete|versions|rollback|undelete|destroy|purge|meta\n"
+"                                    manage a namespace's secrets\n"
 "  registry set|list|delete|docker-config\n"
 "                                    manage container registry credentials\n"
 "  enrich                            print an action's input, with its secrets\n"
@@ -44,7 +45,8 @@ static const char usage[] =
 "arguments.\n"
 "\n"
 "Exit status: 0 done, 2 usage error or a value that is not valid UTF-8, 3 a\n"
-"named secret or registry does not exist, 1 any other failure.\n";
+"named secret or registry does not exist, 4 a check-and-set found another\n"
+"version, 1 any other failure.\n";
 
 /*
  * Every option, at the index of its Option.  An option without a letter
@@ -69,6 +71,11 @@ static const struct option long_options[] = {
 	[OPT_GLOBAL] = {"global", no_argument, NULL, LONG_ONLY(OPT_GLOBAL)},
 	[OPT_PRIVATE] = {"private", no_argument, NULL, LONG_ONLY(OPT_PRIVATE)},
 	[OPT_GLOBAL_SERVICE] = {"global-service", no_argument, NULL, LONG_ONLY(OPT_GLOBAL_SERVICE)},
+	[OPT_CAS] = {"cas", required_argument, NULL, LONG_ONLY(OPT_CAS)},
+	[OPT_VERSION] = {"version", required_argument, NULL, LONG_ONLY(OPT_VERSION)},
+	[OPT_DESCRIPTION] = {"description", required_argument, NULL, LONG_ONLY(OPT_DESCRIPTION)},
+	[OPT_EXPIRES] = {"expires", required_argument, NULL, LONG_ONLY(OPT_EXPIRES)},
+	[OPT_EXPIRING] = {"expiring", required_argument, NULL, LONG_ONLY(OPT_EXPIRING)},
 	/* mask's and run's */
 	[OPT_SECRET] = {"secret", required_argument, NULL, LONG_ONLY(OPT_SECRET)},
 	[OPT_ENV] = {"env", required_argument, NULL, 'e'},
@@ -84,10 +91,11 @@ static const struct option long_options[] = {
  */
 #define SHORT_OPTIONS "-:d:hn:w:s:a:e:"
 
-#define OPTION_BIT(opt) (1u << (opt))
 #define ADMIN_OPTIONS \
 	(OPTION_BIT(OPT_NO_OVERWRITE) | OPTION_BIT(OPT_GLOBAL) | \
-	 OPTION_BIT(OPT_PRIVATE) | OPTION_BIT(OPT_GLOBAL_SERVICE))
+	 OPTION_BIT(OPT_PRIVATE) | OPTION_BIT(OPT_GLOBAL_SERVICE) | OPTION_BIT(OPT_CAS) | \
+	 OPTION_BIT(OPT_VERSION) | OPTION_BIT(OPT_DESCRIPTION) | OPTION_BIT(OPT_EXPIRES) | \
+	 OPTION_BIT(OPT_EXPIRING))
 #define ENRICH_OPTIONS \
 	(OPTION_BIT(OPT_NAMESPACE) | OPTION_BIT(OPT_WORKFLOW) | OPTION_BIT(OPT_STATE) | \
 	 OPTION_BIT(OPT_ACTION) | OPTION_BIT(OPT_DATA) | OPTION_BIT(OPT_BATCH) | \
@@ -112,6 +120,13 @@ typedef struct Command
 } Command;
 
 static int	print_usage(const CommandLine *cl);
+
+/* An option's long name, without "--". */
+const char *
+option_name(Option opt)
+{
+	return long_options[opt].name;
+}
 
 static const Command commands[] = {
 	{"secret", cmd_secret, secret_usage, COMMON_OPTIONS | ADMIN_OPTIONS},

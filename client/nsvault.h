@@ -15,13 +15,14 @@
  * The version of the client's programs: the distribution's (META.json),
  * which the credential helpers report.
  */
-#define NSVAULT_CLIENT_VERSION	"0.5.0"
+#define NSVAULT_CLIENT_VERSION	"0.6.0"
 
 /* exit statuses */
 #define EXIT_OK			0
 #define EXIT_FAIL		1
 #define EXIT_USAGE		2
 #define EXIT_NOT_FOUND	3
+#define EXIT_CONFLICT	4		/* a check-and-set found another version */
 
 extern const char *progname;
 
@@ -32,29 +33,41 @@ extern void warn(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 /* connection.c */
 typedef struct DbError
 {
-	int			status;			/* EXIT_NOT_FOUND for a missing secret, else EXIT_FAIL */
+	int			status;			/* EXIT_NOT_FOUND for a missing secret, EXIT_CONFLICT
+								 * for a check-and-set that failed, else EXIT_FAIL */
+	bool		expired;		/* the secret is past its expires_at */
 	char		message[1024];
 } DbError;
 
 /* built-in types of the answers; their OIDs are fixed in every release */
 #define DB_TYPE_BOOL		16
+#define DB_TYPE_NAME		19
+#define DB_TYPE_INT4		23
 #define DB_TYPE_TEXT		25
 #define DB_TYPE_TIMESTAMPTZ	1184
 #define DB_TYPE_VOID		2278
 #define DB_TYPE_JSONB		3802
 
+/* the SQLSTATEs nsvault answers that the client tells apart */
+#define DB_SQLSTATE_NOT_FOUND	"P0002"
+#define DB_SQLSTATE_CONFLICT	"40001"
+#define DB_SQLSTATE_EXPIRED		"55V01"
+
 #define DB_ANY_ROWS		(-1)
 #define DB_AT_MOST_ONE_ROW	(-2)
-#define DB_MAX_COLUMNS	4
+#define DB_MAX_COLUMNS	8
 
-/* The answer a call must give; NULL is expected only in a void column. */
+/* The answer a call must give; NULL is expected only in a void or nullable column. */
 typedef struct DbShape
 {
 	const char *function;		/* named in messages: "nsvault.get_secret" */
 	int			rows;			/* exact count, DB_ANY_ROWS or DB_AT_MOST_ONE_ROW */
 	int			columns;
 	Oid			types[DB_MAX_COLUMNS];
+	unsigned	nullable;		/* DB_NULLABLE(col) of each column that may be NULL */
 } DbShape;
+
+#define DB_NULLABLE(col)	(1u << (col))
 
 extern PGconn *db_connect(const char *conninfo, DbError *error);
 extern bool db_answer_ok(PGconn *conn, PGresult *res, const DbShape *shape,
@@ -100,6 +113,11 @@ typedef enum Option
 	OPT_GLOBAL,
 	OPT_PRIVATE,
 	OPT_GLOBAL_SERVICE,
+	OPT_CAS,
+	OPT_VERSION,
+	OPT_DESCRIPTION,
+	OPT_EXPIRES,
+	OPT_EXPIRING,
 	/* mask and run */
 	OPT_SECRET,
 	OPT_ENV,
@@ -119,6 +137,11 @@ typedef struct CommandLine
 	int			nrepeated[NUM_OPTIONS];
 	const char **repeated[NUM_OPTIONS];
 } CommandLine;
+
+#define OPTION_BIT(opt) (1u << (opt))
+
+/* main.c */
+extern const char *option_name(Option opt);
 
 static inline bool
 option_given(const CommandLine *cl, Option opt)

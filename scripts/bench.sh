@@ -72,6 +72,8 @@ CREATE TABLE plain_secrets (namespace text, name text, value text, PRIMARY KEY (
 GRANT SELECT ON plain_secrets TO bench_reader;
 INSERT INTO plain_secrets VALUES ('demo', 'secretToken', 'demo-bearer-token-8QwFLg');
 SELECT nsvault.set_secret('demo', 'secretToken', 'demo-bearer-token-8QwFLg') \g /dev/null
+-- P8 reads version 1 of a secret that has three
+SELECT nsvault.set_secret('demo', 'rotated', 'rotated-value-' || i) FROM generate_series(1, 3) i \g /dev/null
 SELECT nsvault.set_secret('demo', 's' || i, 'value-' || i) FROM generate_series(1, 50) i \g /dev/null
 SELECT nsvault.set_secret('small', 's' || i, 'value-' || i) FROM generate_series(1, 1000) i \g /dev/null
 SELECT nsvault.grant_namespace('demo', 'bench_reader', 'read') \g /dev/null
@@ -94,6 +96,7 @@ fi
 names50=$(seq -s, 1 50 | sed 's/\([0-9]*\)/s\1/g')
 printf '%s\n' "SELECT value FROM plain_secrets WHERE namespace = 'demo' AND name = 'secretToken';" > "$work/plain.sql"
 printf '%s\n' "SELECT nsvault.get_secret('demo', 'secretToken');" > "$work/get.sql"
+printf '%s\n' "SELECT nsvault.get_secret('demo', 'rotated', 1);" > "$work/get_old.sql"
 printf '%s\n' "SELECT nsvault.get_secrets('demo', ARRAY['secretToken']);" > "$work/get1.sql"
 printf '%s\n' "SELECT nsvault.get_secrets('demo', '{$names50}');" > "$work/get50.sql"
 printf '%s\n' '\set i random(1, 1000000)' "SELECT nsvault.get_secret('big' || (:i % 10000), 's' || :i);" > "$work/big.sql"
@@ -252,6 +255,8 @@ r=$(ratio "$a" "$b"); row P2a "P2 with nsvault.audit = off (reference)" "$a" "$b
 # cache may make readers wait for each other
 read -r a b <<<"$(pair 'tps get.sql -c 8 -j 2' 'tps plain.sql -c 8 -j 2')"
 r=$(ratio "$a" "$b"); row P7 "P1 with 8 clients (-c 8 -j 2)" "$a" "$b" "$r" ">= 0.85" "$(check "$r" '>=' 0.85)"
+read -r a b <<<"$(pair 'tps get_old.sql' 'tps plain.sql')"
+r=$(ratio "$a" "$b"); row P8 "get_secret of an old version TPS / plain table TPS" "$a" "$b" "$r" ">= 0.85" "$(check "$r" '>=' 0.85)"
 read -r a b <<<"$(pair 'per_run 20 enrich_once' 'per_run 20 psql_once')"
 r=$(ratio "$a" "$b"); row P3 "one-shot enrich s / psql get_secret s" "$a" "$b" "$r" "<= 1.00" "$(check "$r" '<=' 1.00)"
 read -r a b <<<"$(pair 'batch_rps' 'tps get1.sql')"

@@ -25,8 +25,8 @@ SELECT regress_error($$SELECT nsvault.grant_namespace('ops', NULL, 'read')$$);
 RESET ROLE;
 SELECT namespace, grantee, level FROM nsvault.grants ORDER BY namespace COLLATE "C", grantee::text COLLATE "C";
 SELECT has_function_privilege('regress_ops_reader', 'nsvault.get_secret(text, text)', 'EXECUTE') AS reader_get,
-	   has_function_privilege('regress_ops_reader', 'nsvault.set_secret(text, text, text, boolean)', 'EXECUTE') AS reader_set,
-	   has_function_privilege('regress_ops_writer', 'nsvault.set_secret(text, text, text, boolean)', 'EXECUTE') AS writer_set,
+	   has_function_privilege('regress_ops_reader', 'nsvault.set_secret(text, text, text, boolean, integer)', 'EXECUTE') AS reader_set,
+	   has_function_privilege('regress_ops_writer', 'nsvault.set_secret(text, text, text, boolean, integer)', 'EXECUTE') AS writer_set,
 	   has_function_privilege('regress_ops_writer', 'nsvault.rotate_key(text)', 'EXECUTE') AS writer_rotate,
 	   has_function_privilege('regress_ops_admin', 'nsvault.rotate_key(text)', 'EXECUTE') AS admin_rotate,
 	   has_table_privilege('regress_ops_admin', 'nsvault.audit_log', 'SELECT') AS admin_audit,

@@ -48,27 +48,49 @@ static SPIPlanPtr revoke_delete_plan = NULL;
 static SPIPlanPtr remove_roles_plan = NULL;
 static SPIPlanPtr function_exists_plan = NULL;
 
-/* the functions each privilege needs EXECUTE on, on top of the lower ones */
-static const char *const read_functions =
-	"nsvault.get_secret(text, text), nsvault.get_secrets(text, text[]), "
-	"nsvault.list_secrets(text), nsvault.list_registries(text), "
-	"nsvault.list_global_registries(), nsvault.docker_config(text, text, boolean), "
-	"nsvault.has_namespace_privilege(text, text)";
-/* newer versions', granted once this database's SQL objects have them */
-static const char *const newer_read_functions[] = {
-	"nsvault.registry_credential(text, text, boolean)",	/* 0.4 */
-	"nsvault.get_secrets(text, text[], boolean)",	/* 0.5 */
+/*
+ * The functions each privilege needs EXECUTE on, on top of the lower ones'.
+ * Each is granted where this database's SQL objects have it: a newer
+ * version's once it is installed, an older version's form (set_secret's
+ * before 0.6) while it is still there.
+ */
+static const struct
+{
+	const char *signature;
+	NamespacePrivilege privilege;
+}			privilege_functions[] =
+{
+	{"nsvault.get_secret(text, text)", PRIV_READ},
+	{"nsvault.get_secret(text, text, integer)", PRIV_READ},	/* 0.6 */
+	{"nsvault.get_secrets(text, text[])", PRIV_READ},
+	{"nsvault.get_secrets(text, text[], boolean)", PRIV_READ},	/* 0.5 */
+	{"nsvault.list_secrets(text)", PRIV_READ},
+	{"nsvault.list_secret_versions(text, text)", PRIV_READ},	/* 0.6 */
+	{"nsvault.get_secret_metadata(text, text)", PRIV_READ},	/* 0.6 */
+	{"nsvault.list_registries(text)", PRIV_READ},
+	{"nsvault.list_global_registries()", PRIV_READ},
+	{"nsvault.docker_config(text, text, boolean)", PRIV_READ},
+	{"nsvault.registry_credential(text, text, boolean)", PRIV_READ},	/* 0.4 */
+	{"nsvault.has_namespace_privilege(text, text)", PRIV_READ},
+	{"nsvault.set_secret(text, text, text, boolean)", PRIV_WRITE},	/* before 0.6 */
+	{"nsvault.set_secret(text, text, text, boolean, integer)", PRIV_WRITE},	/* 0.6 */
+	{"nsvault.delete_secret(text, text)", PRIV_WRITE},
+	{"nsvault.undelete_secret(text, text, integer)", PRIV_WRITE},	/* 0.6 */
+	{"nsvault.rollback_secret(text, text, integer)", PRIV_WRITE},	/* 0.6 */
+	{"nsvault.destroy_secret_versions(text, text, integer[])", PRIV_WRITE},	/* 0.6 */
+	{"nsvault.purge_secret(text, text)", PRIV_WRITE},	/* 0.6 */
+	{"nsvault.set_secret_metadata(text, text, text, jsonb, timestamptz)", PRIV_WRITE},	/* 0.6 */
+	{"nsvault.set_registry(text, text, text)", PRIV_WRITE},
+	{"nsvault.delete_registry(text, text)", PRIV_WRITE},
+	{"nsvault.set_global_registry(text, text, boolean)", PRIV_WRITE},
+	{"nsvault.delete_global_registry(text, boolean)", PRIV_WRITE},
+	{"nsvault.grant_namespace(text, regrole, text)", PRIV_ADMIN},
+	{"nsvault.revoke_namespace(text, regrole, text)", PRIV_ADMIN},
+	{"nsvault.rotate_key(text)", PRIV_ADMIN},
+	{"nsvault.delete_namespace(text)", PRIV_ADMIN},
+	{"nsvault.destroy_key_version(text, integer)", PRIV_ADMIN},
+	{"nsvault.set_max_versions(text, integer)", PRIV_ADMIN},	/* 0.6 */
 };
-static const char *const write_functions =
-	"nsvault.set_secret(text, text, text, boolean), nsvault.delete_secret(text, text), "
-	"nsvault.set_registry(text, text, text), nsvault.delete_registry(text, text), "
-	"nsvault.set_global_registry(text, text, boolean), "
-	"nsvault.delete_global_registry(text, boolean)";
-static const char *const admin_functions =
-	"nsvault.grant_namespace(text, regrole, text), "
-	"nsvault.revoke_namespace(text, regrole, text), "
-	"nsvault.rotate_key(text), nsvault.delete_namespace(text), "
-	"nsvault.destroy_key_version(text, integer)";
 
 static const char *
 privilege_name(NamespacePrivilege privilege)
@@ -325,21 +347,19 @@ static void
 grant_execute(Oid role, NamespacePrivilege privilege)
 {
 	const char *grantee = quote_identifier(GetUserNameFromId(role, false));
+	StringInfoData functions;
 
+	initStringInfo(&functions);
 	nsvault_spi_connect();
 	run_grant(psprintf("GRANT USAGE ON SCHEMA nsvault TO %s", grantee));
-	run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", read_functions, grantee));
-	for (int i = 0; i < lengthof(newer_read_functions); i++)
-		if (function_exists(newer_read_functions[i]))
-			run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", newer_read_functions[i],
-							   grantee));
-	if (privilege >= PRIV_WRITE)
-		run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", write_functions, grantee));
+	for (int i = 0; i < lengthof(privilege_functions); i++)
+		if (privilege_functions[i].privilege <= privilege &&
+			function_exists(privilege_functions[i].signature))
+			appendStringInfo(&functions, "%s%s", functions.len > 0 ? ", " : "",
+							 privilege_functions[i].signature);
+	run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", functions.data, grantee));
 	if (privilege >= PRIV_ADMIN)
-	{
-		run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", admin_functions, grantee));
 		run_grant(psprintf("GRANT SELECT ON nsvault.audit_log TO %s", grantee));
-	}
 	SPI_finish();
 }
 

@@ -108,13 +108,13 @@ audit_record(const Caller *caller, const char *namespace, const char *item,
 
 /*
  * Records that the caller was handed nitems values of a namespace (secret
- * names or registry URLs), where no rollback of the caller's can undo it.
- * Returns only once the events are in the queue or the log: a read whose
- * event cannot be taken fails.
+ * names or registry URLs; details, when not NULL, says more of each), where
+ * no rollback of the caller's can undo it.  Returns only once the events
+ * are in the queue or the log: a read whose event cannot be taken fails.
  */
 void
 audit_reads(const Caller *caller, const char *namespace, const char *const *items,
-			int nitems, const char *action, const char *detail)
+			const char *const *details, int nitems, const char *action)
 {
 	AuditEvent *events;
 	AuditEvent	shared;
@@ -122,11 +122,12 @@ audit_reads(const Caller *caller, const char *namespace, const char *const *item
 	if (!nsvault_audit || nitems == 0)
 		return;
 	events = palloc(sizeof(AuditEvent) * nitems);
-	shared = caller_event(caller, namespace, action, detail);
+	shared = caller_event(caller, namespace, action, NULL);
 	for (int i = 0; i < nitems; i++)
 	{
 		events[i] = shared;
 		events[i].item = items[i];
+		events[i].detail = details ? details[i] : NULL;
 	}
 	if (audit_queue_usable())
 		audit_queue_push(events, nitems);

@@ -13,7 +13,7 @@
 extern void audit_record(const Caller *caller, const char *namespace, const char *item,
 						 const char *action, const char *detail);
 extern void audit_reads(const Caller *caller, const char *namespace,
-						const char *const *items, int nitems, const char *action,
-						const char *detail);
+						const char *const *items, const char *const *details, int nitems,
+						const char *action);
 
 #endif							/* NSVAULT_AUDIT_H */

@@ -46,6 +46,33 @@ nsvault_relation(const char *relname)
 	return relid;
 }
 
+/* Sets a key on text column i of index to value. */
+static void
+text_key(ScanKey key, Relation index, int i, const char *value)
+{
+	ScanKeyInit(key, index->rd_index->indkey.values[i], BTEqualStrategyNumber, F_TEXTEQ,
+				CStringGetTextDatum(value));
+	/* the index orders by its own collation: searching by another misses rows */
+	key->sk_collation = index->rd_indcollation[i];
+}
+
+/* Calls on_row for each row of rel that the keys find through index, until it returns false. */
+static void
+scan_rows(Relation rel, Relation index, int nkeys, ScanKey keys, Snapshot snapshot,
+		  IndexRowCallback on_row, int set, void *arg)
+{
+	SysScanDesc scan = systable_beginscan(rel, RelationGetRelid(index), true, snapshot,
+										  nkeys, keys);
+	HeapTuple	tuple;
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		if (!on_row(tuple, RelationGetDescr(rel), set, arg))
+			break;
+	}
+	systable_endscan(scan);
+}
+
 /*
  * For each of nsets key sets (nkeys values each, one after the other in
  * keys), calls on_row for every row of nsvault.<relname> whose leading text
@@ -60,8 +87,6 @@ nsvault_index_lookup(const char *relname, const char *indexname, int nkeys, int 
 	Relation	rel;
 	Relation	index;
 	ScanKeyData scankeys[LOOKUP_MAX_KEYS];
-	SysScanDesc scan;
-	HeapTuple	tuple;
 
 	Assert(nkeys <= LOOKUP_MAX_KEYS);
 	rel = table_open(nsvault_relation(relname), AccessShareLock);
@@ -69,22 +94,30 @@ nsvault_index_lookup(const char *relname, const char *indexname, int nkeys, int 
 	for (int set = 0; set < nsets; set++)
 	{
 		for (int i = 0; i < nkeys; i++)
-		{
-			ScanKeyInit(&scankeys[i], index->rd_index->indkey.values[i],
-						BTEqualStrategyNumber, F_TEXTEQ,
-						CStringGetTextDatum(keys[set * nkeys + i]));
-			/* the index orders by its own collation: searching by another misses rows */
-			scankeys[i].sk_collation = index->rd_indcollation[i];
-		}
-		scan = systable_beginscan(rel, RelationGetRelid(index), true,
-								  snapshot, nkeys, scankeys);
-		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-		{
-			if (!on_row(tuple, RelationGetDescr(rel), set, arg))
-				break;
-		}
-		systable_endscan(scan);
+			text_key(&scankeys[i], index, i, keys[set * nkeys + i]);
+		scan_rows(rel, index, nkeys, scankeys, snapshot, on_row, set, arg);
 	}
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * Calls on_row for the row of nsvault.secret_versions of one version of a
+ * secret, if there is one that snapshot sees.
+ */
+void
+nsvault_version_lookup(const char *namespace, const char *name, int32 version,
+					   Snapshot snapshot, IndexRowCallback on_row, void *arg)
+{
+	Relation	rel = table_open(nsvault_relation("secret_versions"), AccessShareLock);
+	Relation	index = index_open(nsvault_relation("secret_versions_pkey"), AccessShareLock);
+	ScanKeyData scankeys[3];
+
+	text_key(&scankeys[0], index, 0, namespace);
+	text_key(&scankeys[1], index, 1, name);
+	ScanKeyInit(&scankeys[2], index->rd_index->indkey.values[2],
+				BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(version));
+	scan_rows(rel, index, 3, scankeys, snapshot, on_row, 0, arg);
 	index_close(index, AccessShareLock);
 	table_close(rel, AccessShareLock);
 }

@@ -53,6 +53,22 @@ static Oid	key_destructions_relid = InvalidOid;
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr accept_plan = NULL;
 static SPIPlanPtr used_versions_plan = NULL;
+static SPIPlanPtr used_versions_unversioned_plan = NULL;
+
+/*
+ * One value of each (namespace, key version) in use: secrets (version is
+ * their version column, or 1 before nsvault 0.6; more filters them and
+ * adds the older versions) and registry tokens.
+ */
+#define USED_VERSIONS_SQL(version, more) \
+	"SELECT DISTINCT ON (1, 2) * FROM (" \
+	" SELECT namespace, key_version, ciphertext AS sealed, 'secret' AS kind, name," \
+	"  NULL AS registry_namespace, NULL AS url, NULL AS user_name, " version " AS version" \
+	"  FROM nsvault.secrets" more \
+	" UNION ALL" \
+	" SELECT coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "'), key_version, token," \
+	"  scope, registry, namespace, url, user_name, 1" \
+	"  FROM nsvault.registries) v"
 static SPIPlanPtr active_versions_plan = NULL;
 
 /*
@@ -268,19 +284,22 @@ check_key_database(const pg_uuid_t *identity)
 {
 	SPITupleTable *rows;
 	uint64		nrows;
+	SPIPlanPtr	plan;
 
 	nsvault_spi_connect();
-	nsvault_spi_plan(&used_versions_plan,
-					 "SELECT DISTINCT ON (1, 2) * FROM ("
-					 " SELECT namespace, key_version, ciphertext AS sealed, 'secret' AS kind, name,"
-					 "  NULL AS registry_namespace, NULL AS url, NULL AS user_name"
-					 "  FROM nsvault.secrets"
-					 " UNION ALL"
-					 " SELECT coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "'), key_version, token,"
-					 "  scope, registry, namespace, url, user_name"
-					 "  FROM nsvault.registries) v",
-					 0, NULL);
-	nsvault_spi_execute(used_versions_plan, NULL, NULL, true, 0, SPI_OK_SELECT,
+	if (secrets_versioned())
+		plan = nsvault_spi_plan(&used_versions_plan,
+								USED_VERSIONS_SQL("version",
+												  " WHERE ciphertext IS NOT NULL"
+												  " UNION ALL"
+												  " SELECT namespace, key_version, ciphertext, 'secret', name,"
+												  "  NULL, NULL, NULL, version"
+												  "  FROM nsvault.secret_versions WHERE ciphertext IS NOT NULL"),
+								0, NULL);
+	else
+		plan = nsvault_spi_plan(&used_versions_unversioned_plan, USED_VERSIONS_SQL("1", ""),
+								0, NULL);
+	nsvault_spi_execute(plan, NULL, NULL, true, 0, SPI_OK_SELECT,
 						"could not read the values to check");
 	rows = SPI_tuptable;
 	nrows = SPI_processed;
@@ -295,7 +314,9 @@ check_key_database(const pg_uuid_t *identity)
 		char	   *kind = nsvault_spi_text(row, desc, "kind");
 		char	   *name = nsvault_spi_text(row, desc, "name");
 		bool		secret = strcmp(kind, "secret") == 0;
-		StringInfo	aad = secret ? secrets_aad(namespace, name)
+		StringInfo	aad = secret ?
+			secrets_aad(namespace, name,
+						DatumGetInt32(nsvault_spi_datum(row, desc, "version", &isnull)))
 			: registry_aad(crypto_sealed_format(sealed), kind,
 						   nsvault_spi_text(row, desc, "registry_namespace"), name,
 						   nsvault_spi_text(row, desc, "url"),

@@ -13,7 +13,7 @@
 #include "fmgr.h"
 
 extern void listing_return_rows(FunctionCallInfo fcinfo, const char *namespace,
-								SPIPlanPtr *plan, const char *sql, int transform_column,
-								char *(*transform) (const char *value));
+								const char *name, SPIPlanPtr *plan, const char *sql,
+								int transform_column, char *(*transform) (const char *value));
 
 #endif							/* NSVAULT_LISTING_H */

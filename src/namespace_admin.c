@@ -26,17 +26,34 @@
 #include "validate.h"
 
 static SPIPlanPtr secrets_plan = NULL;
+static SPIPlanPtr secrets_unversioned_plan = NULL;
 static SPIPlanPtr reseal_secret_plan = NULL;
+static SPIPlanPtr versions_plan = NULL;
+static SPIPlanPtr reseal_version_plan = NULL;
 static SPIPlanPtr registries_plan = NULL;
 static SPIPlanPtr reseal_registry_plan = NULL;
-/* what deleting a namespace deletes */
+
+/* what deleting a namespace deletes; the last two exist from nsvault 0.6 on */
 static const char *const namespace_deletes[] = {
 	"DELETE FROM nsvault.secrets WHERE namespace = $1",
 	"DELETE FROM nsvault.registries WHERE scope = 'namespace' AND namespace = $1",
 	"DELETE FROM nsvault.grants WHERE namespace = $1",
+	"DELETE FROM nsvault.secret_versions WHERE namespace = $1",
+	"DELETE FROM nsvault.namespace_settings WHERE namespace = $1",
 };
+#define UNVERSIONED_DELETES 3
 static SPIPlanPtr delete_plans[lengthof(namespace_deletes)];
+
+/* values sealed under a version, or under any other: in secrets, registries and versions */
+#define COUNT_SEALED_SQL(versions) \
+	"SELECT (SELECT count(*) FROM nsvault.secrets WHERE namespace = $1" \
+	"         AND (key_version = $2) <> $3)" \
+	"     + (SELECT count(*) FROM nsvault.registries" \
+	"         WHERE coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "') = $1" \
+	"         AND (key_version = $2) <> $3)" \
+	versions
 static SPIPlanPtr sealed_under_plan = NULL;
+static SPIPlanPtr sealed_under_versioned_plan = NULL;
 
 /*
  * Re-seals every row select_plan returns (key_version, sealed, ctid, and
@@ -94,11 +111,14 @@ reseal_rows(const char *namespace, SPIPlanPtr select_plan, SPIPlanPtr update_pla
 	return (int) nrows;
 }
 
-/* A secret's associated data is the same in every format. */
+/* A secret's associated data is the same in every format; it names the version. */
 static StringInfo
 secret_row_aad(HeapTuple row, TupleDesc desc, const char *namespace, int format)
 {
-	return secrets_aad(namespace, nsvault_spi_text(row, desc, "name"));
+	bool		isnull;
+
+	return secrets_aad(namespace, nsvault_spi_text(row, desc, "name"),
+					   DatumGetInt32(nsvault_spi_datum(row, desc, "version", &isnull)));
 }
 
 static StringInfo
@@ -113,6 +133,51 @@ registry_row_aad(HeapTuple row, TupleDesc desc, const char *namespace, int forma
 }
 
 /*
+ * Re-seals every version of every secret of the namespace that holds a
+ * value (from nsvault 0.6 on, the older versions too; before, every secret
+ * is version 1).  A version's time stays as it is: it was not rewritten.
+ */
+static int
+reseal_secrets(const char *namespace, const NamespaceKey *new_key)
+{
+	Oid			argtypes[3] = {BYTEAOID, INT4OID, TIDOID};
+	Oid			ns_type[1] = {TEXTOID};
+	bool		versioned = secrets_versioned();
+	int			resealed;
+
+	nsvault_spi_plan(&reseal_secret_plan,
+					 "UPDATE nsvault.secrets SET ciphertext = $1, key_version = $2 WHERE ctid = $3",
+					 3, argtypes);
+	if (!versioned)
+		return reseal_rows(namespace,
+						   nsvault_spi_plan(&secrets_unversioned_plan,
+											"SELECT key_version, ciphertext AS sealed, ctid, name,"
+											" 1 AS version FROM nsvault.secrets"
+											" WHERE namespace = $1 FOR UPDATE",
+											1, ns_type),
+						   reseal_secret_plan, secret_row_aad, new_key);
+	resealed = reseal_rows(namespace,
+						   nsvault_spi_plan(&secrets_plan,
+											"SELECT key_version, ciphertext AS sealed, ctid, name,"
+											" version FROM nsvault.secrets"
+											" WHERE namespace = $1 AND ciphertext IS NOT NULL FOR UPDATE",
+											1, ns_type),
+						   reseal_secret_plan, secret_row_aad, new_key);
+	nsvault_spi_plan(&reseal_version_plan,
+					 "UPDATE nsvault.secret_versions SET ciphertext = $1, key_version = $2"
+					 " WHERE ctid = $3",
+					 3, argtypes);
+	resealed += reseal_rows(namespace,
+							nsvault_spi_plan(&versions_plan,
+											 "SELECT key_version, ciphertext AS sealed, ctid, name,"
+											 " version FROM nsvault.secret_versions"
+											 " WHERE namespace = $1 AND ciphertext IS NOT NULL FOR UPDATE",
+											 1, ns_type),
+							reseal_version_plan, secret_row_aad, new_key);
+	return resealed;
+}
+
+/*
  * Counts the secrets and registry tokens of the namespace sealed under a
  * version (or, when other_than, under any other) as of now, whatever this
  * transaction's snapshot.  The caller is connected to SPI.
@@ -124,18 +189,20 @@ count_sealed(const char *namespace, int32 version, bool other_than)
 	Datum		args[3];
 	bool		isnull;
 	int			result;
+	SPIPlanPtr	plan;
 
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = Int32GetDatum(version);
 	args[2] = BoolGetDatum(other_than);
-	nsvault_spi_plan(&sealed_under_plan,
-					 "SELECT (SELECT count(*) FROM nsvault.secrets WHERE namespace = $1"
-					 "         AND (key_version = $2) <> $3)"
-					 "     + (SELECT count(*) FROM nsvault.registries"
-					 "         WHERE coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "') = $1"
-					 "         AND (key_version = $2) <> $3)",
-					 3, argtypes);
-	result = SPI_execute_snapshot(sealed_under_plan, args, NULL, GetLatestSnapshot(),
+	if (secrets_versioned())
+		plan = nsvault_spi_plan(&sealed_under_versioned_plan,
+								COUNT_SEALED_SQL("     + (SELECT count(*) FROM nsvault.secret_versions"
+												 "         WHERE namespace = $1"
+												 "         AND (key_version = $2) <> $3)"),
+								3, argtypes);
+	else
+		plan = nsvault_spi_plan(&sealed_under_plan, COUNT_SEALED_SQL(""), 3, argtypes);
+	result = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(),
 								  InvalidSnapshot, true, false, 1);
 	if (result != SPI_OK_SELECT)
 		elog(ERROR, "could not count sealed values: SPI_execute_snapshot returned %s",
@@ -191,14 +258,6 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 	version = new_key->version;
 
 	nsvault_spi_connect();
-	nsvault_spi_plan(&secrets_plan,
-					 "SELECT key_version, ciphertext AS sealed, ctid, name FROM nsvault.secrets"
-					 " WHERE namespace = $1 FOR UPDATE",
-					 1, ns_type);
-	nsvault_spi_plan(&reseal_secret_plan,
-					 "UPDATE nsvault.secrets SET ciphertext = $1, key_version = $2,"
-					 " updated_at = pg_catalog.now() WHERE ctid = $3",
-					 3, argtypes);
 	nsvault_spi_plan(&registries_plan,
 					 "SELECT key_version, token AS sealed, ctid, scope, registry, url, user_name"
 					 " FROM nsvault.registries"
@@ -209,8 +268,7 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 					 "UPDATE nsvault.registries SET token = $1, key_version = $2,"
 					 " updated_at = pg_catalog.now() WHERE ctid = $3",
 					 3, argtypes);
-	resealed = global ? 0 : reseal_rows(namespace, secrets_plan, reseal_secret_plan,
-										secret_row_aad, new_key);
+	resealed = global ? 0 : reseal_secrets(namespace, new_key);
 	resealed += reseal_rows(namespace, registries_plan, reseal_registry_plan,
 							registry_row_aad, new_key);
 	refuse_rows_left_behind(namespace, version, false);
@@ -247,7 +305,7 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 
 	args[0] = CStringGetTextDatum(namespace);
 	nsvault_spi_connect();
-	for (int i = 0; i < lengthof(namespace_deletes); i++)
+	for (int i = 0; i < (secrets_versioned() ? lengthof(namespace_deletes) : UNVERSIONED_DELETES); i++)
 	{
 		nsvault_spi_plan(&delete_plans[i], namespace_deletes[i], 1, argtypes);
 		nsvault_spi_execute(delete_plans[i], args, NULL, false, 0, SPI_OK_DELETE,

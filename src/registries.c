@@ -278,7 +278,7 @@ PG_FUNCTION_INFO_V1(nsvault_list_registries);
 Datum
 nsvault_list_registries(PG_FUNCTION_ARGS)
 {
-	listing_return_rows(fcinfo, validate_arg_namespace(fcinfo, 0), &list_plan,
+	listing_return_rows(fcinfo, validate_arg_namespace(fcinfo, 0), NULL, &list_plan,
 						"SELECT url, user_name, created_at FROM nsvault.registries"
 						" WHERE scope = 'namespace' AND namespace = $1 ORDER BY url COLLATE \"C\"",
 						1, user_hint);
@@ -291,7 +291,7 @@ PG_FUNCTION_INFO_V1(nsvault_list_global_registries);
 Datum
 nsvault_list_global_registries(PG_FUNCTION_ARGS)
 {
-	listing_return_rows(fcinfo, NSVAULT_GLOBAL_NAMESPACE, &list_global_plan,
+	listing_return_rows(fcinfo, NSVAULT_GLOBAL_NAMESPACE, NULL, &list_global_plan,
 						"SELECT scope, url, user_name, created_at FROM nsvault.registries"
 						" WHERE scope IN ('global', 'global-private')"
 						" ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",

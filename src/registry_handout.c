@@ -180,6 +180,7 @@ audit_handed_out(const Caller *caller, const char *namespace, bool global_servic
 	{
 		int			n = list_length(out->urls[i]);
 		const char **urls;
+		const char **details;
 		const char *detail = scopes[i];
 		ListCell   *lc;
 
@@ -191,8 +192,11 @@ audit_handed_out(const Caller *caller, const char *namespace, bool global_servic
 		if (i > 0)
 			detail = global_service ? psprintf("%s, for a global service", scopes[i])
 				: psprintf("%s, for namespace %s", scopes[i], namespace);
-		audit_reads(caller, i == 0 ? namespace : NSVAULT_GLOBAL_NAMESPACE, urls, n,
-					"registry_read", detail);
+		details = palloc(sizeof(char *) * n);
+		for (int k = 0; k < n; k++)
+			details[k] = detail;
+		audit_reads(caller, i == 0 ? namespace : NSVAULT_GLOBAL_NAMESPACE, urls, details, n,
+					"registry_read");
 	}
 }
 

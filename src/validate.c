@@ -227,6 +227,23 @@ validate_arg_secret_value(FunctionCallInfo fcinfo, int argno)
 	return PG_GETARG_TEXT_PP(argno);
 }
 
+/* Returns version argument argno, at least 1, or 0 when it is NULL. */
+int32
+validate_arg_version_or_null(FunctionCallInfo fcinfo, int argno)
+{
+	int32		version;
+
+	if (PG_ARGISNULL(argno))
+		return 0;
+	version = PG_GETARG_INT32(argno);
+	if (version < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid secret version %d", version),
+				 errdetail("Versions are numbered from 1.")));
+	return version;
+}
+
 /* Returns boolean argument argno, which must not be NULL. */
 bool
 validate_arg_bool(FunctionCallInfo fcinfo, int argno, const char *param)

@@ -21,6 +21,7 @@ extern char *validate_arg_namespace_or_global(FunctionCallInfo fcinfo, int argno
 extern char *validate_arg_secret_name(FunctionCallInfo fcinfo, int argno);
 extern text *validate_arg_secret_value(FunctionCallInfo fcinfo, int argno);
 extern bool validate_arg_bool(FunctionCallInfo fcinfo, int argno, const char *what);
+extern int32 validate_arg_version_or_null(FunctionCallInfo fcinfo, int argno);
 extern void validate_secret_name(const char *name);
 extern void validate_registry_user(const char *user, int len);
 

@@ -29,6 +29,7 @@ sub nsvault
 my $value = "first line\nsecond line \x{c3}\x{bc}ber \$HOME %s\n\n";
 my ($rc, $out, $err) = nsvault($value, 'secret', 'set', 'ops', 'db/password');
 is($rc, 0, 'secret set exits 0') or diag($err);
+is($out, "1\n", 'and prints the version it wrote');
 ($rc, $out) = nsvault('', 'secret', 'get', 'ops', 'db/password');
 is($rc, 0, 'secret get exits 0');
 is($out, $value, 'secret get writes back exactly the bytes of stdin');
@@ -45,7 +46,8 @@ is($rc, 0, '--no-overwrite after the operands, on a new name');
 
 ($rc, $out, $err) = nsvault('', 'secret', 'list', 'ops');
 is($rc, 0, 'secret list exits 0');
-like($out, qr/^api-token\t[^\t]+\t[^\t]+\ndb\/password\t[^\t]+\t[^\t]+\n\z/, 'list: name, created, updated');
+like($out, qr/^api-token\t[^\t]+\t[^\t]+\t1\t\t\ndb\/password\t[^\t]+\t[^\t]+\t1\t\t\n\z/,
+	'list: name, created, updated, version, and no description or expiry');
 
 # missing secrets: exit 3, nothing on stdout
 ($rc, $out, $err) = nsvault('', 'secret', 'get', 'ops', 'nope');
@@ -58,6 +60,58 @@ is($rc, 0, 'secret delete exits 0');
 ($rc, $out, $err) = nsvault('', 'secret', 'delete', 'ops', 'api-token');
 is($rc, 3, 'deleting it again exits 3');
 like($err, qr/secret "api-token" not found in namespace "ops"/, 'naming it');
+
+# versions: check-and-set, reading one, listing, rollback, undelete, destroy, purge
+($rc, $out, $err) = nsvault('v2', 'secret', 'set', '--cas', '1', 'ver', 'key');
+is("$rc:$out", '4:', '--cas 1 on a secret that does not exist exits 4, writing nothing');
+like($err, qr/^nsvault: error: secret set: check-and-set failed for secret "key" in namespace "ver" \(Version 1 was expected; the secret does not exist\.\)\n\z/,
+	'naming the current state');
+is(join('', map { (nsvault("value $_", 'secret', 'set', '--cas', $_ - 1, 'ver', 'key'))[1] } 1 .. 3),
+	"1\n2\n3\n", '--cas 0, 1, 2 write versions 1, 2, 3');
+($rc, $out) = nsvault('stale', 'secret', 'set', 'ver', 'key', '--cas', '2');
+is($rc, 4, 'a stale --cas exits 4');
+is((nsvault('', 'secret', 'get', 'ver', 'key'))[1], 'value 3', 'and the value stays');
+is((nsvault('', 'secret', 'get', '--version', '1', 'ver', 'key'))[1], 'value 1', 'get --version 1');
+($rc, $out) = nsvault('', 'secret', 'get', 'ver', 'key', '--version', '9');
+is("$rc:$out", '3:', 'get --version of a version that is not there exits 3');
+($rc, $out) = nsvault('', 'secret', 'versions', 'ver', 'key');
+like($out, qr/^1\t[^\t]+\t\w+\t\tf\n2\t[^\t]+\t\w+\t\tf\n3\t[^\t]+\t\w+\t\tf\n\z/,
+	'versions: version, created, by whom, not deleted, not destroyed');
+is((nsvault('', 'secret', 'rollback', 'ver', 'key', '1'))[1], "4\n", 'rollback prints the new version');
+is((nsvault('', 'secret', 'get', 'ver', 'key'))[1], 'value 1', "which holds version 1's value");
+is((nsvault('', 'secret', 'delete', 'ver', 'key'))[0], 0, 'delete marks it deleted');
+is((nsvault('', 'secret', 'get', 'ver', 'key'))[0], 3, 'a deleted secret reads as not found');
+is((nsvault('', 'secret', 'undelete', 'ver', 'key', '4'))[0], 0, 'undelete exits 0');
+is((nsvault('', 'secret', 'get', 'ver', 'key'))[1], 'value 1', 'and the value reads again');
+($rc, $out) = nsvault('', 'secret', 'destroy', 'ver', 'key', '1', '2');
+is("$rc:$out", '0:', 'destroy exits 0');
+like((nsvault('', 'secret', 'versions', 'ver', 'key'))[1], qr/^1\t.*\tt\n2\t.*\tt\n3\t.*\tf\n/,
+	'and the versions show it');
+is((nsvault('', 'secret', 'rollback', 'ver', 'key', '2'))[0], 3, 'rollback to a destroyed version exits 3');
+($rc, $out) = nsvault('', 'secret', 'meta', 'ver', 'key', '--description', 'the test key',
+	'--expires', '2999-01-01 00:00:00+00');
+is("$rc:$out", '0:', 'meta sets the description and the expiry');
+($rc, $out) = nsvault('', 'secret', 'meta', 'ver', 'key');
+like($out, qr/^current_version\t4\n.*^description\tthe test key\n.*^expires_at\t2999-/ms,
+	'meta without options prints the fields');
+is((nsvault('', 'secret', 'list', '--expiring', '7 days', 'ver'))[1], '', '--expiring: nothing soon');
+nsvault('', 'secret', 'meta', 'ver', 'key', '--expires', '2000-01-01 00:00:00+00');
+like((nsvault('', 'secret', 'list', '--expiring', '7 days', 'ver'))[1], qr/^key\t/,
+	'--expiring: an expired secret');
+($rc, $out, $err) = nsvault('', 'secret', 'get', 'ver', 'key');
+is("$rc:$out", '1:', 'an expired secret exits 1');
+like($err, qr/secret "key" in namespace "ver" expired at /, 'saying when it expired');
+is((nsvault('', 'secret', 'purge', 'ver', 'key'))[0], 0, 'purge exits 0');
+is((nsvault('', 'secret', 'purge', 'ver', 'key'))[0], 3, 'purging it again exits 3');
+for my $usage ([ 'secret', 'get', '--cas', '1', 'ver', 'key' ],
+	[ 'secret', 'set', '--version', '1', 'ver', 'key' ], [ 'secret', 'list', '--global', 'ver' ],
+	[ 'secret', 'set', '--cas', '-1', 'ver', 'key' ], [ 'secret', 'set', '--cas', 'x', 'ver', 'key' ],
+	[ 'secret', 'rollback', 'ver', 'key', '0' ], [ 'secret', 'destroy', 'ver', 'key' ],
+	[ 'secret', 'destroy', 'ver', 'key', '1', 'two' ], [ 'registry', 'list', '--cas', '1', 'ops' ])
+{
+	($rc, $out, $err) = nsvault('v', @$usage);
+	is("$rc:$out", '2:', "usage error exits 2: nsvault @$usage");
+}
 
 # bad input and bad usage
 ($rc, $out, $err) = nsvault("a\0b", 'secret', 'set', 'ops', 'nul');

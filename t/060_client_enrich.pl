@@ -177,10 +177,16 @@ is_deeply(
 # enriching it alone gives (one-shot enrich, which reads its own names).
 # Mixed namespaces, missing and repeated names, a namespace never written,
 # a refused name and a refused namespace (whose group falls back to one
-# call per request), a request without secrets and one without namespace.
+# call per request), a request without secrets and one without namespace;
+# an expired secret (its group falls back too) and a deleted one.
 my $codec = JSON::PP->new->canonical->allow_nonref;
 my $third = 'third-' . NsvaultPair::random_hex(12);
 is((nsvault($third, 'secret', 'set', 'other', 'api/key'))[0], 0, 'a secret in a second namespace');
+$main->safe_psql('postgres', q{
+SELECT nsvault.set_secret('other', 'old/key', 'expired-value');
+SELECT nsvault.set_secret_metadata('other', 'old/key', expires_at => '2000-01-01 00:00:00+00');
+SELECT nsvault.set_secret('other', 'deleted/key', 'deleted-value');
+SELECT nsvault.delete_secret('other', 'deleted/key');});
 my @mixed = (
 	[ 'demo', [ 'secretToken' ] ],
 	[ 'other', [ 'api/key' ] ],
@@ -196,7 +202,10 @@ my @mixed = (
 	[ undef, [ 'secretToken' ] ],
 	[ 'demo', [ 'db/password' ] ],
 	[ 'demo', [ 'secretToken', 'db/password' ] ],
-	[ 'demo', [ "secretToken\x{0}x" ] ]);
+	[ 'demo', [ "secretToken\x{0}x" ] ],
+	[ 'other', [ 'api/key', 'old/key' ] ],
+	[ 'other', [ 'deleted/key' ] ],
+	[ 'other', [ 'api/key' ] ]);
 my (@lines_in, @alone);
 for my $i (0 .. $#mixed)
 {
@@ -217,6 +226,10 @@ my @grouped = map {
 } split /\n/, $out;
 is_deeply(\@grouped, \@alone, 'a batch of mixed namespaces and missing names answers as each request alone, byte for byte');
 like($alone[4], qr/^3 secret "gone" not found in namespace "demo"$/, 'alone: the first missing name, in order');
+like($alone[-3], qr/^1 secret "old\/key" in namespace "other" expired at /, 'alone: an expired secret');
+like($alone[-2], qr/^3 secret "deleted\/key" not found in namespace "other"/, 'alone: a deleted secret');
+like($alone[-1], qr/^\{"input":/, 'alone: a secret of the same namespace');
+like((split /\n/, $out)[-3], qr/^\{"error":\{"code":"expired",/, 'batch: the code of an expired secret');
 like($alone[7], qr/^1 invalid secret name/, 'alone: a refused name');
 like($alone[14], qr/^1 the action's secrets field holds a name with a NUL character$/,
 	'alone: a name with a NUL is refused, not cut short to another name');

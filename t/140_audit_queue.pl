@@ -25,13 +25,13 @@ my $dir = PostgreSQL::Test::Utils::tempdir();
 my $loader = $main->connstr('postgres') . ' user=loader';
 
 # the bytes one queued read of loader's takes: a 16-byte header, then role,
-# session role (none), namespace, name, action and detail (none), each
-# NUL-terminated, the whole rounded up to a multiple of 8
+# session role (none), namespace, name, action and detail ("version 1"),
+# each NUL-terminated, the whole rounded up to a multiple of 8
 sub event_size
 {
 	my ($role, $namespace, $name) = @_;
 	my $len = 16 + (length($role) + 1) + 1 + (length($namespace) + 1)
-	  + (length($name) + 1) + (length('read') + 1) + 1;
+	  + (length($name) + 1) + (length('read') + 1) + (length('version 1') + 1);
 	return 8 * POSIX::ceil($len / 8);
 }
 my $capacity = floor($queue_kb * 1024 / event_size('loader', 'load', 'k'));
@@ -310,8 +310,8 @@ is($ret, 0, 'a read in a transaction rolled back') or diag($stderr);
 my $log = slurp_file($main->logfile, $offset);
 my @lines = $log =~ /^.*nsvault audit: .*$/mg;
 is(scalar @lines, 1, 'leaves one audit line in the server log');
-like($lines[0] // '', qr/LOG:  nsvault audit: role "loader" read in namespace "load": k$/,
-	'naming the role, the namespace and the secret');
+like($lines[0] // '', qr/LOG:  nsvault audit: role "loader" read in namespace "load": k, version 1$/,
+	'naming the role, the namespace, the secret and its version');
 ok(index($log, $value) < 0, 'the value is not in the log');
 sleep 1;
 is(reads($before_log), 0, 'and no row in the table');

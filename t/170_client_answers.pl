@@ -22,10 +22,12 @@ my $dir = PostgreSQL::Test::Utils::tempdir();
 
 # The functions the client calls: arguments, and the columns of their answer.
 my %functions = (
-	set_secret => [ 'namespace text, name text, value text, overwrite boolean DEFAULT true', 'void' ],
-	get_secret => [ 'namespace text, name text', 'text' ],
+	set_secret => [ 'namespace text, name text, value text, overwrite boolean DEFAULT true,'
+		  . ' expected_version integer DEFAULT NULL', 'integer' ],
+	get_secret => [ 'namespace text, name text, version integer', 'text' ],
 	get_secrets => [ 'namespace text, names text[]', 'jsonb' ],
-	list_secrets => [ 'namespace text', 'TABLE (name text, created_at timestamptz, updated_at timestamptz)' ],
+	list_secrets => [ 'namespace text', 'TABLE (name text, created_at timestamptz, updated_at timestamptz,'
+		  . ' current_version integer, description text, expires_at timestamptz)' ],
 	delete_secret => [ 'namespace text, name text', 'boolean' ],
 	set_registry => [ 'namespace text, url text, data text', 'void' ],
 	set_global_registry => [ 'url text, data text, private boolean DEFAULT false', 'void' ],
@@ -44,10 +46,10 @@ my %functions = (
 # (OID 2249) through "SELECT f()": that is how a wrong width shows.
 my %databases = (
 	good => {
-		set_secret => [ 'void', '', undef ],
+		set_secret => [ 'integer', '1', undef ],
 		get_secret => [ 'text', q{'fake value'}, undef ],
 		get_secrets => [ 'jsonb', q{'{"x": "fake value"}'::jsonb}, undef ],
-		list_secrets => [ undef, q{'x', now(), now()}, undef ],
+		list_secrets => [ undef, q{'x', now(), now(), 1, NULL::text, NULL::timestamptz}, undef ],
 		delete_secret => [ 'boolean', 'true', undef ],
 		set_registry => [ 'void', '', undef ],
 		set_global_registry => [ 'void', '', undef ],
@@ -58,11 +60,11 @@ my %databases = (
 		docker_config => [ 'jsonb', q{'{"auths": {}}'::jsonb}, undef ],
 	},
 	no_rows => {
-		set_secret => [ 'SETOF void', 'BEGIN RETURN; END', '0 rows, expected 1' ],
+		set_secret => [ 'SETOF integer', '1 WHERE false', '0 rows, expected 1' ],
 		get_secret => [ 'SETOF text', 'NULL::text WHERE false', '0 rows, expected 1' ],
 		get_secrets => [ 'SETOF jsonb', 'NULL::jsonb WHERE false', '0 rows, expected 1' ],
 		# an empty list is a right answer
-		list_secrets => [ undef, q{'x', now(), now() WHERE false}, undef ],
+		list_secrets => [ undef, q{'x', now(), now(), 1, NULL::text, NULL::timestamptz WHERE false}, undef ],
 		delete_secret => [ 'SETOF boolean', 'true WHERE false', '0 rows, expected 1' ],
 		set_registry => [ 'SETOF void', 'BEGIN RETURN; END', '0 rows, expected 1' ],
 		set_global_registry => [ 'SETOF void', 'BEGIN RETURN; END', '0 rows, expected 1' ],
@@ -73,10 +75,11 @@ my %databases = (
 		docker_config => [ 'SETOF jsonb', 'NULL::jsonb WHERE false', '0 rows, expected 1' ],
 	},
 	nulls => {
-		set_secret => [ 'SETOF void', 'BEGIN RETURN NEXT NULL; RETURN NEXT NULL; END', '2 rows, expected 1' ],
+		set_secret => [ 'integer', 'NULL::integer', 'a NULL in column 1 of row 1' ],
 		get_secret => [ 'text', 'NULL::text', 'a NULL in column 1 of row 1' ],
 		get_secrets => [ 'jsonb', 'NULL::jsonb', 'a NULL in column 1 of row 1' ],
-		list_secrets => [ undef, q{'x', NULL::timestamptz, now()}, 'a NULL in column 2 of row 1' ],
+		list_secrets => [ undef, q{'x', now(), now(), NULL::integer, NULL::text, NULL::timestamptz},
+			'a NULL in column 4 of row 1' ],
 		delete_secret => [ 'boolean', 'NULL::boolean', 'a NULL in column 1 of row 1' ],
 		set_registry => [ 'SETOF void', 'BEGIN RETURN NEXT NULL; RETURN NEXT NULL; END', '2 rows, expected 1' ],
 		set_global_registry =>
@@ -88,20 +91,21 @@ my %databases = (
 		docker_config => [ 'jsonb', 'NULL::jsonb', 'a NULL in column 1 of row 1' ],
 	},
 	wrong_types => {
-		set_secret => [ 'integer', '1', 'column 1 is type OID 23, expected void' ],
+		set_secret => [ 'void', '', 'column 1 is void, expected integer' ],
 		get_secret => [ 'TABLE (a text, b text)', q{'fake', 'value'}, 'column 1 is type OID 2249, expected text' ],
 		get_secrets => [ 'json', q{'{"x": "fake value"}'::json}, 'column 1 is type OID 114, expected jsonb' ],
-		list_secrets => [ 'TABLE (name text, created_at text, updated_at text)', q{'x', 'now', 'now'},
+		list_secrets => [ 'TABLE (name text, created_at text, updated_at text, current_version integer,'
+			  . ' description text, expires_at timestamptz)', q{'x', 'now', 'now', 1, NULL::text, NULL::timestamptz},
 			'column 2 is text, expected timestamptz' ],
 		delete_secret => [ 'text', q{'t'}, 'column 1 is text, expected boolean' ],
-		set_registry => [ 'integer', '1', 'column 1 is type OID 23, expected void' ],
+		set_registry => [ 'integer', '1', 'column 1 is integer, expected void' ],
 		set_global_registry => [ 'TABLE (a text, b text)', q{'a', 'b'}, 'column 1 is type OID 2249, expected void' ],
 		list_registries => [ 'TABLE (url text, user_hint text, created_at date)', q{'quay.io', 'r***t', current_date},
 			'column 3 is type OID 1082, expected timestamptz' ],
 		list_global_registries => [ 'TABLE (scope text, url text, user_hint text, created_at timestamp)',
 			q{'global', 'quay.io', 'r***t', localtimestamp}, 'column 4 is type OID 1114, expected timestamptz' ],
 		delete_registry => [ 'text', q{'t'}, 'column 1 is text, expected boolean' ],
-		delete_global_registry => [ 'integer', '1', 'column 1 is type OID 23, expected boolean' ],
+		delete_global_registry => [ 'integer', '1', 'column 1 is integer, expected boolean' ],
 		docker_config => [ 'TABLE (config jsonb, extra text)', q{'{"auths": {}}'::jsonb, 'x'},
 			'column 1 is type OID 2249, expected jsonb' ],
 	},

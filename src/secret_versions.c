@@ -310,6 +310,8 @@ nsvault_purge_secret(PG_FUNCTION_ARGS)
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
 	bool		purged;
+	bool		isnull;
+	int32		current = 0;
 	Caller		caller;
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
@@ -318,10 +320,15 @@ nsvault_purge_secret(PG_FUNCTION_ARGS)
 
 	nsvault_spi_connect();
 	nsvault_spi_plan(&purge_plan,
-					 "DELETE FROM nsvault.secrets WHERE namespace = $1 AND name = $2",
+					 "DELETE FROM nsvault.secrets WHERE namespace = $1 AND name = $2"
+					 " RETURNING version",
 					 2, argtypes);
-	nsvault_spi_execute(purge_plan, args, NULL, false, 0, SPI_OK_DELETE, "could not purge secret");
+	nsvault_spi_execute(purge_plan, args, NULL, false, 0, SPI_OK_DELETE_RETURNING,
+						"could not purge secret");
 	purged = SPI_processed > 0;
+	if (purged)
+		current = DatumGetInt32(nsvault_spi_datum(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+												  "version", &isnull));
 	nsvault_spi_plan(&purge_older_plan,
 					 "DELETE FROM nsvault.secret_versions WHERE namespace = $1 AND name = $2",
 					 2, argtypes);
@@ -329,7 +336,8 @@ nsvault_purge_secret(PG_FUNCTION_ARGS)
 						"could not purge secret");
 	SPI_finish();
 	if (purged)
-		audit_record(&caller, namespace, name, "purge", NULL);
+		audit_record(&caller, namespace, name, "purge",
+					 psprintf("versions up to %d", current));
 	access_namespace_leave(&caller);
 	PG_RETURN_BOOL(purged);
 }

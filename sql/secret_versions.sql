@@ -100,6 +100,7 @@ SELECT nsvault.destroy_secret_versions('ver', 'api', ARRAY[]::integer[]);
 -- purge removes every version and the metadata; the name starts again at 1
 SELECT nsvault.purge_secret('ver', 'api');
 SELECT nsvault.purge_secret('ver', 'api');
+SELECT detail FROM nsvault.audit_events WHERE namespace = 'ver' AND action = 'purge';
 SELECT count(*) AS rows_left FROM nsvault.secret_versions WHERE namespace = 'ver' AND name = 'api';
 SELECT nsvault.get_secret('ver', 'api');
 SELECT nsvault.set_secret('ver', 'api', 'api-again');

@@ -88,6 +88,13 @@ SELECT nsvault.get_secret('ver', 'api');
 SELECT name FROM nsvault.list_secrets('ver');
 SELECT nsvault.delete_secret('ver', 'api');
 SELECT nsvault.set_secret('ver', 'api', 'api-six');
+-- a destroy, a delete or a purge that rolls back changes nothing
+BEGIN;
+SELECT nsvault.destroy_secret_versions('ver', 'api', ARRAY[3, 6]);
+SELECT nsvault.delete_secret('ver', 'api');
+SELECT nsvault.purge_secret('ver', 'api');
+ROLLBACK;
+SELECT nsvault.get_secret('ver', 'api', 3) AS v3, nsvault.get_secret('ver', 'api') AS v6;
 -- versions that cannot be destroyed
 SELECT nsvault.destroy_secret_versions('ver', 'api', ARRAY[7]);
 SELECT nsvault.destroy_secret_versions('ver', 'api', ARRAY[0]);

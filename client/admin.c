@@ -195,29 +195,28 @@ connect_or_die(const AdminCall *call)
 }
 
 /*
- * Runs sql, which must answer shape, and returns its answer; on failure
- * prints "what: server message" and exits.
+ * Runs sql, which must answer shape, on a connection of its own, and
+ * returns its answer; on failure prints "what: server message" and exits.
  */
 static PGresult *
-call_sql_or_die(const AdminCall *call, PGconn *conn, const char *sql, const DbShape *shape,
+call_sql_or_die(const AdminCall *call, const char *sql, const DbShape *shape,
 				int nparams, const char *const *params)
 {
 	DbError		error;
+	PGconn	   *conn = connect_or_die(call);
 	PGresult   *res = db_call(conn, sql, nparams, params, shape, &error);
 
+	PQfinish(conn);
 	if (res == NULL)
-	{
-		PQfinish(conn);
 		die(error.status, "%s: %s", call->what, error.message);
-	}
 	return res;
 }
 
 /* Runs the subcommand's own call. */
 static PGresult *
-call_or_die(const AdminCall *call, PGconn *conn, int nparams, const char *const *params)
+call_or_die(const AdminCall *call, int nparams, const char *const *params)
 {
-	return call_sql_or_die(call, conn, call->sub->sql, call->sub->answer, nparams, params);
+	return call_sql_or_die(call, call->sub->sql, call->sub->answer, nparams, params);
 }
 
 /*
@@ -252,12 +251,10 @@ store_value(const AdminCall *call, int nparams, const char *const *params,
 static bool
 delete_or_die(const AdminCall *call, int nparams, const char *const *params)
 {
-	PGconn	   *conn = connect_or_die(call);
-	PGresult   *res = call_or_die(call, conn, nparams, params);
+	PGresult   *res = call_or_die(call, nparams, params);
 	bool		deleted = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 
 	PQclear(res);
-	PQfinish(conn);
 	return deleted;
 }
 
@@ -268,13 +265,11 @@ delete_or_die(const AdminCall *call, int nparams, const char *const *params)
 static void
 print_answer(const AdminCall *call, int nparams, const char *const *params, const char *ending)
 {
-	PGconn	   *conn = connect_or_die(call);
-	PGresult   *res = call_or_die(call, conn, nparams, params);
+	PGresult   *res = call_or_die(call, nparams, params);
 	bool		written = write_all(1, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0)) &&
 		write_all(1, ending, strlen(ending));
 
 	db_wipe_result(res);
-	PQfinish(conn);
 	if (!written)
 		die(EXIT_FAIL, "%s: could not write to standard output", call->what);
 }
@@ -309,15 +304,13 @@ print_value(const AdminCall *call)
 static void
 print_rows_of(const AdminCall *call, int nparams, const char *const *params)
 {
-	PGconn	   *conn = connect_or_die(call);
-	PGresult   *res = call_or_die(call, conn, nparams, params);
+	PGresult   *res = call_or_die(call, nparams, params);
 
 	for (int row = 0; row < PQntuples(res); row++)
 		for (int col = 0; col < PQnfields(res); col++)
 			printf("%s%c", PQgetvalue(res, row, col),
 				   col + 1 < PQnfields(res) ? '\t' : '\n');
 	PQclear(res);
-	PQfinish(conn);
 }
 
 /* Prints the rows of a list of the operands as tab-separated lines. */
@@ -364,13 +357,11 @@ version_call(const AdminCall *call)
 {
 	const char *params[] = {call->operands[0], call->operands[1],
 	version_text(call, call->operands[2], "VERSION", false)};
-	PGconn	   *conn = connect_or_die(call);
-	PGresult   *res = call_or_die(call, conn, 3, params);
 
-	if (call->sub->answer->types[0] != DB_TYPE_BOOL)
-		printf("%s\n", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	PQfinish(conn);
+	if (call->sub->answer->types[0] == DB_TYPE_BOOL)
+		PQclear(call_or_die(call, 3, params));
+	else
+		print_answer(call, 3, params, "\n");
 }
 
 /* Destroys the VERSIONs that follow NAMESPACE NAME, as one array. */
@@ -380,7 +371,6 @@ destroy_versions(const AdminCall *call)
 	size_t		size = 3;
 	char	   *array;
 	const char *params[3];
-	PGconn	   *conn;
 
 	for (int i = 2; i < call->noperands; i++)
 		size += strlen(version_text(call, call->operands[i], "VERSION", false)) + 1;
@@ -393,9 +383,7 @@ destroy_versions(const AdminCall *call)
 	params[0] = call->operands[0];
 	params[1] = call->operands[1];
 	params[2] = array;
-	conn = connect_or_die(call);
-	PQclear(call_or_die(call, conn, 3, params));
-	PQfinish(conn);
+	PQclear(call_or_die(call, 3, params));
 	free(array);
 }
 
@@ -416,20 +404,17 @@ secret_metadata(const AdminCall *call)
 		"deleted_at", "description", "custom", "expires_at", "max_versions"};
 	const char *params[] = {call->operands[0], call->operands[1],
 		call->cl->value[OPT_DESCRIPTION], call->cl->value[OPT_EXPIRES]};
-	PGconn	   *conn = connect_or_die(call);
 	PGresult   *res;
 
 	if (params[2] != NULL || params[3] != NULL)
 	{
-		PQclear(call_or_die(call, conn, 4, params));
-		PQfinish(conn);
+		PQclear(call_or_die(call, 4, params));
 		return;
 	}
-	res = call_sql_or_die(call, conn, METADATA_SQL, &metadata_answer, 2, params);
+	res = call_sql_or_die(call, METADATA_SQL, &metadata_answer, 2, params);
 	for (int col = 0; col < PQnfields(res); col++)
 		printf("%s\t%s\n", fields[col], PQgetvalue(res, 0, col));
 	PQclear(res);
-	PQfinish(conn);
 }
 
 /*

@@ -298,14 +298,16 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 	Datum		args[1];
 	int32		active;
 	int32		highest;
+	int			ndeletes;
 	Caller		caller;
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 	key_versions_lock(namespace, &active, &highest);
 
 	args[0] = CStringGetTextDatum(namespace);
+	ndeletes = secrets_versioned() ? lengthof(namespace_deletes) : UNVERSIONED_DELETES;
 	nsvault_spi_connect();
-	for (int i = 0; i < (secrets_versioned() ? lengthof(namespace_deletes) : UNVERSIONED_DELETES); i++)
+	for (int i = 0; i < ndeletes; i++)
 	{
 		nsvault_spi_plan(&delete_plans[i], namespace_deletes[i], 1, argtypes);
 		nsvault_spi_execute(delete_plans[i], args, NULL, false, 0, SPI_OK_DELETE,

@@ -74,12 +74,19 @@ SET search_path = pg_catalog, pg_temp;
  * get_secret(namespace, name, version): a version, or with NULL the
  * current one.  An overload: get_secret(namespace, name) stays, with its
  * grants and what depends on it.
+ *
+ * The functions that read secrets have no search_path of their own: set and
+ * restored on every call, it cost a read much of its time.  They look
+ * nothing up by name, and the library fixes search_path around every query
+ * it runs.
  */
 CREATE FUNCTION nsvault.get_secret(namespace text, name text, version integer)
 RETURNS text
 AS 'MODULE_PATHNAME', 'nsvault_get_secret'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE;
+ALTER FUNCTION nsvault.get_secret(text, text) RESET search_path;
+ALTER FUNCTION nsvault.get_secrets(text, text[]) RESET search_path;
+ALTER FUNCTION nsvault.get_secrets(text, text[], boolean) RESET search_path;
 
 CREATE FUNCTION nsvault.list_secret_versions(namespace text, name text)
 RETURNS TABLE (version integer, created_at timestamptz, created_by name,

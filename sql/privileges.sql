@@ -17,7 +17,8 @@ SELECT count(*) AS public_dblink_functions
 SELECT has_table_privilege('public', 'nsvault.secrets', 'SELECT') AS public_select;
 
 -- every function but harden_role is SECURITY INVOKER (it authorizes its
--- caller), and every one has a fixed search_path
+-- caller), and every one but those that read secrets has a fixed
+-- search_path (nsvault fixes it around each query it runs: the trap below)
 SELECT proname, prosecdef, proconfig FROM pg_proc
  WHERE pronamespace = 'nsvault'::regnamespace ORDER BY proname;
 
@@ -74,6 +75,12 @@ CREATE FUNCTION regress_trojan.text_eq(text, text) RETURNS boolean
 CREATE OPERATOR regress_trojan.= (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_trojan.text_eq);
 CREATE FUNCTION regress_trojan.now() RETURNS timestamptz
 	LANGUAGE plpgsql AS $$ BEGIN PERFORM regress_trojan.note('now'); RETURN 'epoch'; END $$;
+-- types named like those a query over the key link declares: a domain's
+-- check would see each key fetched
+CREATE FUNCTION regress_trojan.noted(fn text) RETURNS boolean
+	LANGUAGE plpgsql AS $$ BEGIN PERFORM regress_trojan.note(fn); RETURN true; END $$;
+CREATE DOMAIN regress_trojan.bytea AS pg_catalog.bytea CHECK (regress_trojan.noted('bytea'));
+CREATE DOMAIN regress_trojan.uuid AS pg_catalog.uuid CHECK (regress_trojan.noted('uuid'));
 RESET ROLE;
 
 -- every call below fetches its key over dblink: nothing is cached

@@ -67,3 +67,23 @@ SELECT nsvault.delete_secret('team-a', 'fresh');
 SELECT nsvault.delete_secret('team-a', 'fresh');
 SELECT nsvault.get_secret('team-a', 'fresh');
 SELECT nsvault.get_secret('team-b', 'db/password');
+
+-- a rebuilt index and a table put in the old one's place (new OIDs: the
+-- library remembers the old ones) are read at once
+SELECT 'nsvault.secrets_pkey'::regclass::oid AS old_index \gset
+REINDEX INDEX CONCURRENTLY nsvault.secrets_pkey;
+SELECT 'nsvault.secrets_pkey'::regclass::oid <> :old_index AS index_replaced;
+SELECT nsvault.get_secret('team-a', 'db/password');
+CREATE TABLE nsvault.secrets_copy (LIKE nsvault.secrets INCLUDING ALL);
+INSERT INTO nsvault.secrets_copy SELECT * FROM nsvault.secrets
+ WHERE (namespace, name) <> ('team-a', 'db/password');
+ALTER TABLE nsvault.secrets RENAME TO secrets_kept;
+ALTER INDEX nsvault.secrets_pkey RENAME TO secrets_kept_pkey;
+ALTER TABLE nsvault.secrets_copy RENAME TO secrets;
+ALTER INDEX nsvault.secrets_copy_pkey RENAME TO secrets_pkey;
+SELECT nsvault.get_secret('team-a', 'db/password');
+SELECT nsvault.get_secret('team-b', 'db/password');
+DROP TABLE nsvault.secrets;
+ALTER TABLE nsvault.secrets_kept RENAME TO secrets;
+ALTER INDEX nsvault.secrets_kept_pkey RENAME TO secrets_pkey;
+SELECT nsvault.get_secret('team-a', 'db/password');

@@ -348,9 +348,10 @@ grant_execute(Oid role, NamespacePrivilege privilege)
 {
 	const char *grantee = quote_identifier(GetUserNameFromId(role, false));
 	StringInfoData functions;
+	int			spi;
 
 	initStringInfo(&functions);
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	run_grant(psprintf("GRANT USAGE ON SCHEMA nsvault TO %s", grantee));
 	for (int i = 0; i < lengthof(privilege_functions); i++)
 		if (privilege_functions[i].privilege <= privilege &&
@@ -360,7 +361,7 @@ grant_execute(Oid role, NamespacePrivilege privilege)
 	run_grant(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s", functions.data, grantee));
 	if (privilege >= PRIV_ADMIN)
 		run_grant(psprintf("GRANT SELECT ON nsvault.audit_log TO %s", grantee));
-	SPI_finish();
+	nsvault_spi_finish(spi);
 }
 
 PG_FUNCTION_INFO_V1(nsvault_grant_namespace);
@@ -378,6 +379,7 @@ nsvault_grant_namespace(PG_FUNCTION_ARGS)
 	Oid			argtypes[4] = {TEXTOID, OIDOID, INT4OID, NAMEOID};
 	Datum		args[4];
 	Caller		caller;
+	int			spi;
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 
@@ -385,7 +387,7 @@ nsvault_grant_namespace(PG_FUNCTION_ARGS)
 	args[1] = ObjectIdGetDatum(grantee);
 	args[2] = Int32GetDatum((int32) privilege);
 	args[3] = CStringGetDatum(GetUserNameFromId(caller.role, false));
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	nsvault_spi_plan(&grant_plan,
 					 "INSERT INTO nsvault.grants (namespace, grantee, level, granted_by)"
 					 " VALUES ($1, $2, $3, $4)"
@@ -394,7 +396,7 @@ nsvault_grant_namespace(PG_FUNCTION_ARGS)
 					 " granted_by = EXCLUDED.granted_by, granted_at = pg_catalog.now()",
 					 4, argtypes);
 	nsvault_spi_execute(grant_plan, args, NULL, false, 0, SPI_OK_INSERT, "could not record the grant");
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	access_grants_changed();
 
 	grant_execute(grantee, privilege);
@@ -422,13 +424,14 @@ nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 	Datum		args[3];
 	bool		changed;
 	Caller		caller;
+	int			spi;
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = ObjectIdGetDatum(grantee);
 	args[2] = Int32GetDatum((int32) privilege - 1);
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	if (privilege == PRIV_READ)
 	{
 		nsvault_spi_plan(&revoke_delete_plan,
@@ -445,7 +448,7 @@ nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 		nsvault_spi_execute(revoke_update_plan, args, NULL, false, 0, SPI_OK_UPDATE, "could not revoke");
 	}
 	changed = SPI_processed > 0;
-	SPI_finish();
+	nsvault_spi_finish(spi);
 
 	if (changed)
 	{
@@ -498,8 +501,10 @@ access_grants_remove_roles(List *roles, List *role_names, const char *command)
 
 	forboth(role, roles, name, role_names)
 	{
+		int			spi;
+
 		args[0] = ObjectIdGetDatum(lfirst_oid(role));
-		nsvault_spi_connect();
+		spi = nsvault_spi_connect();
 		nsvault_spi_plan(&remove_roles_plan,
 						 "DELETE FROM nsvault.grants WHERE grantee = $1 RETURNING namespace",
 						 1, argtypes);
@@ -515,7 +520,7 @@ access_grants_remove_roles(List *roles, List *role_names, const char *command)
 		}
 		if (SPI_processed > 0)
 			access_grants_changed();
-		SPI_finish();
+		nsvault_spi_finish(spi);
 	}
 	caller_act_as_caller(&caller);
 }

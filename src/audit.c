@@ -77,6 +77,7 @@ void
 audit_record(const Caller *caller, const char *namespace, const char *item,
 			 const char *action, const char *detail)
 {
+	int			spi;
 	AuditEvent	event;
 	Oid			argtypes[6] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[6];
@@ -95,7 +96,7 @@ audit_record(const Caller *caller, const char *namespace, const char *item,
 	for (int i = 0; i < lengthof(args); i++)
 		nulls[i] = args[i] == (Datum) 0 ? 'n' : ' ';
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	nsvault_spi_plan(&insert_plan,
 					 "INSERT INTO nsvault.audit_events"
 					 " (role_name, session_role, namespace, secret_name, action, detail)"
@@ -103,7 +104,7 @@ audit_record(const Caller *caller, const char *namespace, const char *item,
 					 6, argtypes);
 	nsvault_spi_execute(insert_plan, args, nulls, false, 0, SPI_OK_INSERT,
 						"could not write the audit trail");
-	SPI_finish();
+	nsvault_spi_finish(spi);
 }
 
 /*

@@ -155,6 +155,7 @@ insert_events(AuditQueue *queue, uint64 start, uint64 end)
 	int			n = 0;
 	/* no event is shorter than its header and six NULs */
 	int			most = Min(WRITER_BATCH_MAX, (end - start) / 24 + 1);
+	int			spi;
 
 	for (int c = 0; c < NCOLUMNS; c++)
 	{
@@ -177,11 +178,11 @@ insert_events(AuditQueue *queue, uint64 start, uint64 end)
 	for (int c = 1; c < NCOLUMNS; c++)
 		args[c] = column_array(columns[c], nulls[c], n, TEXTOID);
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	nsvault_spi_plan(&insert_plan, insert_sql, NCOLUMNS, types);
 	nsvault_spi_execute(insert_plan, args, NULL, false, 0, SPI_OK_INSERT,
 						"could not insert audit events");
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	return pos;
 }
 
@@ -263,7 +264,7 @@ nsvault_audit_writer_main(Datum main_arg)
 		proc_exit(0);
 	before_shmem_exit(writer_detach, PointerGetDatum(queue));
 
-	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("search_path", NSVAULT_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 	/* a commit is on disk before the room of its events is freed */
 	if (synchronous_commit == SYNCHRONOUS_COMMIT_OFF)
 		SetConfigOption("synchronous_commit", "local", PGC_SUSET, PGC_S_OVERRIDE);

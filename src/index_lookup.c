@@ -15,17 +15,61 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/table.h"
+#include "access/relation.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "executor/tuptable.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "index_lookup.h"
 
 #define LOOKUP_MAX_KEYS 2
+
+/*
+ * The OID of schema nsvault, remembered until any schema changes, and the
+ * OIDs of the relations opened so far.  An OID is used only once the
+ * relation it opens, locked (which takes in every change committed before),
+ * is still nsvault.<relname>.
+ */
+static Oid	nsvault_namespace = InvalidOid;
+
+typedef struct KnownRelation
+{
+	const char *relname;
+	Oid			relid;
+} KnownRelation;
+
+#define KNOWN_RELATIONS_MAX 8
+static KnownRelation known_relations[KNOWN_RELATIONS_MAX];
+static int	known_relations_count = 0;
+
+static void
+namespaces_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	nsvault_namespace = InvalidOid;
+}
+
+static Oid
+namespace_oid(void)
+{
+	static bool callback_registered = false;
+
+	if (!callback_registered)
+	{
+		CacheRegisterSyscacheCallback(NAMESPACEOID, namespaces_changed, (Datum) 0);
+		callback_registered = true;
+	}
+	if (!OidIsValid(nsvault_namespace))
+		nsvault_namespace = get_namespace_oid("nsvault", false);
+	return nsvault_namespace;
+}
 
 /*
  * Returns the OID of relation nsvault.<relname>.  A table this library
@@ -34,7 +78,7 @@
 Oid
 nsvault_relation(const char *relname)
 {
-	Oid			relid = get_relname_relid(relname, get_namespace_oid("nsvault", false));
+	Oid			relid = get_relname_relid(relname, namespace_oid());
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
@@ -46,12 +90,54 @@ nsvault_relation(const char *relname)
 	return relid;
 }
 
+/*
+ * Opens nsvault.<relname>, a relation of kind relkind, with lockmode: by its
+ * OID when that is known and still names it.  relname must be a string
+ * constant.
+ */
+static Relation
+open_relation(const char *relname, char relkind, LOCKMODE lockmode)
+{
+	KnownRelation *known = NULL;
+	Relation	rel;
+
+	for (int i = 0; i < known_relations_count && known == NULL; i++)
+		if (strcmp(known_relations[i].relname, relname) == 0)
+			known = &known_relations[i];
+	if (known == NULL && known_relations_count < KNOWN_RELATIONS_MAX)
+	{
+		known = &known_relations[known_relations_count++];
+		known->relname = relname;
+		known->relid = InvalidOid;
+	}
+	if (known != NULL && OidIsValid(known->relid) && OidIsValid(nsvault_namespace))
+	{
+		rel = try_relation_open(known->relid, lockmode);
+		if (rel != NULL)
+		{
+			if (RelationGetNamespace(rel) == nsvault_namespace &&
+				strcmp(RelationGetRelationName(rel), relname) == 0 &&
+				rel->rd_rel->relkind == relkind)
+				return rel;
+			relation_close(rel, lockmode);
+		}
+	}
+	rel = relation_open(nsvault_relation(relname), lockmode);
+	if (rel->rd_rel->relkind != relkind)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"nsvault.%s\" is not a %s", relname,
+						relkind == RELKIND_INDEX ? "index" : "table")));
+	if (known != NULL)
+		known->relid = RelationGetRelid(rel);
+	return rel;
+}
+
 /* Sets a key on text column i of index to value. */
 static void
 text_key(ScanKey key, Relation index, int i, const char *value)
 {
-	ScanKeyInit(key, index->rd_index->indkey.values[i], BTEqualStrategyNumber, F_TEXTEQ,
-				CStringGetTextDatum(value));
+	ScanKeyInit(key, i + 1, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(value));
 	/* the index orders by its own collation: searching by another misses rows */
 	key->sk_collation = index->rd_indcollation[i];
 }
@@ -59,18 +145,23 @@ text_key(ScanKey key, Relation index, int i, const char *value)
 /* Calls on_row for each row of rel that the keys find through index, until it returns false. */
 static void
 scan_rows(Relation rel, Relation index, int nkeys, ScanKey keys, Snapshot snapshot,
-		  IndexRowCallback on_row, int set, void *arg)
+		  TupleTableSlot *slot, IndexRowCallback on_row, int set, void *arg)
 {
-	SysScanDesc scan = systable_beginscan(rel, RelationGetRelid(index), true, snapshot,
-										  nkeys, keys);
-	HeapTuple	tuple;
+	IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
 
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
-		if (!on_row(tuple, RelationGetDescr(rel), set, arg))
+		bool		should_free;
+		HeapTuple	tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
+		bool		more = on_row(tuple, RelationGetDescr(rel), set, arg);
+
+		if (should_free)
+			heap_freetuple(tuple);
+		if (!more)
 			break;
 	}
-	systable_endscan(scan);
+	index_endscan(scan);
 }
 
 /*
@@ -78,27 +169,28 @@ scan_rows(Relation rel, Relation index, int nkeys, ScanKey keys, Snapshot snapsh
  * keys), calls on_row for every row of nsvault.<relname> whose leading text
  * columns, in the order of index nsvault.<indexname>, equal the set, until
  * on_row returns false.  Rows are those snapshot sees; tuples passed to
- * on_row live until it returns.
+ * on_row live until it returns.  relname and indexname must be string
+ * constants.
  */
 void
 nsvault_index_lookup(const char *relname, const char *indexname, int nkeys, int nsets,
 					 const char *const *keys, Snapshot snapshot, IndexRowCallback on_row, void *arg)
 {
-	Relation	rel;
-	Relation	index;
+	Relation	rel = open_relation(relname, RELKIND_RELATION, AccessShareLock);
+	Relation	index = open_relation(indexname, RELKIND_INDEX, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	ScanKeyData scankeys[LOOKUP_MAX_KEYS];
 
 	Assert(nkeys <= LOOKUP_MAX_KEYS);
-	rel = table_open(nsvault_relation(relname), AccessShareLock);
-	index = index_open(nsvault_relation(indexname), AccessShareLock);
 	for (int set = 0; set < nsets; set++)
 	{
 		for (int i = 0; i < nkeys; i++)
 			text_key(&scankeys[i], index, i, keys[set * nkeys + i]);
-		scan_rows(rel, index, nkeys, scankeys, snapshot, on_row, set, arg);
+		scan_rows(rel, index, nkeys, scankeys, snapshot, slot, on_row, set, arg);
 	}
-	index_close(index, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	ExecDropSingleTupleTableSlot(slot);
+	relation_close(index, AccessShareLock);
+	relation_close(rel, AccessShareLock);
 }
 
 /*
@@ -109,15 +201,16 @@ void
 nsvault_version_lookup(const char *namespace, const char *name, int32 version,
 					   Snapshot snapshot, IndexRowCallback on_row, void *arg)
 {
-	Relation	rel = table_open(nsvault_relation("secret_versions"), AccessShareLock);
-	Relation	index = index_open(nsvault_relation("secret_versions_pkey"), AccessShareLock);
+	Relation	rel = open_relation("secret_versions", RELKIND_RELATION, AccessShareLock);
+	Relation	index = open_relation("secret_versions_pkey", RELKIND_INDEX, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	ScanKeyData scankeys[3];
 
 	text_key(&scankeys[0], index, 0, namespace);
 	text_key(&scankeys[1], index, 1, name);
-	ScanKeyInit(&scankeys[2], index->rd_index->indkey.values[2],
-				BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(version));
-	scan_rows(rel, index, 3, scankeys, snapshot, on_row, 0, arg);
-	index_close(index, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	ScanKeyInit(&scankeys[2], 3, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(version));
+	scan_rows(rel, index, 3, scankeys, snapshot, slot, on_row, 0, arg);
+	ExecDropSingleTupleTableSlot(slot);
+	relation_close(index, AccessShareLock);
+	relation_close(rel, AccessShareLock);
 }

@@ -156,9 +156,11 @@ destroy_batch(void)
 	pgstat_report_activity(STATE_RUNNING, "destroying retired key versions");
 	if (nsvault_installed(&owner))
 	{
+		int			spi;
+
 		GetUserIdAndSecContext(&saved_user, &saved_context);
 		SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
-		nsvault_spi_connect();
+		spi = nsvault_spi_connect();
 		nsvault_spi_plan(&pending_plan,
 						 "SELECT id, namespace, first_version, last_version"
 						 " FROM nsvault.key_destructions ORDER BY id LIMIT " CppAsString2(DESTROYER_BATCH),
@@ -172,7 +174,7 @@ destroy_batch(void)
 		/* backends with a cache of their own drop it at this commit */
 		if (found > 0)
 			CacheInvalidateRelcacheByRelid(nsvault_relation("key_destructions"));
-		SPI_finish();
+		nsvault_spi_finish(spi);
 		SetUserIdAndSecContext(saved_user, saved_context);
 	}
 	PopActiveSnapshot();
@@ -212,7 +214,7 @@ nsvault_key_destroyer_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), InvalidOid, 0);
-	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("search_path", NSVAULT_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 
 	/* one destroyer at a time: a later one waits, then finds what is left */
 	key_destroyer_lock();

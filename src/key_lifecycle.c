@@ -185,26 +185,27 @@ namespace_keys_write(const char *namespace, int32 active_version, int32 used_ver
 NamespaceKey *
 key_for_write(const char *namespace)
 {
+	int			spi;
 	NamespaceKeys keys;
 	NamespaceKey *key;
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	namespace_row(namespace, ROW_LOCK_NONE, &keys);
 	if (keys.active_version > 0)
 		namespace_row(namespace, ROW_LOCK_WRITER, &keys);
 	/* none, or a deletion committed meanwhile */
 	if (keys.active_version == 0)
 		namespace_row(namespace, ROW_LOCK_KEYS, &keys);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	key_link_record();
 	key_destructions_check();
 	if (keys.active_version > 0)
 		return key_cache_version(namespace, keys.active_version);
 
 	key = key_cache_new_active(namespace, keys.highest_version + 1, false);
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	namespace_keys_write(namespace, key->version, key->version);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	return key;
 }
 
@@ -217,10 +218,11 @@ void
 key_versions_lock(const char *namespace, int32 *active_version, int32 *highest_version)
 {
 	NamespaceKeys keys;
+	int			spi;
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	namespace_row(namespace, ROW_LOCK_KEYS, &keys);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	key_link_record();
 	*active_version = keys.active_version;
 	*highest_version = keys.highest_version;
@@ -234,10 +236,11 @@ NamespaceKey *
 key_rotate(const char *namespace, int32 highest_version)
 {
 	NamespaceKey *key = key_cache_new_active(namespace, highest_version + 1, true);
+	int			spi;
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	namespace_keys_write(namespace, key->version, key->version);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	return key;
 }
 
@@ -263,6 +266,7 @@ key_versions_retire(const char *namespace, int32 first, int32 last)
 	static bool callback_registered = false;
 	Oid			argtypes[4] = {TEXTOID, INT4OID, INT4OID, NAMEOID};
 	Datum		args[4];
+	int			spi;
 
 	/* fail closed now: without key administration nothing would destroy them */
 	keydb_admin_required();
@@ -270,14 +274,14 @@ key_versions_retire(const char *namespace, int32 first, int32 last)
 	args[1] = Int32GetDatum(first);
 	args[2] = Int32GetDatum(last);
 	args[3] = CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false));
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	nsvault_spi_plan(&retire_plan,
 					 "INSERT INTO nsvault.key_destructions (namespace, first_version, last_version, requested_by)"
 					 " VALUES ($1, $2, $3, $4)",
 					 4, argtypes);
 	nsvault_spi_execute(retire_plan, args, NULL, false, 0, SPI_OK_INSERT,
 						"could not queue the key destruction");
-	SPI_finish();
+	nsvault_spi_finish(spi);
 
 	if (!callback_registered)
 	{
@@ -296,6 +300,7 @@ key_versions_retire(const char *namespace, int32 first, int32 last)
 void
 key_namespace_retire(const char *namespace, int32 highest_version)
 {
+	int			spi;
 	KeyAnswer	answer;
 	int32		highest;
 
@@ -304,9 +309,9 @@ key_namespace_retire(const char *namespace, int32 highest_version)
 	highest = Max(highest_version, answer.version);
 	if (highest == 0)
 		return;
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	namespace_keys_write(namespace, 0, highest);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	key_versions_retire(namespace, 1, highest);
 }
 

@@ -176,13 +176,14 @@ key_link_check(const KeyAnswer *answer)
 static void
 record_identity(const pg_uuid_t *identity, bool replace)
 {
+	int			spi;
 	Oid			argtypes[3] = {UUIDOID, NAMEOID, NAMEOID};
 	Datum		args[3];
 
 	args[0] = UUIDPGetDatum((pg_uuid_t *) identity);
 	args[1] = CStringGetDatum(keydb_server_name());
 	args[2] = CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false));
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	if (replace)
 		nsvault_spi_plan(&accept_plan,
 						 "INSERT INTO nsvault.key_database (identity, foreign_server, linked_by)"
@@ -197,7 +198,7 @@ record_identity(const pg_uuid_t *identity, bool replace)
 						 3, argtypes);
 	nsvault_spi_execute(replace ? accept_plan : record_plan, args, NULL, false, 0, SPI_OK_INSERT,
 						"could not record the key database's identity");
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	/* every backend, this one included, reads it again */
 	CacheInvalidateRelcacheByRelid(key_database_relid);
 	identity_known = false;
@@ -285,8 +286,9 @@ check_key_database(const pg_uuid_t *identity)
 	SPITupleTable *rows;
 	uint64		nrows;
 	SPIPlanPtr	plan;
+	int			spi;
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	if (secrets_versioned())
 		plan = nsvault_spi_plan(&used_versions_plan,
 								USED_VERSIONS_SQL("version",
@@ -345,7 +347,7 @@ check_key_database(const pg_uuid_t *identity)
 													&isnull)),
 					NULL, NULL, CHECKED_ACTIVE_VERSION, NULL);
 	}
-	SPI_finish();
+	nsvault_spi_finish(spi);
 }
 
 PG_FUNCTION_INFO_V1(nsvault_accept_key_database);

@@ -628,6 +628,7 @@ keydb_request(KeyLink *link, const char *remote_sql, KeyExpectation expect, KeyA
 	KeyRequest	request;
 	ErrorData  *error;
 	bool		reused;
+	int			spi;
 
 	memset(answer, 0, sizeof(*answer));
 	memset(&request, 0, sizeof(request));
@@ -641,7 +642,7 @@ keydb_request(KeyLink *link, const char *remote_sql, KeyExpectation expect, KeyA
 	request.answer = answer;
 
 	current = link;
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	if (send_plan == NULL)
 		prepare_plans();
 
@@ -662,7 +663,7 @@ keydb_request(KeyLink *link, const char *remote_sql, KeyExpectation expect, KeyA
 	}
 	if (error != NULL)
 		request_failed(error, server);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	link_used();
 	check_answer(&request, expect, server);
 }

@@ -32,6 +32,7 @@ listing_return_rows(FunctionCallInfo fcinfo, const char *namespace, const char *
 					SPIPlanPtr *plan, const char *sql, int transform_column,
 					char *(*transform) (const char *value))
 {
+	int			spi;
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
 	Caller		caller;
@@ -40,12 +41,12 @@ listing_return_rows(FunctionCallInfo fcinfo, const char *namespace, const char *
 	InitMaterializedSRF(fcinfo, 0);
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = name ? CStringGetTextDatum(name) : (Datum) 0;
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	nsvault_spi_plan(plan, sql, name ? 2 : 1, argtypes);
 	nsvault_spi_execute(*plan, args, NULL, true, 0, SPI_OK_SELECT, "could not run a listing query");
 	if (name != NULL && SPI_processed == 0)
 		secrets_report_missing(namespace, name);
 	nsvault_spi_return_rows(fcinfo, transform_column, transform);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	access_namespace_leave(&caller);
 }

@@ -251,13 +251,14 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 	int32		active;
 	int32		highest;
 	Caller		caller;
+	int			spi;
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 	key_versions_lock(namespace, &active, &highest);
 	new_key = key_rotate(namespace, highest);
 	version = new_key->version;
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	nsvault_spi_plan(&registries_plan,
 					 "SELECT key_version, token AS sealed, ctid, scope, registry, url, user_name"
 					 " FROM nsvault.registries"
@@ -272,7 +273,7 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 	resealed += reseal_rows(namespace, registries_plan, reseal_registry_plan,
 							registry_row_aad, new_key);
 	refuse_rows_left_behind(namespace, version, false);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	explicit_bzero(new_key, sizeof(*new_key));
 
 	audit_record(&caller, namespace, NULL, "rotate",
@@ -300,13 +301,14 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 	int32		highest;
 	int			ndeletes;
 	Caller		caller;
+	int			spi;
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 	key_versions_lock(namespace, &active, &highest);
 
 	args[0] = CStringGetTextDatum(namespace);
 	ndeletes = secrets_versioned() ? lengthof(namespace_deletes) : UNVERSIONED_DELETES;
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	for (int i = 0; i < ndeletes; i++)
 	{
 		nsvault_spi_plan(&delete_plans[i], namespace_deletes[i], 1, argtypes);
@@ -314,7 +316,7 @@ nsvault_delete_namespace(PG_FUNCTION_ARGS)
 							"could not delete the namespace's rows");
 	}
 	refuse_rows_left_behind(namespace, 0, true);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	access_grants_changed();
 
 	key_namespace_retire(namespace, highest);
@@ -340,6 +342,7 @@ nsvault_destroy_key_version(PG_FUNCTION_ARGS)
 	int32		highest;
 	int64		sealed;
 	Caller		caller;
+	int			spi;
 
 	validate_not_null(fcinfo, 1, "version");
 	version = PG_GETARG_INT32(1);
@@ -356,9 +359,9 @@ nsvault_destroy_key_version(PG_FUNCTION_ARGS)
 				 errmsg("cannot destroy key version %d of namespace \"%s\"", version, namespace),
 				 errdetail("It is the active version."),
 				 errhint("Rotate the key first with nsvault.rotate_key(), then destroy the old version.")));
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	sealed = count_sealed(namespace, version, false);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	if (sealed > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),

@@ -160,6 +160,7 @@ store_registry(const Caller *caller, const char *scope, const char *namespace, c
 	Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, INT4OID};
 	Datum		args[7];
 	char		nulls[7] = {' ', namespace ? ' ' : 'n', ' ', ' ', ' ', ' ', ' '};
+	int			spi;
 
 	args[0] = CStringGetTextDatum(scope);
 	args[1] = namespace ? CStringGetTextDatum(namespace) : (Datum) 0;
@@ -171,7 +172,7 @@ store_registry(const Caller *caller, const char *scope, const char *namespace, c
 	explicit_bzero(key, sizeof(*key));
 	wipe_varlena((struct varlena *) creds->token);
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	nsvault_spi_plan(&upsert_plan,
 					 "INSERT INTO nsvault.registries"
 					 " (scope, namespace, registry, url, user_name, token, key_version)"
@@ -183,7 +184,7 @@ store_registry(const Caller *caller, const char *scope, const char *namespace, c
 					 7, argtypes);
 	nsvault_spi_execute(upsert_plan, args, nulls, false, 0, SPI_OK_INSERT,
 						"could not store registry");
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	audit_record(caller, registry_key_namespace(namespace), url, "registry_write", scope);
 }
 
@@ -192,6 +193,7 @@ static bool
 remove_registry(const Caller *caller, const char *scope, const char *namespace,
 				const RegistryLocation *loc, const char *url)
 {
+	int			spi;
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[3];
 	char		nulls[3] = {' ', namespace ? ' ' : 'n', ' '};
@@ -201,7 +203,7 @@ remove_registry(const Caller *caller, const char *scope, const char *namespace,
 	args[1] = namespace ? CStringGetTextDatum(namespace) : (Datum) 0;
 	args[2] = CStringGetTextDatum(registry_location_key(loc));
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	nsvault_spi_plan(&delete_plan,
 					 "DELETE FROM nsvault.registries"
 					 " WHERE scope = $1 AND namespace IS NOT DISTINCT FROM $2 AND registry = $3",
@@ -209,7 +211,7 @@ remove_registry(const Caller *caller, const char *scope, const char *namespace,
 	nsvault_spi_execute(delete_plan, args, nulls, false, 0, SPI_OK_DELETE,
 						"could not delete registry");
 	deleted = (SPI_processed > 0);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	if (deleted)
 		audit_record(caller, registry_key_namespace(namespace), url, "registry_delete", scope);
 	return deleted;

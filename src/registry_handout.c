@@ -344,6 +344,7 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	Caller		caller;
 	HTAB	   *winners;
 	Jsonb	   *config;
+	int			spi;
 
 	if (!global_service || !PG_ARGISNULL(0))
 		namespace = validate_arg_namespace(fcinfo, 0);
@@ -358,12 +359,12 @@ nsvault_docker_config(PG_FUNCTION_ARGS)
 	access_namespace_enter(fcinfo, &caller, global_service ? NSVAULT_GLOBAL_NAMESPACE : namespace,
 						   PRIV_READ);
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	read_candidates(namespace, global_service);
 	winners = choose_winners();
 	config = build_docker_config(winners, have_image ? &image : NULL, namespace, &handed_out,
 								 callcxt);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	audit_handed_out(&caller, namespace, global_service, &handed_out);
 	access_namespace_leave(&caller);
 	PG_RETURN_JSONB_P(config);
@@ -420,6 +421,7 @@ nsvault_registry_credential(PG_FUNCTION_ARGS)
 	HandedOut	handed_out = {CurrentMemoryContext};
 	Caller		caller;
 	Candidate  *best;
+	int			spi;
 
 	if (!global_service || !PG_ARGISNULL(0))
 		namespace = validate_arg_namespace(fcinfo, 0);
@@ -429,7 +431,7 @@ nsvault_registry_credential(PG_FUNCTION_ARGS)
 						   PRIV_READ);
 	InitMaterializedSRF(fcinfo, 0);
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	read_candidates(namespace, global_service);
 	best = best_match(choose_winners(), &wanted);
 	if (best != NULL)
@@ -440,7 +442,7 @@ nsvault_registry_credential(PG_FUNCTION_ARGS)
 		return_credential(fcinfo, &opened);
 		note_handed_out(&handed_out, &opened);
 	}
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	audit_handed_out(&caller, namespace, global_service, &handed_out);
 	access_namespace_leave(&caller);
 	return (Datum) 0;

@@ -128,6 +128,7 @@ nsvault_set_secret_metadata(PG_FUNCTION_ARGS)
 	char	   *given = fields_given(fcinfo);
 	bool		found;
 	Caller		caller;
+	int			spi;
 
 	if (given[0] == '\0')
 		ereport(ERROR,
@@ -149,7 +150,7 @@ nsvault_set_secret_metadata(PG_FUNCTION_ARGS)
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = CStringGetTextDatum(name);
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	nsvault_spi_plan(&set_metadata_plan,
 					 "UPDATE nsvault.secrets SET"
 					 " description = CASE WHEN $3 IS NULL THEN description ELSE nullif($3, '') END,"
@@ -162,7 +163,7 @@ nsvault_set_secret_metadata(PG_FUNCTION_ARGS)
 	nsvault_spi_execute(set_metadata_plan, args, nulls, false, 0, SPI_OK_UPDATE,
 						"could not set the metadata");
 	found = SPI_processed > 0;
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	if (!found)
 		secrets_report_missing(namespace, name);
 	audit_record(&caller, namespace, name, "metadata", given);
@@ -185,6 +186,7 @@ nsvault_set_max_versions(PG_FUNCTION_ARGS)
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		args[2];
 	Caller		caller;
+	int			spi;
 
 	validate_not_null(fcinfo, 1, "n");
 	n = PG_GETARG_INT32(1);
@@ -197,7 +199,7 @@ nsvault_set_max_versions(PG_FUNCTION_ARGS)
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = Int32GetDatum(n);
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	nsvault_spi_plan(&max_versions_plan,
 					 "INSERT INTO nsvault.namespace_settings (namespace, max_versions)"
 					 " VALUES ($1, $2) ON CONFLICT (namespace)"
@@ -205,7 +207,7 @@ nsvault_set_max_versions(PG_FUNCTION_ARGS)
 					 2, argtypes);
 	nsvault_spi_execute(max_versions_plan, args, NULL, false, 0, SPI_OK_INSERT,
 						"could not set the number of versions");
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	audit_record(&caller, namespace, NULL, "set_max_versions", psprintf("%d", n));
 	access_namespace_leave(&caller);
 	PG_RETURN_VOID();

@@ -149,6 +149,7 @@ nsvault_undelete_secret(PG_FUNCTION_ARGS)
 	Datum		args[3];
 	LockedVersion found;
 	Caller		caller;
+	int			spi;
 
 	validate_not_null(fcinfo, 2, "version");
 	version = validate_arg_version_or_null(fcinfo, 2);
@@ -157,7 +158,7 @@ nsvault_undelete_secret(PG_FUNCTION_ARGS)
 	args[1] = CStringGetTextDatum(name);
 	args[2] = Int32GetDatum(version);
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	current = lock_secret(namespace, name, args);
 	found = lock_version(args, version, version == current);
 	if (!found.found)
@@ -179,7 +180,7 @@ nsvault_undelete_secret(PG_FUNCTION_ARGS)
 											 " WHERE namespace = $1 AND name = $2 AND version = $3",
 											 3, argtypes),
 							args, NULL, false, 0, SPI_OK_UPDATE, "could not undelete the version");
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	if (found.deleted)
 		audit_record(&caller, namespace, name, "undelete", psprintf("version %d", version));
 	access_namespace_leave(&caller);
@@ -271,6 +272,7 @@ nsvault_destroy_secret_versions(PG_FUNCTION_ARGS)
 	int			destroyed = 0;
 	StringInfoData detail;
 	Caller		caller;
+	int			spi;
 
 	validate_not_null(fcinfo, 2, "versions");
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
@@ -278,7 +280,7 @@ nsvault_destroy_secret_versions(PG_FUNCTION_ARGS)
 	key_args[1] = CStringGetTextDatum(name);
 	initStringInfo(&detail);
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	current = lock_secret(namespace, name, key_args);
 	versions = versions_of_array(namespace, name, PG_GETARG_ARRAYTYPE_P(2), current, &nversions);
 	for (int i = 0; i < nversions; i++)
@@ -288,7 +290,7 @@ nsvault_destroy_secret_versions(PG_FUNCTION_ARGS)
 		appendStringInfo(&detail, "%s%d", destroyed == 0 ? "versions " : ", ", versions[i]);
 		destroyed++;
 	}
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	if (destroyed > 0)
 		audit_record(&caller, namespace, name, "destroy_versions", detail.data);
 	access_namespace_leave(&caller);
@@ -313,12 +315,13 @@ nsvault_purge_secret(PG_FUNCTION_ARGS)
 	bool		isnull;
 	int32		current = 0;
 	Caller		caller;
+	int			spi;
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = CStringGetTextDatum(name);
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	nsvault_spi_plan(&purge_plan,
 					 "DELETE FROM nsvault.secrets WHERE namespace = $1 AND name = $2"
 					 " RETURNING version",
@@ -334,7 +337,7 @@ nsvault_purge_secret(PG_FUNCTION_ARGS)
 					 2, argtypes);
 	nsvault_spi_execute(purge_older_plan, args, NULL, false, 0, SPI_OK_DELETE,
 						"could not purge secret");
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	if (purged)
 		audit_record(&caller, namespace, name, "purge",
 					 psprintf("versions up to %d", current));

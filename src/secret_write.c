@@ -167,13 +167,14 @@ write_version(const Caller *caller, const char *namespace, const char *name, tex
 	int32		current;
 	int32		version;
 	bytea	   *sealed;
+	int			spi;
 
 	/* the key comes first: if the key server is down, nothing is written */
 	key = key_for_write(namespace);
 	key_args[0] = CStringGetTextDatum(namespace);
 	key_args[1] = CStringGetTextDatum(name);
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	for (;;)
 	{
 		current = secrets_lock_current(key_args);
@@ -185,7 +186,7 @@ write_version(const Caller *caller, const char *namespace, const char *name, tex
 		/* another writer made the first version meanwhile: its row is there now */
 	}
 	prune_versions(key_args, version);
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	explicit_bzero(key, sizeof(*key));
 	return version;
 }
@@ -199,6 +200,7 @@ write_unversioned(const char *namespace, const char *name, text *value, bool ove
 	Datum		args[4];
 	SPIPlanPtr	plan;
 	bool		existed;
+	int			spi;
 
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = CStringGetTextDatum(name);
@@ -206,7 +208,7 @@ write_unversioned(const char *namespace, const char *name, text *value, bool ove
 	args[3] = Int32GetDatum(key->version);
 	explicit_bzero(key, sizeof(*key));
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	if (overwrite)
 		plan = nsvault_spi_plan(&upsert_plan,
 								"INSERT INTO nsvault.secrets (namespace, name, ciphertext, key_version)"
@@ -224,7 +226,7 @@ write_unversioned(const char *namespace, const char *name, text *value, bool ove
 								4, argtypes);
 	nsvault_spi_execute(plan, args, NULL, false, 0, SPI_OK_INSERT, "could not store secret");
 	existed = SPI_processed == 0;
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	check_write_allowed(namespace, name, existed ? 1 : 0, overwrite, NO_EXPECTED_VERSION);
 }
 

@@ -482,13 +482,14 @@ nsvault_delete_secret(PG_FUNCTION_ARGS)
 	bool		isnull;
 	int32		version = 0;
 	Caller		caller;
+	int			spi;
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_WRITE);
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = CStringGetTextDatum(name);
 	versioned = secrets_versioned();
 
-	nsvault_spi_connect();
+	spi = nsvault_spi_connect();
 	if (versioned)
 		nsvault_spi_execute(nsvault_spi_plan(&soft_delete_plan,
 											 "UPDATE nsvault.secrets SET deleted_at = pg_catalog.now()"
@@ -506,7 +507,7 @@ nsvault_delete_secret(PG_FUNCTION_ARGS)
 	if (deleted && versioned)
 		version = DatumGetInt32(nsvault_spi_datum(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 												  "version", &isnull));
-	SPI_finish();
+	nsvault_spi_finish(spi);
 	if (deleted)
 		audit_record(&caller, namespace, name, "delete", versioned ? version_detail(version) : NULL);
 	access_namespace_leave(&caller);

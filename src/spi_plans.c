@@ -9,8 +9,10 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "catalog/namespace.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "spi_plans.h"
 
@@ -45,14 +47,44 @@ nsvault_spi_execute(SPIPlanPtr plan, Datum *args, const char *nulls, bool read_o
 		elog(ERROR, "%s: SPI_execute_plan returned %s", failed, SPI_result_code_string(result));
 }
 
-/* Connects to SPI or fails. */
-void
+/*
+ * Connects to SPI or fails, with search_path fixed until nsvault_spi_finish:
+ * nsvault's queries name their tables and functions with their schemas, but
+ * an unqualified operator or cast would still be looked up in the caller's
+ * search_path, and a kept plan is parsed again when search_path changes.
+ * The functions that read secrets have no fixed search_path of their own
+ * (set and restored on every call, it cost a read much of its time), so it
+ * is fixed here, where a query runs.  Returns what nsvault_spi_finish must be given.
+ */
+int
 nsvault_spi_connect(void)
 {
-	int			result = SPI_connect();
+	int			nestlevel = 0;
+	int			result;
 
+	if (strcmp(namespace_search_path, NSVAULT_SEARCH_PATH) != 0)
+	{
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("search_path", NSVAULT_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	result = SPI_connect();
 	if (result != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(result));
+	return nestlevel;
+}
+
+/*
+ * Disconnects from SPI and restores the search_path that nsvault_spi_connect
+ * fixed.  After an error, the transaction's or subtransaction's abort
+ * restores it.
+ */
+void
+nsvault_spi_finish(int nestlevel)
+{
+	SPI_finish();
+	if (nestlevel > 0)
+		AtEOXact_GUC(true, nestlevel);
 }
 
 /*

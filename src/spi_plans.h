@@ -13,7 +13,11 @@
 
 extern SPIPlanPtr nsvault_spi_plan(SPIPlanPtr *slot, const char *sql, int nargs,
 								   Oid *argtypes);
-extern void nsvault_spi_connect(void);
+/* what nsvault's queries run under, and its functions declare */
+#define NSVAULT_SEARCH_PATH "pg_catalog, pg_temp"
+
+extern int	nsvault_spi_connect(void);
+extern void nsvault_spi_finish(int nestlevel);
 extern void nsvault_spi_execute(SPIPlanPtr plan, Datum *args, const char *nulls,
 								bool read_only, long count, int expected, const char *failed);
 extern Datum nsvault_spi_datum(HeapTuple row, TupleDesc desc, const char *name,

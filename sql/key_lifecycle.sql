@@ -183,6 +183,34 @@ SELECT identity <> :'linked_before' AS relinked, foreign_server FROM nsvault.key
 SELECT nsvault.get_secret('shared', 'a');
 SELECT action, role_name FROM nsvault.audit_events WHERE action = 'accept_key_database';
 
+-- a value that only an older version of a secret holds is checked too: the
+-- key database serves another key under the version it was sealed with
+SELECT nsvault.set_secret('oldonly', 's', 'one');
+SELECT nsvault.set_secret('oldonly', 's', 'two');
+SELECT nsvault.destroy_secret_versions('oldonly', 's', ARRAY[2]);
+\c nsvault_regress_keys2
+CREATE TABLE public.oldonly_keys AS SELECT * FROM nsvault_keys.keys WHERE namespace = 'oldonly';
+UPDATE nsvault_keys.keys SET key = pg_catalog.sha256(key) WHERE namespace = 'oldonly';
+\c nsvault_regress_main2
+\set SHOW_CONTEXT never
+DO $$
+DECLARE
+	detail text;
+BEGIN
+	PERFORM nsvault.accept_key_database();
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+	RAISE NOTICE '%: % %', SQLSTATE, SQLERRM, detail;
+END
+$$;
+\c nsvault_regress_keys2
+UPDATE nsvault_keys.keys k SET key = o.key FROM public.oldonly_keys o
+ WHERE k.namespace = o.namespace AND k.version = o.version;
+\c nsvault_regress_main2
+\set SHOW_CONTEXT never
+SELECT nsvault.accept_key_database() = :'recreated_identity' AS accepted;
+SELECT nsvault.get_secret('oldonly', 's', 1);
+
 -- a key database restored from an older backup lacks a newer version: fail closed
 SELECT nsvault.rotate_key('shared');
 \c nsvault_regress_keys2

@@ -1,6 +1,9 @@
-# 210_secret_versions.pl — versions under concurrency and on disk: two
-# sessions check-and-set the same version and exactly one wins (over an
-# existing secret, for a new one, and when the first rolls back); and a
+# 210_secret_versions.pl — versions under concurrency, on disk and through
+# a crash: two sessions check-and-set the same version and exactly one wins
+# (over an existing secret, for a new one, and when the first rolls back);
+# a rotation racing a write, or a destroy, either way round, leaves every
+# kept version sealed under the new key and every destroyed one destroyed;
+# a write cut off by a crash leaves the versions as they were; and a
 # destroyed version's ciphertext is in no file of the main cluster's
 # tables once the table is rewritten, while the versions kept are.
 use strict;
@@ -102,8 +105,105 @@ is($out . $err, '3', 'the first rolled back: the second writes version 3');
 is($main->safe_psql('postgres', "SELECT nsvault.get_secret('race', 'token')"), 'second',
 	'with its value');
 
+# --- rotation racing writes and destroys --------------------------------------
+
+$main->safe_psql('postgres',
+	"SELECT nsvault.set_secret('rot', 's', 'v' || i) FROM generate_series(1, 3) i");
+
+# Fails unless every value of namespace rot is sealed under its active key
+# version, and returns that version.
+sub sealed_under_active_key
+{
+	my ($what) = @_;
+	my ($active, $others) = split /\|/, $main->safe_psql('postgres', q{
+SELECT k.active_version, count(*) FILTER (WHERE v.key_version <> k.active_version)
+  FROM nsvault.namespace_keys k,
+	   (SELECT key_version FROM nsvault.secrets WHERE namespace = 'rot' AND ciphertext IS NOT NULL
+		UNION ALL
+		SELECT key_version FROM nsvault.secret_versions WHERE namespace = 'rot' AND ciphertext IS NOT NULL) v
+ WHERE k.namespace = 'rot' GROUP BY k.active_version});
+	is($others, '0', "$what: every kept version is sealed under key version $active");
+	return $active;
+}
+
+# "version:value" of each version of rot/s, or "version:destroyed"
+sub versions_read
+{
+	return $main->safe_psql('postgres', q{
+SELECT string_agg(version || ':' || CASE WHEN destroyed THEN 'destroyed'
+				  ELSE nsvault.get_secret('rot', 's', version) END, ' ' ORDER BY version)
+  FROM nsvault.list_secret_versions('rot', 's')});
+}
+
+# the writer first: the rotation waits, then re-seals the new version too
+$first->query_safe('BEGIN');
+($out) = run_in($first, "SELECT nsvault.set_secret('rot', 's', 'v4')");
+is($out, '4', 'a writer makes version 4 and holds its transaction open');
+ok(send_and_wait_for_lock($second, $second_pid, "SELECT nsvault.rotate_key('rot')"),
+	'a rotation waits for the writer');
+$first->query_safe('COMMIT');
+($out, $err) = collect($second);
+is($err, '', 'the rotation ends once the writer commits');
+my $active = sealed_under_active_key('writer first');
+is($main->safe_psql('postgres', "SELECT nsvault.destroy_key_version('rot', $active - 1)"), '',
+	'writer first: the previous key version can be destroyed');
+is(versions_read(), '1:v1 2:v2 3:v3 4:v4', 'writer first: every version reads back');
+
+# the rotation first: the writer waits, then seals under the new key
+$first->query_safe('BEGIN');
+run_in($first, "SELECT nsvault.rotate_key('rot')");
+ok(send_and_wait_for_lock($second, $second_pid, "SELECT nsvault.set_secret('rot', 's', 'v5')"),
+	'a writer waits for a rotation');
+$first->query_safe('COMMIT');
+($out, $err) = collect($second);
+is($out . $err, '5', 'the writer makes version 5 once the rotation commits');
+$active = sealed_under_active_key('rotation first');
+$main->safe_psql('postgres', "SELECT nsvault.destroy_key_version('rot', $active - 1)");
+is(versions_read(), '1:v1 2:v2 3:v3 4:v4 5:v5', 'rotation first: every version reads back');
+
+# a destroy waits for a rotation that re-seals the version, and wins after it
+$first->query_safe('BEGIN');
+run_in($first, "SELECT nsvault.rotate_key('rot')");
+ok(send_and_wait_for_lock($second, $second_pid,
+		"SELECT nsvault.destroy_secret_versions('rot', 's', ARRAY[1])"),
+	'a destroy waits for a rotation');
+$first->query_safe('COMMIT');
+($out, $err) = collect($second);
+is($out . $err, '1', 'the destroy ends once the rotation commits');
+
+# a rotation waits for a destroy, and does not bring the version back
+$first->query_safe('BEGIN');
+run_in($first, "SELECT nsvault.destroy_secret_versions('rot', 's', ARRAY[2])");
+ok(send_and_wait_for_lock($second, $second_pid, "SELECT nsvault.rotate_key('rot')"),
+	'a rotation waits for a destroy');
+$first->query_safe('COMMIT');
+($out, $err) = collect($second);
+is($err, '', 'the rotation ends once the destroy commits');
+is($main->safe_psql('postgres', q{
+SELECT count(*) FROM nsvault.secret_versions
+ WHERE namespace = 'rot' AND version IN (1, 2) AND ciphertext IS NULL AND key_version IS NULL}),
+	'2', 'both destroyed versions hold no ciphertext');
+$active = sealed_under_active_key('destroys and rotations');
+$main->safe_psql('postgres', "SELECT nsvault.destroy_key_version('rot', $active - 1)");
+is(versions_read(), '1:destroyed 2:destroyed 3:v3 4:v4 5:v5',
+	'the destroyed versions stay destroyed; the others read back');
+
 $first->quit;
 $second->quit;
+
+# --- a write cut off by a crash ------------------------------------------------
+
+($first, $first_pid) = session();
+$first->query_safe('BEGIN');
+($out) = run_in($first, "SELECT nsvault.set_secret('rot', 's', 'cut off')");
+is($out, '6', 'a write of version 6 is under way');
+$main->stop('immediate');
+$first->{run}->finish;
+$main->start;
+is(versions_read(), '1:destroyed 2:destroyed 3:v3 4:v4 5:v5',
+	'after the crash the versions are as they were');
+is($main->safe_psql('postgres', "SELECT nsvault.set_secret('rot', 's', 'v6')"), '6',
+	'and the next write makes version 6');
 
 # --- destroyed versions leave no ciphertext in the table's files -------------
 

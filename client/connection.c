@@ -74,8 +74,9 @@ db_connect(const char *conninfo, DbError *error)
 /*
  * Checks a result: returns true for one that succeeded, or false with the
  * server's message; a missing secret or registry sets status
- * EXIT_NOT_FOUND, a failed check-and-set EXIT_CONFLICT.  A failed result is
- * cleared.
+ * EXIT_NOT_FOUND, a failed check-and-set EXIT_CONFLICT.  A function that
+ * does not exist is one of a newer nsvault: the message says so.  A failed
+ * result is cleared.
  */
 static bool
 db_result_ok(PGconn *conn, PGresult *res, DbError *error)
@@ -102,7 +103,12 @@ db_result_ok(PGconn *conn, PGresult *res, DbError *error)
 	}
 	else
 		one_line(line, sizeof(line), message);
-	snprintf(error->message, sizeof(error->message), "%s", line);
+	if (sqlstate != NULL && strcmp(sqlstate, DB_SQLSTATE_UNDEFINED_FUNCTION) == 0)
+		snprintf(error->message, sizeof(error->message),
+				 "%s; the database's nsvault is older than this client (" NSVAULT_CLIENT_VERSION
+				 "): ALTER EXTENSION nsvault UPDATE updates it", line);
+	else
+		snprintf(error->message, sizeof(error->message), "%s", line);
 	error->status = EXIT_FAIL;
 	if (sqlstate != NULL && strcmp(sqlstate, DB_SQLSTATE_NOT_FOUND) == 0)
 		error->status = EXIT_NOT_FOUND;

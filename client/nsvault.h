@@ -52,6 +52,7 @@ typedef struct DbError
 #define DB_SQLSTATE_NOT_FOUND	"P0002"
 #define DB_SQLSTATE_CONFLICT	"40001"
 #define DB_SQLSTATE_EXPIRED		"55V01"
+#define DB_SQLSTATE_UNDEFINED_FUNCTION	"42883"
 
 #define DB_ANY_ROWS		(-1)
 #define DB_AT_MOST_ONE_ROW	(-2)

@@ -103,6 +103,15 @@ is("$rc:$out", '1:', 'an expired secret exits 1');
 like($err, qr/secret "key" in namespace "ver" expired at /, 'saying when it expired');
 is((nsvault('', 'secret', 'purge', 'ver', 'key'))[0], 0, 'purge exits 0');
 is((nsvault('', 'secret', 'purge', 'ver', 'key'))[0], 3, 'purging it again exits 3');
+# a database whose nsvault is older than the client: told what to do
+$main->safe_psql('postgres', 'CREATE DATABASE older');
+$main->safe_psql('older', "CREATE EXTENSION nsvault VERSION '0.5' CASCADE");
+($rc, $out, $err) = NsvaultClient::run('', '-d', $main->connstr('older'), 'secret', 'versions',
+	'ver', 'key');
+push @stderrs, $err;
+is(($rc >> 8) . ":$out", '1:', 'a command nsvault 0.5 lacks exits 1');
+like($err, qr/function nsvault\.list_secret_versions\(.*\) does not exist; the database's nsvault is older than this client \(0\.6\.0\): ALTER EXTENSION nsvault UPDATE updates it\n\z/,
+	'saying that the database is older and how to update it');
 for my $usage ([ 'secret', 'get', '--cas', '1', 'ver', 'key' ],
 	[ 'secret', 'set', '--version', '1', 'ver', 'key' ], [ 'secret', 'list', '--global', 'ver' ],
 	[ 'secret', 'set', '--cas', '-1', 'ver', 'key' ], [ 'secret', 'set', '--cas', 'x', 'ver', 'key' ],

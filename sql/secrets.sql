@@ -87,3 +87,12 @@ DROP TABLE nsvault.secrets;
 ALTER TABLE nsvault.secrets_kept RENAME TO secrets;
 ALTER INDEX nsvault.secrets_kept_pkey RENAME TO secrets_pkey;
 SELECT nsvault.get_secret('team-a', 'db/password');
+-- a table put in the place of nsvault.secrets without its index is refused:
+-- nsvault.secrets_pkey indexes another table
+ALTER TABLE nsvault.secrets RENAME TO secrets_kept;
+CREATE TABLE nsvault.secrets (LIKE nsvault.secrets_kept);
+INSERT INTO nsvault.secrets SELECT * FROM nsvault.secrets_kept;
+SELECT nsvault.get_secret('team-a', 'db/password');
+DROP TABLE nsvault.secrets;
+ALTER TABLE nsvault.secrets_kept RENAME TO secrets;
+SELECT nsvault.get_secret('team-a', 'db/password');

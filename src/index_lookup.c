@@ -133,6 +133,23 @@ open_relation(const char *relname, char relkind, LOCKMODE lockmode)
 	return rel;
 }
 
+/*
+ * Opens index nsvault.<indexname> of rel.  An index of another table, or one
+ * not yet valid, would find wrong rows or miss rows: refused.
+ */
+static Relation
+open_index_of(Relation rel, const char *indexname)
+{
+	Relation	index = open_relation(indexname, RELKIND_INDEX, AccessShareLock);
+
+	if (index->rd_index->indrelid != RelationGetRelid(rel) || !index->rd_index->indisvalid)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("\"nsvault.%s\" is not a valid index of \"nsvault.%s\"",
+						indexname, RelationGetRelationName(rel))));
+	return index;
+}
+
 /* Sets a key on text column i of index to value. */
 static void
 text_key(ScanKey key, Relation index, int i, const char *value)
@@ -177,7 +194,7 @@ nsvault_index_lookup(const char *relname, const char *indexname, int nkeys, int 
 					 const char *const *keys, Snapshot snapshot, IndexRowCallback on_row, void *arg)
 {
 	Relation	rel = open_relation(relname, RELKIND_RELATION, AccessShareLock);
-	Relation	index = open_relation(indexname, RELKIND_INDEX, AccessShareLock);
+	Relation	index = open_index_of(rel, indexname);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	ScanKeyData scankeys[LOOKUP_MAX_KEYS];
 
@@ -202,7 +219,7 @@ nsvault_version_lookup(const char *namespace, const char *name, int32 version,
 					   Snapshot snapshot, IndexRowCallback on_row, void *arg)
 {
 	Relation	rel = open_relation("secret_versions", RELKIND_RELATION, AccessShareLock);
-	Relation	index = open_relation("secret_versions_pkey", RELKIND_INDEX, AccessShareLock);
+	Relation	index = open_index_of(rel, "secret_versions_pkey");
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	ScanKeyData scankeys[3];
 

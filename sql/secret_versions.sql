@@ -209,6 +209,7 @@ CREATE ROLE regress_ver_reader;
 CREATE ROLE regress_ver_writer;
 SELECT nsvault.grant_namespace('ver', 'regress_ver_reader', 'read');
 SELECT nsvault.grant_namespace('ver', 'regress_ver_writer', 'write');
+SELECT clock_timestamp() AS before_reader_reads \gset
 SET ROLE regress_ver_reader;
 SELECT nsvault.get_secret('ver', 'many', 15);
 SELECT count(*) FROM nsvault.list_secret_versions('ver', 'many');
@@ -233,7 +234,7 @@ SELECT nsvault.get_secret('ver', 'many', 15);
 RESET ROLE;
 
 -- the audit trail names the versions: reads (from the queue) and changes
-SELECT regress_await_reads('ver', 1);
+SELECT regress_await_reads('ver', 1, :'before_reader_reads');
 SELECT role_name, action, detail FROM nsvault.audit_events
  WHERE namespace = 'ver' AND secret_name = 'many' AND role_name LIKE 'regress_ver_%'
  ORDER BY id;

@@ -182,7 +182,7 @@ nsvault_undelete_secret(PG_FUNCTION_ARGS)
 							args, NULL, false, 0, SPI_OK_UPDATE, "could not undelete the version");
 	nsvault_spi_finish(spi);
 	if (found.deleted)
-		audit_record(&caller, namespace, name, "undelete", psprintf("version %d", version));
+		audit_record(&caller, namespace, name, "undelete", secrets_version_detail(version));
 	access_namespace_leave(&caller);
 	PG_RETURN_BOOL(found.deleted);
 }

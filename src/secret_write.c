@@ -266,7 +266,7 @@ nsvault_set_secret(PG_FUNCTION_ARGS)
 	else
 		write_unversioned(namespace, name, value, overwrite);
 	audit_record(&caller, namespace, name, "write",
-				 version > 0 ? psprintf("version %d", version) : NULL);
+				 version > 0 ? secrets_version_detail(version) : NULL);
 	access_namespace_leave(&caller);
 	PG_RETURN_INT32(version);
 }

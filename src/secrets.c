@@ -255,8 +255,8 @@ secrets_open(const char *namespace, const char *name, const SecretVersion *row,
 }
 
 /* "version N", the detail of an audit event. */
-static char *
-version_detail(int32 version)
+char *
+secrets_version_detail(int32 version)
 {
 	return psprintf("version %d", version);
 }
@@ -300,7 +300,7 @@ nsvault_get_secret(PG_FUNCTION_ARGS)
 	plaintext = secrets_open(namespace, name, asked, &key);
 	explicit_bzero(key, sizeof(*key));
 
-	detail = version_detail(asked->version);
+	detail = secrets_version_detail(asked->version);
 	audit_reads(&caller, namespace, (const char *const *) &name, (const char *const *) &detail,
 				1, "read");
 	access_namespace_leave(&caller);
@@ -415,7 +415,7 @@ nsvault_get_secrets(PG_FUNCTION_ARGS)
 	for (int i = 0; i < nnames; i++)
 	{
 		plaintexts[i] = secrets_open(namespace, names[i], &rows[i], &key);
-		details[i] = version_detail(rows[i].version);
+		details[i] = secrets_version_detail(rows[i].version);
 		nsvault_jsonb_push_string(&state, WJB_KEY, names[i], strlen(names[i]));
 		nsvault_jsonb_push_string(&state, WJB_VALUE, VARDATA_ANY(plaintexts[i]),
 								  VARSIZE_ANY_EXHDR(plaintexts[i]));
@@ -509,7 +509,7 @@ nsvault_delete_secret(PG_FUNCTION_ARGS)
 												  "version", &isnull));
 	nsvault_spi_finish(spi);
 	if (deleted)
-		audit_record(&caller, namespace, name, "delete", versioned ? version_detail(version) : NULL);
+		audit_record(&caller, namespace, name, "delete", versioned ? secrets_version_detail(version) : NULL);
 	access_namespace_leave(&caller);
 	PG_RETURN_BOOL(deleted);
 }

@@ -50,5 +50,6 @@ extern bytea *secrets_open(const char *namespace, const char *name, const Secret
 extern void secrets_report_missing(const char *namespace, const char *name);
 extern bool secrets_versioned(void);
 extern int32 secrets_lock_current(Datum *key_args);
+extern char *secrets_version_detail(int32 version);
 
 #endif							/* NSVAULT_SECRETS_H */

@@ -363,10 +363,9 @@ keep_readable(const char *namespace, char **names, SecretVersion *rows, int nnam
 
 	for (int i = 0; i < nnames; i++)
 	{
-		if (!missing_ok || secrets_has_value(&rows[i]))
-			secrets_check_readable(namespace, names[i], &rows[i], &rows[i]);
-		else
+		if (missing_ok && !secrets_has_value(&rows[i]))
 			continue;
+		secrets_check_readable(namespace, names[i], &rows[i], &rows[i]);
 		names[kept] = names[i];
 		rows[kept] = rows[i];
 		kept++;

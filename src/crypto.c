@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * crypto.c
- *		The sealed-value format, built on pgcrypto's functions.
+ *		The sealed-value format, built on OpenSSL's EVP interface.
  *
  * Stored in one bytea:
  *
@@ -20,19 +20,25 @@
  * value copied to another row fails its check.  enc_key and mac_key are
  * HMAC-SHA256(raw key, label), one label each, computed once per key.
  *
- * pgcrypto's C functions are taken from its library once per backend (the
- * postmaster has loaded it already when nsvault is preloaded) and called
- * through fmgr: no query and no catalog lookup per call, and nothing in the
- * database, search_path included, can redirect them.
+ * This is exactly what pgcrypto's encrypt_iv(…, 'aes-cbc/pad:pkcs') and
+ * hmac(…, 'sha256') compute, so a value can always be opened with
+ * pgcrypto alone (regress test crypto_format).  The work is done here with
+ * OpenSSL, the library under pgcrypto, because pgcrypto sets OpenSSL up
+ * anew on every call: the cipher and the MAC are fetched once per process
+ * (in the postmaster when nsvault is preloaded) and one context of each is
+ * reused.  No key stays in a context after a call: the MAC context is
+ * keyed again with zeros and the cipher context is reset, on success and
+ * before any error is raised.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
 #include "port/pg_bswap.h"
-#include "utils/builtins.h"
-#include "utils/memutils.h"
 
 #include "crypto.h"
 #include "secure_mem.h"
@@ -47,75 +53,111 @@
 #define LABEL_ENCRYPTION		"nsvault/v1/encryption"
 #define LABEL_AUTHENTICATION	"nsvault/v1/authentication"
 
-static bool pgcrypto_ready = false;
-static FmgrInfo encrypt_iv_fn;
-static FmgrInfo decrypt_iv_fn;
-static FmgrInfo hmac_fn;
-static FmgrInfo random_bytes_fn;
-static Datum cipher_type;		/* 'aes-cbc/pad:pkcs' */
-static Datum hash_type;			/* 'sha256' */
+static EVP_CIPHER *aes_256_cbc = NULL;
+static EVP_CIPHER_CTX *cipher_ctx = NULL;
+static EVP_MAC_CTX *hmac_ctx = NULL;
 
-/* Points fn at one of pgcrypto's C functions. */
-static void
-pgcrypto_function(FmgrInfo *fn, const char *symbol, short nargs)
+static const uint8 zero_key[NSVAULT_KEY_LEN];
+
+/* What failed, for openssl_failure. */
+typedef enum CryptoStep
 {
-	MemSet(fn, 0, sizeof(*fn));
-	fn->fn_addr = load_external_function(PGCRYPTO_LIBRARY, symbol, true, NULL);
-	fn->fn_oid = InvalidOid;
-	fn->fn_nargs = nargs;
-	fn->fn_strict = true;
-	fn->fn_mcxt = TopMemoryContext;
+	STEP_SETUP,
+	STEP_HMAC,
+	STEP_ENCRYPT,
+	STEP_DECRYPT,
+} CryptoStep;
+
+/*
+ * Clears what a failed call may have left keyed in the contexts, then
+ * reports the failure with OpenSSL's reason (a library message, never data).
+ */
+static void
+pg_attribute_noreturn()
+openssl_failure(CryptoStep step)
+{
+	unsigned long code = ERR_get_error();
+	const char *reason = code ? ERR_reason_error_string(code) : NULL;
+
+	ERR_clear_error();
+	if (cipher_ctx)
+		EVP_CIPHER_CTX_reset(cipher_ctx);
+	if (hmac_ctx)
+		(void) EVP_MAC_init(hmac_ctx, zero_key, sizeof(zero_key), NULL);
+	ereport(ERROR,
+			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+			 step == STEP_SETUP ? errmsg("could not set up AES-256-CBC and HMAC-SHA256 in OpenSSL") :
+			 step == STEP_HMAC ? errmsg("could not compute an HMAC-SHA256") :
+			 step == STEP_ENCRYPT ? errmsg("could not encrypt a value") :
+			 errmsg("could not decrypt a value"),
+			 errdetail_internal("OpenSSL: %s", reason ? reason : "no reason given")));
 }
 
-/* Finds pgcrypto's functions, once per backend. */
-static void
-pgcrypto_init(void)
+/*
+ * Fetches AES-256-CBC and HMAC-SHA256 and makes their contexts, once per
+ * process; a backend forked from a postmaster that did it inherits them.
+ */
+void
+crypto_init(void)
 {
-	MemoryContext oldcxt;
+	EVP_MAC   *hmac;
+	OSSL_PARAM params[2];
 
-	if (pgcrypto_ready)
+	if (hmac_ctx != NULL)
 		return;
 
-	pgcrypto_function(&encrypt_iv_fn, "pg_encrypt_iv", 4);
-	pgcrypto_function(&decrypt_iv_fn, "pg_decrypt_iv", 4);
-	pgcrypto_function(&hmac_fn, "pg_hmac", 3);
-	pgcrypto_function(&random_bytes_fn, "pg_random_bytes", 1);
+	if (aes_256_cbc == NULL)
+		aes_256_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+	if (aes_256_cbc == NULL)
+		openssl_failure(STEP_SETUP);
+	if (cipher_ctx == NULL)
+		cipher_ctx = EVP_CIPHER_CTX_new();
+	if (cipher_ctx == NULL)
+		openssl_failure(STEP_SETUP);
 
-	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-	cipher_type = CStringGetTextDatum("aes-cbc/pad:pkcs");
-	hash_type = CStringGetTextDatum("sha256");
-	MemoryContextSwitchTo(oldcxt);
-
-	pgcrypto_ready = true;
+	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (hmac == NULL)
+		openssl_failure(STEP_SETUP);
+	hmac_ctx = EVP_MAC_CTX_new(hmac);
+	EVP_MAC_free(hmac);			/* the context holds its own reference */
+	if (hmac_ctx == NULL)
+		openssl_failure(STEP_SETUP);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_CTX_set_params(hmac_ctx, params))
+	{
+		EVP_MAC_CTX_free(hmac_ctx);
+		hmac_ctx = NULL;
+		openssl_failure(STEP_SETUP);
+	}
 }
 
-/* Copies key bytes into a bytea that is wiped with the current context. */
-static bytea *
-key_bytea(const uint8 *key)
-{
-	bytea	   *result = secure_alloc(VARHDRSZ + NSVAULT_KEY_LEN);
-
-	SET_VARSIZE(result, VARHDRSZ + NSVAULT_KEY_LEN);
-	memcpy(VARDATA(result), key, NSVAULT_KEY_LEN);
-	return result;
-}
-
-/* Computes HMAC-SHA256 of data under key into out. */
+/* Keys the MAC context with key; the caller must call hmac_finish. */
 static void
-hmac_sha256(const bytea *data, const bytea *key, uint8 *out)
+hmac_start(const uint8 *key)
 {
-	bytea	   *mac;
+	crypto_init();
+	if (!EVP_MAC_init(hmac_ctx, key, NSVAULT_KEY_LEN, NULL))
+		openssl_failure(STEP_HMAC);
+}
 
-	mac = DatumGetByteaPP(FunctionCall3(&hmac_fn,
-										PointerGetDatum(data),
-										PointerGetDatum(key),
-										hash_type));
-	if (VARSIZE_ANY_EXHDR(mac) != SEAL_TAG_LEN)
-		elog(ERROR, "pgcrypto hmac returned %zu bytes, expected %d",
-			 VARSIZE_ANY_EXHDR(mac), SEAL_TAG_LEN);
-	memcpy(out, VARDATA_ANY(mac), SEAL_TAG_LEN);
-	wipe_varlena(mac);
-	pfree(mac);
+static void
+hmac_add(const void *data, Size len)
+{
+	if (!EVP_MAC_update(hmac_ctx, data, len))
+		openssl_failure(STEP_HMAC);
+}
+
+/* Writes the HMAC into out, and leaves no key in the context. */
+static void
+hmac_finish(uint8 *out)
+{
+	size_t		out_len;
+
+	if (!EVP_MAC_final(hmac_ctx, out, &out_len, SEAL_TAG_LEN) || out_len != SEAL_TAG_LEN)
+		openssl_failure(STEP_HMAC);
+	if (!EVP_MAC_init(hmac_ctx, zero_key, sizeof(zero_key), NULL))
+		openssl_failure(STEP_HMAC);
 }
 
 /* Appends one length-prefixed field to associated data. */
@@ -133,44 +175,55 @@ crypto_aad_append(StringInfo aad, const char *field)
 void
 crypto_derive_keys(const uint8 *raw_key, NamespaceKey *key)
 {
-	bytea	   *raw = key_bytea(raw_key);
-
-	pgcrypto_init();
-	hmac_sha256((bytea *) cstring_to_text(LABEL_ENCRYPTION), raw, key->enc_key);
-	hmac_sha256((bytea *) cstring_to_text(LABEL_AUTHENTICATION), raw, key->mac_key);
-	wipe_varlena(raw);
-}
-
-/* Returns nbytes from pgcrypto's strong random source. */
-static bytea *
-crypto_random_bytes(int nbytes)
-{
-	pgcrypto_init();
-	return DatumGetByteaPP(FunctionCall1(&random_bytes_fn, Int32GetDatum(nbytes)));
+	hmac_start(raw_key);
+	hmac_add(LABEL_ENCRYPTION, strlen(LABEL_ENCRYPTION));
+	hmac_finish(key->enc_key);
+	hmac_start(raw_key);
+	hmac_add(LABEL_AUTHENTICATION, strlen(LABEL_AUTHENTICATION));
+	hmac_finish(key->mac_key);
 }
 
 /* Computes the tag over format byte, aad, IV and ciphertext. */
 static void
-seal_tag(const NamespaceKey *key, char format, const StringInfo aad,
+seal_tag(const NamespaceKey *key, uint8 format, const StringInfo aad,
 		 const char *iv_and_ciphertext, Size len, uint8 *tag)
 {
-	Size		total = 1 + sizeof(uint32) + aad->len + len;
-	bytea	   *input = palloc(VARHDRSZ + total);
-	char	   *p = VARDATA(input);
 	uint32		aad_len_be = pg_hton32((uint32) aad->len);
-	bytea	   *mac_key = key_bytea(key->mac_key);
 
-	SET_VARSIZE(input, VARHDRSZ + total);
-	*p++ = format;
-	memcpy(p, &aad_len_be, sizeof(aad_len_be));
-	p += sizeof(aad_len_be);
-	memcpy(p, aad->data, aad->len);
-	p += aad->len;
-	memcpy(p, iv_and_ciphertext, len);
+	hmac_start(key->mac_key);
+	hmac_add(&format, 1);
+	hmac_add(&aad_len_be, sizeof(aad_len_be));
+	hmac_add(aad->data, aad->len);
+	hmac_add(iv_and_ciphertext, len);
+	hmac_finish(tag);
+}
 
-	hmac_sha256(input, mac_key, tag);
-	wipe_varlena(mac_key);
-	pfree(input);
+/*
+ * Runs AES-256-CBC with PKCS#7 padding over in into out, which has room for
+ * len plus a block; returns the length written, or -1 for a decryption
+ * whose padding is wrong.  Leaves no key in the context.
+ */
+static int
+aes_cbc(bool encrypt, const uint8 *enc_key, const uint8 *iv,
+		const uint8 *in, int len, uint8 *out)
+{
+	int			out_len;
+	int			final_len;
+
+	crypto_init();
+	if (!EVP_CipherInit_ex2(cipher_ctx, aes_256_cbc, enc_key, iv, encrypt ? 1 : 0, NULL) ||
+		!EVP_CipherUpdate(cipher_ctx, out, &out_len, in, len))
+		openssl_failure(encrypt ? STEP_ENCRYPT : STEP_DECRYPT);
+	if (!EVP_CipherFinal_ex(cipher_ctx, out + out_len, &final_len))
+	{
+		if (encrypt)
+			openssl_failure(STEP_ENCRYPT);
+		ERR_clear_error();
+		EVP_CIPHER_CTX_reset(cipher_ctx);
+		return -1;
+	}
+	EVP_CIPHER_CTX_reset(cipher_ctx);
+	return out_len + final_len;
 }
 
 /* Encrypts and authenticates plaintext under key, bound to aad. */
@@ -178,34 +231,25 @@ bytea *
 crypto_seal(const NamespaceKey *key, const StringInfo aad,
 			const struct varlena *plaintext)
 {
-	bytea	   *iv;
-	bytea	   *enc_key;
-	bytea	   *ciphertext;
-	Size		ct_len;
+	Size		len = VARSIZE_ANY_EXHDR(plaintext);
+	Size		ct_len = (len / SEAL_BLOCK_LEN + 1) * SEAL_BLOCK_LEN;
+	Size		total = VARHDRSZ + SEAL_HEADER_LEN + ct_len + SEAL_TAG_LEN;
 	bytea	   *sealed;
-	char	   *body;
+	uint8	   *body;
 
-	pgcrypto_init();
-	iv = crypto_random_bytes(SEAL_IV_LEN);
-	enc_key = key_bytea(key->enc_key);
-	ciphertext = DatumGetByteaPP(FunctionCall4(&encrypt_iv_fn,
-											   PointerGetDatum(plaintext),
-											   PointerGetDatum(enc_key),
-											   PointerGetDatum(iv),
-											   cipher_type));
-	wipe_varlena(enc_key);
-
-	ct_len = VARSIZE_ANY_EXHDR(ciphertext);
-	sealed = palloc(VARHDRSZ + SEAL_HEADER_LEN + ct_len + SEAL_TAG_LEN);
-	SET_VARSIZE(sealed, VARHDRSZ + SEAL_HEADER_LEN + ct_len + SEAL_TAG_LEN);
-	body = VARDATA(sealed);
+	sealed = palloc(total);
+	SET_VARSIZE(sealed, total);
+	body = (uint8 *) VARDATA(sealed);
 	body[0] = SEAL_FORMAT_CURRENT;
-	memcpy(body + 1, VARDATA_ANY(iv), SEAL_IV_LEN);
-	memcpy(body + SEAL_HEADER_LEN, VARDATA_ANY(ciphertext), ct_len);
-	seal_tag(key, SEAL_FORMAT_CURRENT, aad, body + 1, SEAL_IV_LEN + ct_len,
-			 (uint8 *) body + SEAL_HEADER_LEN + ct_len);
-
-	pfree(ciphertext);
+	if (!pg_strong_random(body + 1, SEAL_IV_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random initialization vector")));
+	if (aes_cbc(true, key->enc_key, body + 1, (const uint8 *) VARDATA_ANY(plaintext), len,
+				body + SEAL_HEADER_LEN) != ct_len)
+		elog(ERROR, "AES-256-CBC wrote an unexpected length");
+	seal_tag(key, SEAL_FORMAT_CURRENT, aad, (char *) body + 1, SEAL_IV_LEN + ct_len,
+			 body + SEAL_HEADER_LEN + ct_len);
 	return sealed;
 }
 
@@ -229,21 +273,19 @@ crypto_sealed_format(const bytea *sealed)
 
 /*
  * Checks and decrypts a sealed value.  Returns NULL when the value is not
- * authentic under key and aad: the caller reports it, naming the value.
+ * authentic under key and aad, or not padded as sealing pads: the caller
+ * reports it, naming the value.
  * The plaintext is returned in secure memory of the current context.
  */
 bytea *
 crypto_open(const NamespaceKey *key, const StringInfo aad, const bytea *sealed)
 {
-	const char *body = VARDATA_ANY(sealed);
+	const uint8 *body = (const uint8 *) VARDATA_ANY(sealed);
 	Size		len = VARSIZE_ANY_EXHDR(sealed);
 	Size		ct_len;
 	uint8		tag[SEAL_TAG_LEN];
-	bytea	   *ciphertext;
-	bytea	   *iv;
-	bytea	   *enc_key;
-	bytea	   *decrypted;
 	bytea	   *plaintext;
+	int			plain_len;
 
 	if (len < SEAL_MIN_LEN ||
 		(len - SEAL_HEADER_LEN - SEAL_TAG_LEN) % SEAL_BLOCK_LEN != 0)
@@ -251,32 +293,16 @@ crypto_open(const NamespaceKey *key, const StringInfo aad, const bytea *sealed)
 	(void) crypto_sealed_format(sealed);
 	ct_len = len - SEAL_HEADER_LEN - SEAL_TAG_LEN;
 
-	pgcrypto_init();
-	seal_tag(key, body[0], aad, body + 1, SEAL_IV_LEN + ct_len, tag);
+	seal_tag(key, body[0], aad, (const char *) body + 1, SEAL_IV_LEN + ct_len, tag);
 	if (timingsafe_bcmp(tag, body + SEAL_HEADER_LEN + ct_len, SEAL_TAG_LEN) != 0)
 		return NULL;
 
-	iv = palloc(VARHDRSZ + SEAL_IV_LEN);
-	SET_VARSIZE(iv, VARHDRSZ + SEAL_IV_LEN);
-	memcpy(VARDATA(iv), body + 1, SEAL_IV_LEN);
-	ciphertext = palloc(VARHDRSZ + ct_len);
-	SET_VARSIZE(ciphertext, VARHDRSZ + ct_len);
-	memcpy(VARDATA(ciphertext), body + SEAL_HEADER_LEN, ct_len);
-
-	enc_key = key_bytea(key->enc_key);
-	decrypted = DatumGetByteaPP(FunctionCall4(&decrypt_iv_fn,
-											  PointerGetDatum(ciphertext),
-											  PointerGetDatum(enc_key),
-											  PointerGetDatum(iv),
-											  cipher_type));
-	wipe_varlena(enc_key);
-
-	/* move the plaintext into memory that is wiped even on error */
-	plaintext = secure_alloc(VARSIZE_ANY(decrypted));
-	memcpy(plaintext, decrypted, VARSIZE_ANY(decrypted));
-	wipe_varlena(decrypted);
-	pfree(decrypted);
-	pfree(ciphertext);
-	pfree(iv);
+	/* decrypted straight into memory that is wiped even on error */
+	plaintext = secure_alloc(VARHDRSZ + ct_len + SEAL_BLOCK_LEN);
+	plain_len = aes_cbc(false, key->enc_key, body + 1, body + SEAL_HEADER_LEN, ct_len,
+						(uint8 *) VARDATA(plaintext));
+	if (plain_len < 0)
+		return NULL;			/* authentic, yet not sealed as nsvault seals */
+	SET_VARSIZE(plaintext, VARHDRSZ + plain_len);
 	return plaintext;
 }

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * crypto.h
- *		Sealing and opening values with pgcrypto (crypto.c).
+ *		Sealing and opening values in pgcrypto's format, with OpenSSL (crypto.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -11,7 +11,6 @@
 #include "lib/stringinfo.h"
 
 #define NSVAULT_KEY_LEN			32	/* raw and derived keys: 256 bits */
-#define PGCRYPTO_LIBRARY		"$libdir/pgcrypto"	/* whose C functions crypto.c calls */
 #define SEAL_FORMAT_CURRENT		2	/* what crypto_seal writes */
 
 /*
@@ -25,6 +24,7 @@ typedef struct NamespaceKey
 	uint8		mac_key[NSVAULT_KEY_LEN];
 } NamespaceKey;
 
+extern void crypto_init(void);
 extern void crypto_derive_keys(const uint8 *raw_key, NamespaceKey *key);
 extern bytea *crypto_seal(const NamespaceKey *key, const StringInfo aad,
 						  const struct varlena *plaintext);

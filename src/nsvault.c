@@ -32,7 +32,7 @@ _PG_init(void)
 	{
 		key_cache_shmem_register();
 		audit_queue_shmem_register();
-		/* every backend then finds pgcrypto's library mapped already */
-		load_file(PGCRYPTO_LIBRARY, false);
+		/* every backend then inherits the fetched cipher and MAC */
+		crypto_init();
 	}
 }

@@ -25,6 +25,7 @@ OBJS = \
 	src/access.o \
 	src/audit.o \
 	src/audit_queue.o \
+	src/audit_insert.o \
 	src/audit_writer.o \
 	src/utility_hook.o \
 	src/key_link.o \

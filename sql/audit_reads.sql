@@ -92,6 +92,42 @@ SELECT namespace, secret_name, detail FROM nsvault.audit_log
  WHERE action = 'registry_read' AND at >= :'t0' ORDER BY at, id;
 RESET ROLE;
 
+-- the writer fills the table directly, unless a site has put a trigger or
+-- a column of its own on it: then an INSERT, which fires the trigger and
+-- fills the column's default
+CREATE TABLE regress_trail_copy (secret_name text, action text);
+CREATE FUNCTION regress_copy_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO public.regress_trail_copy VALUES (NEW.secret_name, NEW.action);
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER regress_copy AFTER INSERT ON nsvault.audit_events
+	FOR EACH ROW EXECUTE FUNCTION regress_copy_event();
+SET ROLE regress_audit_reader;
+SELECT nsvault.get_secret('auditr', 'b');
+RESET ROLE;
+SELECT regress_await_reads('auditr', 8);
+SELECT * FROM regress_trail_copy;
+DROP TRIGGER regress_copy ON nsvault.audit_events;
+ALTER TABLE nsvault.audit_events ADD COLUMN regress_site text DEFAULT 'site default';
+SET ROLE regress_audit_reader;
+SELECT nsvault.get_secret('auditr', 'a');
+RESET ROLE;
+SELECT regress_await_reads('auditr', 9);
+SELECT secret_name, regress_site FROM nsvault.audit_events
+ WHERE namespace = 'auditr' AND action = 'read' ORDER BY id DESC LIMIT 1;
+ALTER TABLE nsvault.audit_events DROP COLUMN regress_site;
+-- and directly again, the dropped column left as it is
+SET ROLE regress_audit_reader;
+SELECT nsvault.get_secret('auditr', 'b');
+RESET ROLE;
+SELECT regress_await_reads('auditr', 10);
+SELECT role_name, session_role, secret_name, detail FROM nsvault.audit_events
+ WHERE namespace = 'auditr' AND action = 'read' ORDER BY id DESC LIMIT 1;
+DROP TABLE regress_trail_copy;
+DROP FUNCTION regress_copy_event();
+
 SELECT nsvault.delete_global_registry('https://global.example');
 SELECT nsvault.delete_global_registry('https://private.example', true);
 SELECT nsvault.delete_namespace('auditr');

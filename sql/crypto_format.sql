@@ -117,3 +117,6 @@ UPDATE nsvault.secrets
  WHERE namespace = 'fmt' AND name = 'plain';
 SELECT regress_error($$SELECT nsvault.get_secret('fmt', 'plain')$$);
 SELECT nsvault.get_secret('fmt', 'utf8');
+
+-- leaves no namespace behind for the tests after it
+SELECT nsvault.delete_namespace('fmt');

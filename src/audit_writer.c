@@ -25,8 +25,6 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -35,28 +33,16 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
-#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 
+#include "audit_insert.h"
 #include "audit_queue.h"
 #include "spi_plans.h"
 
 #define WRITER_NAP_MS		200
 #define WRITER_IDLE_MS		30000
 #define WRITER_BATCH_MAX	10000	/* events per transaction */
-
-/* The table's columns a writer fills, in the order of the insert's arrays. */
-#define NCOLUMNS 7
-
-static SPIPlanPtr insert_plan = NULL;
-
-static const char *const insert_sql =
-"INSERT INTO nsvault.audit_events"
-" (at, role_name, session_role, namespace, secret_name, action, detail)"
-" SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-" pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-" pg_catalog.unnest($6), pg_catalog.unnest($7))";
 
 /*
  * Asks the postmaster to start the writer of a queue slot for this
@@ -117,72 +103,25 @@ writer_detach(int code, Datum arg)
 	ConditionVariableBroadcast(&queue->changed);
 }
 
-/* A text[] or timestamptz[] of n datums, NULL where nulls says. */
-static Datum
-column_array(Datum *values, bool *nulls, int n, Oid type)
-{
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-
-	if (type == TIMESTAMPTZOID)
-		return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type,
-												  sizeof(TimestampTz), true, TYPALIGN_DOUBLE));
-	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type,
-											  -1, false, TYPALIGN_INT));
-}
-
-static Datum
-text_or_null(const char *s, bool *isnull)
-{
-	*isnull = (s == NULL);
-	return s ? CStringGetTextDatum(s) : (Datum) 0;
-}
-
 /*
  * Inserts the events queued in [start, end), at most WRITER_BATCH_MAX of
  * them, in the current transaction; returns where the next one starts.
+ * The events' strings point into the queue, whose room is freed only after
+ * the commit.
  */
 static uint64
 insert_events(AuditQueue *queue, uint64 start, uint64 end)
 {
-	Datum	   *columns[NCOLUMNS];
-	bool	   *nulls[NCOLUMNS];
-	Oid			types[NCOLUMNS] = {TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-	Datum		args[NCOLUMNS];
 	uint64		pos = start;
-	AuditEvent	event;
-	int			n = 0;
 	/* no event is shorter than its header and six NULs */
 	int			most = Min(WRITER_BATCH_MAX, (end - start) / 24 + 1);
-	int			spi;
+	AuditEvent *events = palloc(sizeof(AuditEvent) * most);
+	int			n = 0;
 
-	for (int c = 0; c < NCOLUMNS; c++)
-	{
-		columns[c] = palloc(sizeof(Datum) * most);
-		nulls[c] = palloc(sizeof(bool) * most);
-	}
-	while (n < most && audit_queue_next_event(queue, &pos, end, &event))
-	{
-		columns[0][n] = TimestampTzGetDatum(event.at);
-		nulls[0][n] = false;
-		columns[1][n] = text_or_null(event.role, &nulls[1][n]);
-		columns[2][n] = text_or_null(event.session_role, &nulls[2][n]);
-		columns[3][n] = text_or_null(event.namespace, &nulls[3][n]);
-		columns[4][n] = text_or_null(event.item, &nulls[4][n]);
-		columns[5][n] = text_or_null(event.action, &nulls[5][n]);
-		columns[6][n] = text_or_null(event.detail, &nulls[6][n]);
+	while (n < most && audit_queue_next_event(queue, &pos, end, &events[n]))
 		n++;
-	}
-	args[0] = column_array(columns[0], nulls[0], n, TIMESTAMPTZOID);
-	for (int c = 1; c < NCOLUMNS; c++)
-		args[c] = column_array(columns[c], nulls[c], n, TEXTOID);
-
-	spi = nsvault_spi_connect();
-	nsvault_spi_plan(&insert_plan, insert_sql, NCOLUMNS, types);
-	nsvault_spi_execute(insert_plan, args, NULL, false, 0, SPI_OK_INSERT,
-						"could not insert audit events");
-	nsvault_spi_finish(spi);
+	audit_insert_events(events, n);
+	pfree(events);
 	return pos;
 }
 

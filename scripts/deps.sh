@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(postgresql-15 postgresql-contrib libpq-dev libipc-run-perl openssl
-		  make gcc libjansson-dev libjq-dev libonig-dev libyaml-dev duktape-dev valgrind
+		  libssl-dev make gcc libjansson-dev libjq-dev libonig-dev libyaml-dev duktape-dev valgrind
 		  python3)
 # make fuzz: clang and its libFuzzer runtime
 if [ "${1:-}" = "--fuzz" ]; then

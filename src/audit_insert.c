@@ -68,6 +68,36 @@ static const struct
 static SPIPlanPtr insert_plan = NULL;
 
 /*
+ * The writer's row slots, kept from batch to batch: made anew for every
+ * batch, slots cost as much as a small batch's rows.  They are virtual
+ * slots over a copy of the table's row type, which pins nothing.
+ */
+static TupleTableSlot *row_slots[MULTI_INSERT_ROWS];
+static TupleDesc row_slots_desc = NULL;
+
+/* Returns the kept slots, made anew when the table's row type has changed. */
+static TupleTableSlot **
+row_slots_for(Relation rel)
+{
+	MemoryContext oldcxt;
+
+	if (row_slots_desc != NULL && equalTupleDescs(row_slots_desc, RelationGetDescr(rel)))
+		return row_slots;
+	for (int i = 0; row_slots_desc != NULL && i < MULTI_INSERT_ROWS; i++)
+		ExecDropSingleTupleTableSlot(row_slots[i]);
+	if (row_slots_desc != NULL)
+		FreeTupleDesc(row_slots_desc);
+	row_slots_desc = NULL;
+
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	row_slots_desc = CreateTupleDescCopyConstr(RelationGetDescr(rel));
+	for (int i = 0; i < MULTI_INSERT_ROWS; i++)
+		row_slots[i] = MakeSingleTupleTableSlot(row_slots_desc, &TTSOpsVirtual);
+	MemoryContextSwitchTo(oldcxt);
+	return row_slots;
+}
+
+/*
  * Maps each attribute of the table to the column the writer fills there;
  * false when the table is not one the writer may fill directly.
  */
@@ -170,8 +200,7 @@ insert_directly(Relation rel, const AuditColumn *column_of, const AuditEvent *ev
 	EState	   *estate = CreateExecutorState();
 	RangeTblEntry *rte = makeNode(RangeTblEntry);
 	ResultRelInfo *result_rel = makeNode(ResultRelInfo);
-	int			nslots = Min(n, MULTI_INSERT_ROWS);
-	TupleTableSlot **slots = palloc(sizeof(TupleTableSlot *) * Max(nslots, 1));
+	TupleTableSlot **slots = row_slots_for(rel);
 	CommandId	cid = GetCurrentCommandId(true);
 	Oid			id_sequence = InvalidOid;
 	bool		check_constraints = RelationGetDescr(rel)->constr != NULL;
@@ -189,12 +218,10 @@ insert_directly(Relation rel, const AuditColumn *column_of, const AuditEvent *ev
 	InitResultRelInfo(result_rel, rel, 1, NULL, 0);
 	ExecOpenIndices(result_rel, false);
 	estate->es_output_cid = cid;
-	for (int i = 0; i < nslots; i++)
-		slots[i] = table_slot_create(rel, NULL);
 
 	for (int done = 0; done < n;)
 	{
-		int			rows = Min(n - done, nslots);
+		int			rows = Min(n - done, MULTI_INSERT_ROWS);
 
 		for (int i = 0; i < rows; i++)
 		{
@@ -211,8 +238,8 @@ insert_directly(Relation rel, const AuditColumn *column_of, const AuditEvent *ev
 		done += rows;
 	}
 
-	for (int i = 0; i < nslots; i++)
-		ExecDropSingleTupleTableSlot(slots[i]);
+	for (int i = 0; i < Min(n, MULTI_INSERT_ROWS); i++)
+		ExecClearTuple(slots[i]);
 	ExecCloseIndices(result_rel);
 	FreeExecutorState(estate);
 }

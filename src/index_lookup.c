@@ -159,26 +159,23 @@ text_key(ScanKey key, Relation index, int i, const char *value)
 	key->sk_collation = index->rd_indcollation[i];
 }
 
-/* Calls on_row for each row of rel that the keys find through index, until it returns false. */
+/* Calls on_row for each row that scan finds with keys, until it returns false. */
 static void
-scan_rows(Relation rel, Relation index, int nkeys, ScanKey keys, Snapshot snapshot,
-		  TupleTableSlot *slot, IndexRowCallback on_row, int set, void *arg)
+scan_rows(IndexScanDesc scan, int nkeys, ScanKey keys, TupleTableSlot *slot,
+		  IndexRowCallback on_row, int set, void *arg)
 {
-	IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
-
 	index_rescan(scan, keys, nkeys, NULL, 0);
 	while (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		should_free;
 		HeapTuple	tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
-		bool		more = on_row(tuple, RelationGetDescr(rel), set, arg);
+		bool		more = on_row(tuple, RelationGetDescr(scan->heapRelation), set, arg);
 
 		if (should_free)
 			heap_freetuple(tuple);
 		if (!more)
 			break;
 	}
-	index_endscan(scan);
 }
 
 /*
@@ -196,6 +193,8 @@ nsvault_index_lookup(const char *relname, const char *indexname, int nkeys, int 
 	Relation	rel = open_relation(relname, RELKIND_RELATION, AccessShareLock);
 	Relation	index = open_index_of(rel, indexname);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	/* one scan, rescanned per set: a btree scan's state is some 27 kB */
+	IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
 	ScanKeyData scankeys[LOOKUP_MAX_KEYS];
 
 	Assert(nkeys <= LOOKUP_MAX_KEYS);
@@ -203,8 +202,9 @@ nsvault_index_lookup(const char *relname, const char *indexname, int nkeys, int 
 	{
 		for (int i = 0; i < nkeys; i++)
 			text_key(&scankeys[i], index, i, keys[set * nkeys + i]);
-		scan_rows(rel, index, nkeys, scankeys, snapshot, slot, on_row, set, arg);
+		scan_rows(scan, nkeys, scankeys, slot, on_row, set, arg);
 	}
+	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	relation_close(index, AccessShareLock);
 	relation_close(rel, AccessShareLock);
@@ -221,12 +221,14 @@ nsvault_version_lookup(const char *namespace, const char *name, int32 version,
 	Relation	rel = open_relation("secret_versions", RELKIND_RELATION, AccessShareLock);
 	Relation	index = open_index_of(rel, "secret_versions_pkey");
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan = index_beginscan(rel, index, snapshot, 3, 0);
 	ScanKeyData scankeys[3];
 
 	text_key(&scankeys[0], index, 0, namespace);
 	text_key(&scankeys[1], index, 1, name);
 	ScanKeyInit(&scankeys[2], 3, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(version));
-	scan_rows(rel, index, 3, scankeys, snapshot, slot, on_row, 0, arg);
+	scan_rows(scan, 3, scankeys, slot, on_row, 0, arg);
+	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	relation_close(index, AccessShareLock);
 	relation_close(rel, AccessShareLock);

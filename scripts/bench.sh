@@ -6,8 +6,10 @@
 # Its last row, M4, is nsvault mask's seconds over 200 MB of text with 50
 # secrets over grep -F -f's with the same values.
 #
-# After the table, two reports without a goal (also in results.csv, with
-# goal "report" and met "-"):
+# After the table, reports without a goal (also in results.csv, with goal
+# "report" and met "-"):
+#   audit writer  W1  the audit writer's CPU (utime + stime) per read event
+#                     it inserted, in µs, over a -c 8 load of get_secret
 #   memory        M1  the client's peak RSS (kB) over the 5,000-request
 #                     enrich --batch run (GNU time's %M)
 #                 M2  one bench_reader backend's growth (kB) after touching
@@ -17,11 +19,16 @@
 #                 M3  the same backend's RssAnon growth (kB), which also sees
 #                     what is malloc'd outside memory contexts (libpq of
 #                     dblink, OpenSSL)
-#                 M2 and M3 need the big data set: not with BENCH_SKIP_BIG
+#                 P5, P5r, M2 and M3 need the big data set: not with
+#                 BENCH_SKIP_BIG
 #   latency       .bench/latency.csv (n,get_secrets_ms,n_get_secret_ms): ms
 #                 per action needing N secrets, for N in 1 2 5 10 20 50, as
 #                 one get_secrets call and as N get_secret calls, and its
 #                 plot .bench/latency.png (skipped if gnuplot is missing)
+#
+# BENCH_ROWS="P1 P7 W1" runs only those rows; the reports and the latency
+# curve then run only when named too (M1 M2 M3 W1, LAT for the curve), and
+# the big data set is loaded only for P5, P5r, M2 or M3.
 #
 # Figures are only comparable within one run: these machines are noisy, so
 # only the ratios mean anything.
@@ -32,6 +39,18 @@ export KEY_PORT=${NSVAULT_BENCH_KEY_PORT:-54341}
 export MAIN_PORT=${NSVAULT_BENCH_MAIN_PORT:-54340}
 ROUNDS=${ROUNDS:-3}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
+
+# BENCH_ROWS: the ids to run, all when unset or empty.  An unknown id is an
+# error, so that a typo does not quietly run nothing.
+all_rows="P1 P2 P1a P2a P7 P8 P3 P4 P4js P5 P5r P6 P9 M4 W1 M1 M2 M3 LAT"
+read -ra rows <<<"${BENCH_ROWS:-}"
+for id in "${rows[@]}"; do
+	[[ " $all_rows " == *" $id "* ]] || { echo "bench: unknown row $id in BENCH_ROWS (rows: $all_rows)" >&2; exit 1; }
+done
+want() { [ "${#rows[@]}" -eq 0 ] || [[ " ${rows[*]} " == *" $1 "* ]]; }
+# the 1,000,000 secrets take minutes to load: only for the rows that read them
+big=
+if [ -z "${BENCH_SKIP_BIG:-}" ] && { want P5 || want P5r || want M2 || want M3; }; then big=1; fi
 
 if [ "$(id -u)" -eq 0 ]; then
 	mkdir -p "$DEMO"
@@ -49,8 +68,9 @@ rm -rf "${DEMO:?}"/{key,main,run,log,certs,work}
 clusters_start
 trap clusters_stop EXIT
 # the benchmark connects as bench_reader, a role with read grants only (and
-# as bench_unaudited, the same with nsvault.audit off, for reference rows)
-printf 'local all bench_reader,bench_unaudited trust\n%s\n' "$(cat "$DEMO/main/pg_hba.conf")" > "$DEMO/main/pg_hba.conf"
+# as bench_unaudited, the same with nsvault.audit off, for reference rows),
+# and for P9 as bench_writer, with a write grant on one namespace
+printf 'local all bench_reader,bench_unaudited,bench_writer trust\n%s\n' "$(cat "$DEMO/main/pg_hba.conf")" > "$DEMO/main/pg_hba.conf"
 # room for the 1,000,000-secret table and its index (about 250 MB), so that
 # P5 measures nsvault rather than reads from the OS page cache
 echo "shared_buffers = 1GB" >> "$DEMO/main/postgresql.conf"
@@ -80,8 +100,19 @@ SELECT nsvault.grant_namespace('demo', 'bench_reader', 'read') \g /dev/null
 SELECT nsvault.grant_namespace('small', 'bench_reader', 'read') \g /dev/null
 CREATE ROLE bench_unaudited LOGIN IN ROLE bench_reader;
 ALTER ROLE bench_unaudited SET nsvault.audit = off;
+-- P9: bench_writer updates one of 1,000 existing names on each side, so that
+-- both sides measure updates (nsvault keeps its default of the newest 10
+-- versions a secret and removes older ones, as it does for a user)
+CREATE ROLE bench_writer LOGIN;
+SELECT nsvault.set_secret('write_ns', 'w' || i, md5(random()::text) || md5(random()::text))
+  FROM generate_series(1, 1000) i \g /dev/null
+SELECT nsvault.grant_namespace('write_ns', 'bench_writer', 'write') \g /dev/null
+CREATE TABLE plain_writes (namespace text, name text, value text, PRIMARY KEY (namespace, name));
+GRANT SELECT, INSERT, UPDATE ON plain_writes TO bench_writer;
+INSERT INTO plain_writes SELECT 'write_ns', 'w' || i, md5(random()::text) || md5(random()::text)
+  FROM generate_series(1, 1000) i;
 SQL
-if [ -z "${BENCH_SKIP_BIG:-}" ]; then
+if [ -n "$big" ]; then
 	echo "bench: loading 1,000,000 secrets in 10,000 namespaces"
 	main_psql -d nsvault_demo <<'SQL'
 SET nsvault.audit = off;
@@ -89,8 +120,24 @@ SELECT nsvault.set_secret('big' || (i % 10000), 's' || i, 'value-' || i)
   FROM generate_series(1, 1000000) i \g /dev/null
 SELECT nsvault.grant_namespace('big' || n, 'bench_reader', 'read') FROM generate_series(0, 9999) n \g /dev/null
 CREATE EXTENSION pg_prewarm;
-SELECT pg_prewarm('nsvault.secrets'), pg_prewarm('nsvault.secrets_pkey') \g /dev/null
 SQL
+	if want P5; then
+		# P5's baseline: the same pairs and values in a plain table, its
+		# primary key made before the rows go in, as nsvault's was, so that
+		# the two indexes are built alike (not plain_secrets: P1's baseline
+		# stays a one-row table)
+		echo "bench: loading the same 1,000,000 rows into a plain table"
+		main_psql -d nsvault_demo <<'SQL'
+CREATE TABLE plain_big (namespace text, name text, value text, PRIMARY KEY (namespace, name));
+GRANT SELECT ON plain_big TO bench_reader;
+INSERT INTO plain_big SELECT 'big' || (i % 10000), 's' || i, 'value-' || i
+  FROM generate_series(1, 1000000) i;
+SELECT pg_prewarm('plain_big'), pg_prewarm('plain_big_pkey') \g /dev/null
+SQL
+	fi
+	# vacuumed now, so that autovacuum does not run into the timed pairs
+	main_psql -d nsvault_demo -c "VACUUM ANALYZE" \
+		-c "SELECT pg_prewarm('nsvault.secrets'), pg_prewarm('nsvault.secrets_pkey')" >/dev/null
 fi
 
 names50=$(seq -s, 1 50 | sed 's/\([0-9]*\)/s\1/g')
@@ -101,6 +148,13 @@ printf '%s\n' "SELECT nsvault.get_secrets('demo', ARRAY['secretToken']);" > "$wo
 printf '%s\n' "SELECT nsvault.get_secrets('demo', '{$names50}');" > "$work/get50.sql"
 printf '%s\n' '\set i random(1, 1000000)' "SELECT nsvault.get_secret('big' || (:i % 10000), 's' || :i);" > "$work/big.sql"
 printf '%s\n' '\set i random(1, 1000)' "SELECT nsvault.get_secret('small', 's' || :i);" > "$work/small.sql"
+printf '%s\n' '\set i random(1, 1000000)' \
+	"SELECT value FROM plain_big WHERE namespace = 'big' || (:i % 10000) AND name = 's' || :i;" > "$work/plain_big.sql"
+# P9: the same random name and the same 64-character random value on both sides
+value64='md5(random()::text) || md5(random()::text)'
+printf '%s\n' '\set i random(1, 1000)' "SELECT nsvault.set_secret('write_ns', 'w' || :i, $value64);" > "$work/set.sql"
+printf '%s\n' '\set i random(1, 1000)' "INSERT INTO plain_writes VALUES ('write_ns', 'w' || :i, $value64)
+  ON CONFLICT (namespace, name) DO UPDATE SET value = excluded.value;" > "$work/plain_set.sql"
 
 # TPS of one pgbench run of script $1 (extra options after it), as bench_reader
 # (as BENCH_ROLE when set)
@@ -242,35 +296,68 @@ ratio() { echo "scale=3; $1 / $2" | bc; }
 
 echo
 printf '%-4s %-52s %12s %12s %7s %8s %s\n' id measures A B A/B goal ""
-read -r a b <<<"$(pair 'tps get.sql' 'tps plain.sql')"
-r=$(ratio "$a" "$b"); row P1 "get_secret TPS / plain table TPS" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
-read -r a b <<<"$(pair 'tps get.sql -C' 'tps plain.sql -C')"
-r=$(ratio "$a" "$b"); row P2 "the same, a new backend per transaction (-C)" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
+if want P1; then
+	read -r a b <<<"$(pair 'tps get.sql' 'tps plain.sql')"
+	r=$(ratio "$a" "$b"); row P1 "get_secret TPS / plain table TPS" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
+fi
+if want P2; then
+	read -r a b <<<"$(pair 'tps get.sql -C' 'tps plain.sql -C')"
+	r=$(ratio "$a" "$b"); row P2 "the same, a new backend per transaction (-C)" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
+fi
 # reference rows: what recording each read costs P1 and P2
-read -r a b <<<"$(pair 'BENCH_ROLE=bench_unaudited tps get.sql' 'tps plain.sql')"
-r=$(ratio "$a" "$b"); row P1a "P1 with nsvault.audit = off (reference)" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
-read -r a b <<<"$(pair 'BENCH_ROLE=bench_unaudited tps get.sql -C' 'tps plain.sql -C')"
-r=$(ratio "$a" "$b"); row P2a "P2 with nsvault.audit = off (reference)" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
+if want P1a; then
+	read -r a b <<<"$(pair 'BENCH_ROLE=bench_unaudited tps get.sql' 'tps plain.sql')"
+	r=$(ratio "$a" "$b"); row P1a "P1 with nsvault.audit = off (reference)" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
+fi
+if want P2a; then
+	read -r a b <<<"$(pair 'BENCH_ROLE=bench_unaudited tps get.sql -C' 'tps plain.sql -C')"
+	r=$(ratio "$a" "$b"); row P2a "P2 with nsvault.audit = off (reference)" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
+fi
 # eight clients on two cores: neither the audit queue nor the shared key
 # cache may make readers wait for each other
-read -r a b <<<"$(pair 'tps get.sql -c 8 -j 2' 'tps plain.sql -c 8 -j 2')"
-r=$(ratio "$a" "$b"); row P7 "P1 with 8 clients (-c 8 -j 2)" "$a" "$b" "$r" ">= 0.85" "$(check "$r" '>=' 0.85)"
-read -r a b <<<"$(pair 'tps get_old.sql' 'tps plain.sql')"
-r=$(ratio "$a" "$b"); row P8 "get_secret of an old version TPS / plain table TPS" "$a" "$b" "$r" ">= 0.85" "$(check "$r" '>=' 0.85)"
-read -r a b <<<"$(pair 'per_run 20 enrich_once' 'per_run 20 psql_once')"
-r=$(ratio "$a" "$b"); row P3 "one-shot enrich s / psql get_secret s" "$a" "$b" "$r" "<= 1.00" "$(check "$r" '<=' 1.00)"
-read -r a b <<<"$(pair 'batch_rps' 'tps get1.sql')"
-r=$(ratio "$a" "$b"); row P4 "enrich --batch req/s / get_secrets TPS" "$a" "$b" "$r" ">= 3.00" "$(check "$r" '>=' 3.00)"
-# the same with js(...): each expression runs in a process of its own (nsvault-js)
-read -r a b <<<"$(pair 'batch_rps batch-js.jsonl' 'tps get1.sql')"
-r=$(ratio "$a" "$b"); row P4js "P4 with a js(...) template (reference)" "$a" "$b" "$r" report -
-if [ -z "${BENCH_SKIP_BIG:-}" ]; then
-	read -r a b <<<"$(pair 'tps big.sql' 'tps small.sql')"
-	r=$(ratio "$a" "$b"); row P5 "TPS, 1M secrets in 10k ns / 1k secrets in 1 ns" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
+if want P7; then
+	read -r a b <<<"$(pair 'tps get.sql -c 8 -j 2' 'tps plain.sql -c 8 -j 2')"
+	r=$(ratio "$a" "$b"); row P7 "P1 with 8 clients (-c 8 -j 2)" "$a" "$b" "$r" ">= 0.85" "$(check "$r" '>=' 0.85)"
 fi
-read -r a b <<<"$(pair 'tps get50.sql' 'tps get.sql')"
-# per secret: (1 / (a * 50)) / (1 / b)
-r=$(echo "scale=3; $b / ($a * 50)" | bc); row P6 "get_secrets(50) per secret / get_secret" "$a" "$b" "$r" "<= 0.20" "$(check "$r" '<=' 0.20)"
+if want P8; then
+	read -r a b <<<"$(pair 'tps get_old.sql' 'tps plain.sql')"
+	r=$(ratio "$a" "$b"); row P8 "get_secret of an old version TPS / plain table TPS" "$a" "$b" "$r" ">= 0.85" "$(check "$r" '>=' 0.85)"
+fi
+if want P3; then
+	read -r a b <<<"$(pair 'per_run 20 enrich_once' 'per_run 20 psql_once')"
+	r=$(ratio "$a" "$b"); row P3 "one-shot enrich s / psql get_secret s" "$a" "$b" "$r" "<= 1.00" "$(check "$r" '<=' 1.00)"
+fi
+if want P4; then
+	read -r a b <<<"$(pair 'batch_rps' 'tps get1.sql')"
+	r=$(ratio "$a" "$b"); row P4 "enrich --batch req/s / get_secrets TPS" "$a" "$b" "$r" ">= 3.00" "$(check "$r" '>=' 3.00)"
+fi
+# the same with js(...): each expression runs in a process of its own (nsvault-js)
+if want P4js; then
+	read -r a b <<<"$(pair 'batch_rps batch-js.jsonl' 'tps get1.sql')"
+	r=$(ratio "$a" "$b"); row P4js "P4 with a js(...) template (reference)" "$a" "$b" "$r" report -
+fi
+# P5: the same 1,000,000 rows in 10,000 namespaces on both sides, so that
+# the ratio is what nsvault adds to a large table, not what the large table
+# costs; P5r, for reference, is the large store against a small one
+if [ -n "$big" ] && want P5; then
+	read -r a b <<<"$(pair 'tps big.sql' 'tps plain_big.sql')"
+	r=$(ratio "$a" "$b"); row P5 "get_secret TPS / plain TPS, both 1M rows in 10k ns" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
+fi
+if [ -n "$big" ] && want P5r; then
+	read -r a b <<<"$(pair 'tps big.sql' 'tps small.sql')"
+	r=$(ratio "$a" "$b"); row P5r "TPS, 1M secrets in 10k ns / 1k in 1 ns (reference)" "$a" "$b" "$r" report -
+fi
+if want P6; then
+	read -r a b <<<"$(pair 'tps get50.sql' 'tps get.sql')"
+	# per secret: (1 / (a * 50)) / (1 / b)
+	r=$(echo "scale=3; $b / ($a * 50)" | bc); row P6 "get_secrets(50) per secret / get_secret" "$a" "$b" "$r" "<= 0.20" "$(check "$r" '<=' 0.20)"
+fi
+# P9: writes, as bench_writer with the audit on (a write's event is inserted
+# in the write's own transaction)
+if want P9; then
+	read -r a b <<<"$(pair 'BENCH_ROLE=bench_writer tps set.sql' 'BENCH_ROLE=bench_writer tps plain_set.sql')"
+	r=$(ratio "$a" "$b"); row P9 "set_secret TPS / plain table upsert TPS" "$a" "$b" "$r" ">= 0.60" "$(check "$r" '>=' 0.60)"
+fi
 
 # M4: nsvault mask over 200 MB of log text that holds demo's 50 secrets
 # here and there, against grep -F -f with the same 50 values (written to
@@ -304,28 +391,102 @@ grep_seconds() {
 	end=$(date +%s%N)
 	echo "scale=3; ($end - $start) / 1000000000" | bc
 }
-mask_text "$names50" "$work/mask.txt"
-read -r a b <<<"$(pair mask_seconds grep_seconds)"
-r=$(ratio "$a" "$b"); row M4 "mask s / grep -F -f s, 200 MB, 50 secrets" "$a" "$b" "$r" "<= 2.00" "$(check "$r" '<=' 2.00)"
-rm -f "$work/mask.txt" "$work/mask.out" "$work/grep.out" "$work/mask.patterns"
+if want M4; then
+	mask_text "$names50" "$work/mask.txt"
+	read -r a b <<<"$(pair mask_seconds grep_seconds)"
+	r=$(ratio "$a" "$b"); row M4 "mask s / grep -F -f s, 200 MB, 50 secrets" "$a" "$b" "$r" "<= 2.00" "$(check "$r" '<=' 2.00)"
+	rm -f "$work/mask.txt" "$work/mask.out" "$work/grep.out" "$work/mask.patterns"
+fi
 
-# The memory report: kB figures with no goal, so no ratio column.
+# The reports: figures with no goal, so no ratio column.
 mem_row() {
 	local id=$1 what=$2 a=$3 b=$4
 	printf '%-3s %-52s %12s %12s\n' "$id" "$what" "$a" "$b"
 	echo "$id,\"$what\",$a,$b,-,report,-" >> "$csv"
 }
-kb_growth() { echo "($2 - $1) / 1024" | bc; }
-echo
-printf '%-3s %-52s %12s %12s\n' id "memory, kB (reported, no goal)" A B
-if [ -x /usr/bin/time ]; then
-	kbs=()
-	for _ in $(seq "$ROUNDS"); do kbs+=("$(batch_peak_kb)"); done
-	mem_row M1 "client peak RSS, enrich --batch of 5,000 requests" "$(printf '%s\n' "${kbs[@]}" | median)" -
-else
-	echo "M1  skipped: /usr/bin/time (package time) is missing; scripts/deps.sh --bench installs it"
+
+# W1: the audit writer's CPU per read event.  The writer's utime + stime
+# (fields 14 and 15 of /proc/PID/stat, in clock ticks) and the trail's row
+# count, before and after a -c 8 read load, each read once the writer has
+# caught up.  Ticks are 10 ms, so the load runs at least 10 s whatever
+# SECONDS_PER_RUN says, for the writer's CPU to span many ticks.
+audit_count() { main_psql -d nsvault_demo -A -t -c 'SELECT count(*) FROM nsvault.audit_events'; }
+# The trail's count once it has stopped growing: the writer naps 200 ms
+# between rounds, so a count unchanged over a second means an empty queue.
+audit_settled() {
+	local n m
+	n=$(audit_count)
+	for _ in $(seq 120); do
+		sleep 1
+		m=$(audit_count)
+		[ "$m" = "$n" ] && { echo "$m"; return 0; }
+		n=$m
+	done
+	echo "bench: the audit trail still grows after two minutes" >&2
+	return 1
+}
+# The database's audit writer's pid; it starts on a read and leaves after
+# 30 s without events, so the caller reads first.
+writer_pid() {
+	local pid
+	for _ in $(seq 50); do
+		pid=$(main_psql -d nsvault_demo -A -t -c \
+			"SELECT pid FROM pg_stat_activity WHERE backend_type = 'nsvault audit writer' AND datname = 'nsvault_demo'")
+		[ -n "$pid" ] && { echo "$pid"; return 0; }
+		sleep 0.2
+	done
+	echo "bench: no audit writer after a read" >&2
+	return 1
+}
+# utime + stime of process $1, in ticks (the fields after the command name,
+# which is in parentheses and may hold spaces, start at field 3)
+cpu_ticks() {
+	local stat
+	stat=$(cat "/proc/$1/stat")
+	awk '{ print $12 + $13 }' <<<"${stat##*) }"
+}
+# Prints "µs-per-event events" for one load.
+writer_us_per_event() {
+	local pid n0 n1 t0 t1
+	psql_once >/dev/null
+	pid=$(writer_pid)
+	n0=$(audit_settled)
+	t0=$(cpu_ticks "$pid")
+	SECONDS_PER_RUN=$((SECONDS_PER_RUN > 10 ? SECONDS_PER_RUN : 10)) tps get.sql -c 8 -j 2 >/dev/null
+	n1=$(audit_settled)
+	t1=$(cpu_ticks "$pid")
+	# the same writer throughout, or its ticks are not all the window's
+	[ "$(writer_pid)" = "$pid" ] || { echo "bench: the audit writer changed during W1" >&2; return 1; }
+	echo "$(echo "scale=2; ($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / ($n1 - $n0)" | bc) $((n1 - n0))"
+}
+if want W1; then
+	echo
+	printf '%-3s %-52s %12s %12s\n' id "audit writer (reported, no goal)" A B
+	us=() evs=()
+	for _ in $(seq "$ROUNDS"); do
+		read -r u e <<<"$(writer_us_per_event)"
+		us+=("$u")
+		evs+=("$e")
+	done
+	mem_row W1 "audit writer CPU µs per read event / events" \
+		"$(printf '%s\n' "${us[@]}" | median)" "$(printf '%s\n' "${evs[@]}" | median)"
 fi
-if [ -z "${BENCH_SKIP_BIG:-}" ]; then
+
+kb_growth() { echo "($2 - $1) / 1024" | bc; }
+if want M1 || { [ -n "$big" ] && { want M2 || want M3; }; }; then
+	echo
+	printf '%-3s %-52s %12s %12s\n' id "memory, kB (reported, no goal)" A B
+fi
+if want M1; then
+	if [ -x /usr/bin/time ]; then
+		kbs=()
+		for _ in $(seq "$ROUNDS"); do kbs+=("$(batch_peak_kb)"); done
+		mem_row M1 "client peak RSS, enrich --batch of 5,000 requests" "$(printf '%s\n' "${kbs[@]}" | median)" -
+	else
+		echo "M1  skipped: /usr/bin/time (package time) is missing; scripts/deps.sh --bench installs it"
+	fi
+fi
+if [ -n "$big" ] && { want M2 || want M3; }; then
 	backend_memory > "$work/memory.out"
 	# the psql output and the shell escape's are separate streams, so each
 	# tag is read in its own order: first line before, second after
@@ -334,14 +495,15 @@ if [ -z "${BENCH_SKIP_BIG:-}" ]; then
 	read -r rss0 rss1 <<<"$(awk '$1 == "rss" { printf "%s ", $2 }' "$work/memory.out")"
 	kc=-
 	[ -n "${kc1:-}" ] && kc=$(kb_growth "${kc0:-0}" "$kc1")
-	mem_row M2 "backend growth, 10k ns: all contexts / key cache" "$(kb_growth "$ctx0" "$ctx1")" "$kc"
-	mem_row M3 "backend RssAnon growth, 10k ns" "$((rss1 - rss0))" -
+	want M2 && mem_row M2 "backend growth, 10k ns: all contexts / key cache" "$(kb_growth "$ctx0" "$ctx1")" "$kc"
+	want M3 && mem_row M3 "backend RssAnon growth, 10k ns" "$((rss1 - rss0))" -
 fi
 
 echo
 echo "bench: table written to $csv"
 
 # The latency curve, after the table so that the table comes first.
+want LAT || exit 0
 latency_csv=$DEMO/latency.csv
 echo "n,get_secrets_ms,n_get_secret_ms" > "$latency_csv"
 echo

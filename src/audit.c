@@ -19,19 +19,17 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
+#include "access/xact.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
 #include "audit.h"
+#include "audit_insert.h"
 #include "audit_queue.h"
 #include "caller.h"
 #include "guc.h"
-#include "spi_plans.h"
-
-static SPIPlanPtr insert_plan = NULL;
 
 /* Sends one event to the server log, where no table can take it. */
 static void
@@ -77,34 +75,15 @@ void
 audit_record(const Caller *caller, const char *namespace, const char *item,
 			 const char *action, const char *detail)
 {
-	int			spi;
 	AuditEvent	event;
-	Oid			argtypes[6] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		args[6];
-	char		nulls[6];
 
 	if (!nsvault_audit)
 		return;
 	event = caller_event(caller, namespace, action, detail);
+	/* the time of the change's transaction, as the column's default now() */
+	event.at = GetCurrentTransactionStartTimestamp();
 	event.item = item;
-	args[0] = CStringGetDatum(event.role);
-	args[1] = event.session_role ? CStringGetDatum(event.session_role) : (Datum) 0;
-	args[2] = CStringGetTextDatum(namespace);
-	args[3] = item ? CStringGetTextDatum(item) : (Datum) 0;
-	args[4] = CStringGetTextDatum(action);
-	args[5] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
-	for (int i = 0; i < lengthof(args); i++)
-		nulls[i] = args[i] == (Datum) 0 ? 'n' : ' ';
-
-	spi = nsvault_spi_connect();
-	nsvault_spi_plan(&insert_plan,
-					 "INSERT INTO nsvault.audit_events"
-					 " (role_name, session_role, namespace, secret_name, action, detail)"
-					 " VALUES ($1, $2, $3, $4, $5, $6)",
-					 6, argtypes);
-	nsvault_spi_execute(insert_plan, args, nulls, false, 0, SPI_OK_INSERT,
-						"could not write the audit trail");
-	nsvault_spi_finish(spi);
+	audit_insert_events(&event, 1);
 }
 
 /*

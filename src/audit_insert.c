@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * audit_insert.c
- *		Inserting a batch of read events into nsvault.audit_events, for the
- *		audit writer.
+ *		Inserting audit events into nsvault.audit_events: the audit writer's
+ *		batches of reads, and each change a backend records.
  *
  * The table as nsvault made it is filled directly, as COPY fills a table:
  * the batch's rows go in with table_multi_insert (one WAL record per page,
@@ -68,31 +68,39 @@ static const struct
 static SPIPlanPtr insert_plan = NULL;
 
 /*
- * The writer's row slots, kept from batch to batch: made anew for every
- * batch, slots cost as much as a small batch's rows.  They are virtual
- * slots over a copy of the table's row type, which pins nothing.
+ * Row slots, kept from call to call: made anew for every batch, slots cost
+ * as much as a small batch's rows.  They are virtual slots over a copy of
+ * the table's row type, which pins nothing, and only as many as the
+ * largest call has needed (the audit writer's batches: MULTI_INSERT_ROWS;
+ * a backend recording its changes: one).
  */
 static TupleTableSlot *row_slots[MULTI_INSERT_ROWS];
+static int	row_slots_made = 0;
 static TupleDesc row_slots_desc = NULL;
 
-/* Returns the kept slots, made anew when the table's row type has changed. */
+/*
+ * Returns at least n (at most MULTI_INSERT_ROWS) kept slots, all made anew
+ * when the table's row type has changed.
+ */
 static TupleTableSlot **
-row_slots_for(Relation rel)
+row_slots_for(Relation rel, int n)
 {
 	MemoryContext oldcxt;
 
-	if (row_slots_desc != NULL && equalTupleDescs(row_slots_desc, RelationGetDescr(rel)))
-		return row_slots;
-	for (int i = 0; row_slots_desc != NULL && i < MULTI_INSERT_ROWS; i++)
-		ExecDropSingleTupleTableSlot(row_slots[i]);
-	if (row_slots_desc != NULL)
+	n = Min(n, MULTI_INSERT_ROWS);
+	if (row_slots_desc != NULL && !equalTupleDescs(row_slots_desc, RelationGetDescr(rel)))
+	{
+		for (int i = 0; i < row_slots_made; i++)
+			ExecDropSingleTupleTableSlot(row_slots[i]);
+		row_slots_made = 0;
 		FreeTupleDesc(row_slots_desc);
-	row_slots_desc = NULL;
-
+		row_slots_desc = NULL;
+	}
 	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-	row_slots_desc = CreateTupleDescCopyConstr(RelationGetDescr(rel));
-	for (int i = 0; i < MULTI_INSERT_ROWS; i++)
-		row_slots[i] = MakeSingleTupleTableSlot(row_slots_desc, &TTSOpsVirtual);
+	if (row_slots_desc == NULL)
+		row_slots_desc = CreateTupleDescCopyConstr(RelationGetDescr(rel));
+	for (; row_slots_made < n; row_slots_made++)
+		row_slots[row_slots_made] = MakeSingleTupleTableSlot(row_slots_desc, &TTSOpsVirtual);
 	MemoryContextSwitchTo(oldcxt);
 	return row_slots;
 }
@@ -200,7 +208,7 @@ insert_directly(Relation rel, const AuditColumn *column_of, const AuditEvent *ev
 	EState	   *estate = CreateExecutorState();
 	RangeTblEntry *rte = makeNode(RangeTblEntry);
 	ResultRelInfo *result_rel = makeNode(ResultRelInfo);
-	TupleTableSlot **slots = row_slots_for(rel);
+	TupleTableSlot **slots = row_slots_for(rel, n);
 	CommandId	cid = GetCurrentCommandId(true);
 	Oid			id_sequence = InvalidOid;
 	bool		check_constraints = RelationGetDescr(rel)->constr != NULL;

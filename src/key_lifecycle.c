@@ -58,6 +58,7 @@ static SPIPlanPtr retire_plan = NULL;
 
 /* a session starts a destroyer for what is left queued at most this often */
 #define DESTROYER_START_INTERVAL_MS 10000
+#define DESTROYER_CHECK_INTERVAL_MS 1000
 
 /* a committing transaction retired versions: start the destroyer */
 static bool destroyer_wanted = false;
@@ -335,19 +336,27 @@ destructions_pending(void)
  * crash or restart, or when the last one gave up.  Called on every key
  * fetch and write, so a read after a restart is enough; a session starts
  * one at most every DESTROYER_START_INTERVAL_MS, so a key server that
- * stays down does not get a worker per write.
+ * stays down does not get a worker per write, and looks at the queue at
+ * most every DESTROYER_CHECK_INTERVAL_MS while it finds it empty, so that
+ * a busy writer does not scan it on every write.
  */
 void
 key_destructions_check(void)
 {
 	static TimestampTz last_start = 0;
+	static TimestampTz last_found_empty = 0;
+	TimestampTz now = GetCurrentTimestamp();
 	LOCKTAG		tag;
 
 	if (RecoveryInProgress() || !IsUnderPostmaster ||
-		!TimestampDifferenceExceeds(last_start, GetCurrentTimestamp(),
-									DESTROYER_START_INTERVAL_MS) ||
-		!destructions_pending())
+		!TimestampDifferenceExceeds(last_start, now, DESTROYER_START_INTERVAL_MS) ||
+		!TimestampDifferenceExceeds(last_found_empty, now, DESTROYER_CHECK_INTERVAL_MS))
 		return;
+	if (!destructions_pending())
+	{
+		last_found_empty = now;
+		return;
+	}
 	destroyer_lock_tag(&tag);
 	if (LockAcquire(&tag, ShareLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
 		return;

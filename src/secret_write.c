@@ -38,9 +38,7 @@ static SPIPlanPtr upsert_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr lock_plan = NULL;
 static SPIPlanPtr create_plan = NULL;
-static SPIPlanPtr keep_plan = NULL;
 static SPIPlanPtr replace_plan = NULL;
-static SPIPlanPtr prune_plan = NULL;
 
 /*
  * Locks the secret's row (key_args: namespace, name) and returns its
@@ -86,6 +84,55 @@ check_write_allowed(const char *namespace, const char *name, int32 current, bool
 				 errhint("Pass overwrite => true to write over it.")));
 }
 
+/* The namespace's max_versions, or the default, in SQL over parameter $1. */
+#define MAX_VERSIONS_SQL \
+	"coalesce((SELECT s.max_versions FROM nsvault.namespace_settings s WHERE s.namespace = $1), " \
+	CppAsString2(SECRETS_DEFAULT_MAX_VERSIONS) ")"
+
+/*
+ * Stores the sealed value as the first version of a secret.  Returns false
+ * when it lost the race to a concurrent writer's first version.
+ */
+static bool
+store_first_version(Datum *args, Oid *argtypes)
+{
+	nsvault_spi_plan(&create_plan,
+					 "INSERT INTO nsvault.secrets"
+					 " (namespace, name, ciphertext, key_version, version, updated_by)"
+					 " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (namespace, name) DO NOTHING",
+					 6, argtypes);
+	nsvault_spi_execute(create_plan, args, NULL, false, 0, SPI_OK_INSERT,
+						"could not store secret");
+	return SPI_processed > 0;
+}
+
+/*
+ * Stores the sealed value as version $5 over the current version, in one
+ * statement: the current version moves to the older ones unless it is
+ * already beyond the newest max_versions, and older ones beyond them are
+ * removed.  (The parts of one statement see the same snapshot, so the
+ * removal cannot see the version moved beside it: hence the condition on
+ * the move.)
+ */
+static void
+store_next_version(Datum *args, Oid *argtypes)
+{
+	nsvault_spi_plan(&replace_plan,
+					 "WITH kept AS (INSERT INTO nsvault.secret_versions (namespace, name, version,"
+					 " ciphertext, key_version, created_at, created_by, deleted_at)"
+					 " SELECT namespace, name, version, ciphertext, key_version, updated_at,"
+					 " updated_by, deleted_at FROM nsvault.secrets"
+					 " WHERE namespace = $1 AND name = $2 AND version > $5 - " MAX_VERSIONS_SQL "),"
+					 " pruned AS (DELETE FROM nsvault.secret_versions v"
+					 " WHERE v.namespace = $1 AND v.name = $2 AND v.version <= $5 - " MAX_VERSIONS_SQL ")"
+					 " UPDATE nsvault.secrets SET ciphertext = $3, key_version = $4, version = $5,"
+					 " updated_at = pg_catalog.now(), updated_by = $6, deleted_at = NULL"
+					 " WHERE namespace = $1 AND name = $2",
+					 6, argtypes);
+	nsvault_spi_execute(replace_plan, args, NULL, false, 0, SPI_OK_UPDATE,
+						"could not store secret");
+}
+
 /*
  * Stores the sealed value as version (the first when current is 0, else
  * over the current version, which moves to the older ones).  Returns false
@@ -105,51 +152,9 @@ store_version(Datum *key_args, int32 current, int32 version, bytea *sealed, int3
 	args[4] = Int32GetDatum(version);
 	args[5] = CStringGetDatum(GetUserNameFromId(role, false));
 	if (current == 0)
-	{
-		nsvault_spi_plan(&create_plan,
-						 "INSERT INTO nsvault.secrets"
-						 " (namespace, name, ciphertext, key_version, version, updated_by)"
-						 " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (namespace, name) DO NOTHING",
-						 6, argtypes);
-		nsvault_spi_execute(create_plan, args, NULL, false, 0, SPI_OK_INSERT,
-							"could not store secret");
-		return SPI_processed > 0;
-	}
-	nsvault_spi_plan(&keep_plan,
-					 "INSERT INTO nsvault.secret_versions (namespace, name, version, ciphertext,"
-					 " key_version, created_at, created_by, deleted_at)"
-					 " SELECT namespace, name, version, ciphertext, key_version, updated_at,"
-					 " updated_by, deleted_at FROM nsvault.secrets"
-					 " WHERE namespace = $1 AND name = $2",
-					 2, argtypes);
-	nsvault_spi_execute(keep_plan, key_args, NULL, false, 0, SPI_OK_INSERT,
-						"could not keep the current version");
-	nsvault_spi_plan(&replace_plan,
-					 "UPDATE nsvault.secrets SET ciphertext = $3, key_version = $4, version = $5,"
-					 " updated_at = pg_catalog.now(), updated_by = $6, deleted_at = NULL"
-					 " WHERE namespace = $1 AND name = $2",
-					 6, argtypes);
-	nsvault_spi_execute(replace_plan, args, NULL, false, 0, SPI_OK_UPDATE,
-						"could not store secret");
+		return store_first_version(args, argtypes);
+	store_next_version(args, argtypes);
 	return true;
-}
-
-/* Removes the versions older than the newest max_versions of the namespace. */
-static void
-prune_versions(Datum *key_args, int32 newest)
-{
-	Oid			argtypes[3] = {TEXTOID, TEXTOID, INT4OID};
-	Datum		args[3] = {key_args[0], key_args[1], Int32GetDatum(newest)};
-
-	nsvault_spi_plan(&prune_plan,
-					 "DELETE FROM nsvault.secret_versions v"
-					 " WHERE v.namespace = $1 AND v.name = $2 AND v.version <= $3"
-					 " - coalesce((SELECT s.max_versions FROM nsvault.namespace_settings s"
-					 "             WHERE s.namespace = $1), "
-					 CppAsString2(SECRETS_DEFAULT_MAX_VERSIONS) ")",
-					 3, argtypes);
-	nsvault_spi_execute(prune_plan, args, NULL, false, 0, SPI_OK_DELETE,
-						"could not remove old versions");
 }
 
 /*
@@ -185,7 +190,6 @@ write_version(const Caller *caller, const char *namespace, const char *name, tex
 			break;
 		/* another writer made the first version meanwhile: its row is there now */
 	}
-	prune_versions(key_args, version);
 	nsvault_spi_finish(spi);
 	explicit_bzero(key, sizeof(*key));
 	return version;

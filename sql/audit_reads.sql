@@ -92,9 +92,9 @@ SELECT namespace, secret_name, detail FROM nsvault.audit_log
  WHERE action = 'registry_read' AND at >= :'t0' ORDER BY at, id;
 RESET ROLE;
 
--- the writer fills the table directly, unless a site has put a trigger or
--- a column of its own on it: then an INSERT, which fires the trigger and
--- fills the column's default
+-- reads (through the writer) and changes go into the table directly,
+-- unless a site has put a trigger or a column of its own on it: then an
+-- INSERT, which fires the trigger and fills the column's default
 CREATE TABLE regress_trail_copy (secret_name text, action text);
 CREATE FUNCTION regress_copy_event() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -107,24 +107,28 @@ CREATE TRIGGER regress_copy AFTER INSERT ON nsvault.audit_events
 SET ROLE regress_audit_reader;
 SELECT nsvault.get_secret('auditr', 'b');
 RESET ROLE;
+SELECT nsvault.set_secret('auditr', 'e', 'value e');
 SELECT regress_await_reads('auditr', 8);
-SELECT * FROM regress_trail_copy;
+SELECT * FROM regress_trail_copy ORDER BY action;
 DROP TRIGGER regress_copy ON nsvault.audit_events;
 ALTER TABLE nsvault.audit_events ADD COLUMN regress_site text DEFAULT 'site default';
 SET ROLE regress_audit_reader;
 SELECT nsvault.get_secret('auditr', 'a');
 RESET ROLE;
+SELECT nsvault.set_secret('auditr', 'e', 'value e again');
 SELECT regress_await_reads('auditr', 9);
-SELECT secret_name, regress_site FROM nsvault.audit_events
- WHERE namespace = 'auditr' AND action = 'read' ORDER BY id DESC LIMIT 1;
+SELECT DISTINCT ON (action) action, secret_name, regress_site FROM nsvault.audit_events
+ WHERE namespace = 'auditr' AND action IN ('read', 'write') ORDER BY action, id DESC;
 ALTER TABLE nsvault.audit_events DROP COLUMN regress_site;
 -- and directly again, the dropped column left as it is
 SET ROLE regress_audit_reader;
 SELECT nsvault.get_secret('auditr', 'b');
 RESET ROLE;
 SELECT regress_await_reads('auditr', 10);
-SELECT role_name, session_role, secret_name, detail FROM nsvault.audit_events
- WHERE namespace = 'auditr' AND action = 'read' ORDER BY id DESC LIMIT 1;
+SELECT nsvault.set_secret('auditr', 'e', 'value e directly');
+SELECT DISTINCT ON (action) action, role_name, session_role, secret_name, detail
+  FROM nsvault.audit_events
+ WHERE namespace = 'auditr' AND action IN ('read', 'write') ORDER BY action, id DESC;
 DROP TABLE regress_trail_copy;
 DROP FUNCTION regress_copy_event();
 

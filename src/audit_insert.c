@@ -5,13 +5,14 @@
  *		batches of reads, and each change a backend records.
  *
  * The table as nsvault made it is filled directly, as COPY fills a table:
- * the batch's rows go in with table_multi_insert (one WAL record per page,
- * not per row), then each row into the table's indexes, with its NOT NULL
- * and CHECK constraints checked, its id from the identity sequence.  A
+ * the rows go in with table_multi_insert (one WAL record per page, not per
+ * row), then each row into the table's indexes, with its NOT NULL and
+ * CHECK constraints checked and its id from the identity sequence.  A
  * table a site has changed in a way that direct filling would skip (a
  * trigger or rule, a column nsvault does not fill, another type, a
- * partition or partitioned table) gets the same rows through an SPI INSERT instead, which fires
- * triggers and fills defaults as any INSERT does.
+ * partition or partitioned table) gets the same rows through an SPI
+ * INSERT instead, which fires triggers and fills defaults as any INSERT
+ * does.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,7 +36,7 @@
 /* Rows handed to table_multi_insert at a time, as COPY buffers them. */
 #define MULTI_INSERT_ROWS	1000
 
-/* The columns the writer fills, by their name in the table. */
+/* The columns nsvault fills, by their name in the table. */
 typedef enum AuditColumn
 {
 	COL_ID,						/* the identity: its sequence's next value */
@@ -106,8 +107,8 @@ row_slots_for(Relation rel, int n)
 }
 
 /*
- * Maps each attribute of the table to the column the writer fills there;
- * false when the table is not one the writer may fill directly.
+ * Maps each attribute of the table to the column nsvault fills there;
+ * false when the table is not one nsvault may fill directly.
  */
 static bool
 direct_insert_map(Relation rel, AuditColumn *column_of)

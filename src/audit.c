@@ -22,7 +22,6 @@
 #include "access/xact.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "utils/builtins.h"
 #include "utils/timestamp.h"
 
 #include "audit.h"

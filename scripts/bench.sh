@@ -296,56 +296,40 @@ ratio() { echo "scale=3; $1 / $2" | bc; }
 
 echo
 printf '%-4s %-52s %12s %12s %7s %8s %s\n' id measures A B A/B goal ""
-if want P1; then
-	read -r a b <<<"$(pair 'tps get.sql' 'tps plain.sql')"
-	r=$(ratio "$a" "$b"); row P1 "get_secret TPS / plain table TPS" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
-fi
-if want P2; then
-	read -r a b <<<"$(pair 'tps get.sql -C' 'tps plain.sql -C')"
-	r=$(ratio "$a" "$b"); row P2 "the same, a new backend per transaction (-C)" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
-fi
+# Runs row $1 ("$2" in the table) when wanted: A and B alternately, their
+# ratio against the goal "$5 $6" (or "report" for a reference row).
+ratio_row() {
+	local id=$1 what=$2 a_cmd=$3 b_cmd=$4 op=$5 goal=${6:-} a b r
+	want "$id" || return 0
+	read -r a b <<<"$(pair "$a_cmd" "$b_cmd")"
+	r=$(ratio "$a" "$b")
+	if [ "$op" = report ]; then
+		row "$id" "$what" "$a" "$b" "$r" report -
+	else
+		row "$id" "$what" "$a" "$b" "$r" "$op $goal" "$(check "$r" "$op" "$goal")"
+	fi
+}
+ratio_row P1 "get_secret TPS / plain table TPS" 'tps get.sql' 'tps plain.sql' '>=' 0.90
+ratio_row P2 "the same, a new backend per transaction (-C)" 'tps get.sql -C' 'tps plain.sql -C' '>=' 0.90
 # reference rows: what recording each read costs P1 and P2
-if want P1a; then
-	read -r a b <<<"$(pair 'BENCH_ROLE=bench_unaudited tps get.sql' 'tps plain.sql')"
-	r=$(ratio "$a" "$b"); row P1a "P1 with nsvault.audit = off (reference)" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
-fi
-if want P2a; then
-	read -r a b <<<"$(pair 'BENCH_ROLE=bench_unaudited tps get.sql -C' 'tps plain.sql -C')"
-	r=$(ratio "$a" "$b"); row P2a "P2 with nsvault.audit = off (reference)" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
-fi
+ratio_row P1a "P1 with nsvault.audit = off (reference)" \
+	'BENCH_ROLE=bench_unaudited tps get.sql' 'tps plain.sql' '>=' 0.90
+ratio_row P2a "P2 with nsvault.audit = off (reference)" \
+	'BENCH_ROLE=bench_unaudited tps get.sql -C' 'tps plain.sql -C' '>=' 0.90
 # eight clients on two cores: neither the audit queue nor the shared key
 # cache may make readers wait for each other
-if want P7; then
-	read -r a b <<<"$(pair 'tps get.sql -c 8 -j 2' 'tps plain.sql -c 8 -j 2')"
-	r=$(ratio "$a" "$b"); row P7 "P1 with 8 clients (-c 8 -j 2)" "$a" "$b" "$r" ">= 0.85" "$(check "$r" '>=' 0.85)"
-fi
-if want P8; then
-	read -r a b <<<"$(pair 'tps get_old.sql' 'tps plain.sql')"
-	r=$(ratio "$a" "$b"); row P8 "get_secret of an old version TPS / plain table TPS" "$a" "$b" "$r" ">= 0.85" "$(check "$r" '>=' 0.85)"
-fi
-if want P3; then
-	read -r a b <<<"$(pair 'per_run 20 enrich_once' 'per_run 20 psql_once')"
-	r=$(ratio "$a" "$b"); row P3 "one-shot enrich s / psql get_secret s" "$a" "$b" "$r" "<= 1.00" "$(check "$r" '<=' 1.00)"
-fi
-if want P4; then
-	read -r a b <<<"$(pair 'batch_rps' 'tps get1.sql')"
-	r=$(ratio "$a" "$b"); row P4 "enrich --batch req/s / get_secrets TPS" "$a" "$b" "$r" ">= 3.00" "$(check "$r" '>=' 3.00)"
-fi
+ratio_row P7 "P1 with 8 clients (-c 8 -j 2)" 'tps get.sql -c 8 -j 2' 'tps plain.sql -c 8 -j 2' '>=' 0.85
+ratio_row P8 "get_secret of an old version TPS / plain table TPS" 'tps get_old.sql' 'tps plain.sql' '>=' 0.85
+ratio_row P3 "one-shot enrich s / psql get_secret s" 'per_run 20 enrich_once' 'per_run 20 psql_once' '<=' 1.00
+ratio_row P4 "enrich --batch req/s / get_secrets TPS" 'batch_rps' 'tps get1.sql' '>=' 3.00
 # the same with js(...): each expression runs in a process of its own (nsvault-js)
-if want P4js; then
-	read -r a b <<<"$(pair 'batch_rps batch-js.jsonl' 'tps get1.sql')"
-	r=$(ratio "$a" "$b"); row P4js "P4 with a js(...) template (reference)" "$a" "$b" "$r" report -
-fi
+ratio_row P4js "P4 with a js(...) template (reference)" 'batch_rps batch-js.jsonl' 'tps get1.sql' report
 # P5: the same 1,000,000 rows in 10,000 namespaces on both sides, so that
 # the ratio is what nsvault adds to a large table, not what the large table
 # costs; P5r, for reference, is the large store against a small one
-if [ -n "$big" ] && want P5; then
-	read -r a b <<<"$(pair 'tps big.sql' 'tps plain_big.sql')"
-	r=$(ratio "$a" "$b"); row P5 "get_secret TPS / plain TPS, both 1M rows in 10k ns" "$a" "$b" "$r" ">= 0.90" "$(check "$r" '>=' 0.90)"
-fi
-if [ -n "$big" ] && want P5r; then
-	read -r a b <<<"$(pair 'tps big.sql' 'tps small.sql')"
-	r=$(ratio "$a" "$b"); row P5r "TPS, 1M secrets in 10k ns / 1k in 1 ns (reference)" "$a" "$b" "$r" report -
+if [ -n "$big" ]; then
+	ratio_row P5 "get_secret TPS / plain TPS, both 1M rows in 10k ns" 'tps big.sql' 'tps plain_big.sql' '>=' 0.90
+	ratio_row P5r "TPS, 1M secrets in 10k ns / 1k in 1 ns (reference)" 'tps big.sql' 'tps small.sql' report
 fi
 if want P6; then
 	read -r a b <<<"$(pair 'tps get50.sql' 'tps get.sql')"
@@ -354,10 +338,8 @@ if want P6; then
 fi
 # P9: writes, as bench_writer with the audit on (a write's event is inserted
 # in the write's own transaction)
-if want P9; then
-	read -r a b <<<"$(pair 'BENCH_ROLE=bench_writer tps set.sql' 'BENCH_ROLE=bench_writer tps plain_set.sql')"
-	r=$(ratio "$a" "$b"); row P9 "set_secret TPS / plain table upsert TPS" "$a" "$b" "$r" ">= 0.60" "$(check "$r" '>=' 0.60)"
-fi
+ratio_row P9 "set_secret TPS / plain table upsert TPS" \
+	'BENCH_ROLE=bench_writer tps set.sql' 'BENCH_ROLE=bench_writer tps plain_set.sql' '>=' 0.60
 
 # M4: nsvault mask over 200 MB of log text that holds demo's 50 secrets
 # here and there, against grep -F -f with the same 50 values (written to
@@ -393,8 +375,7 @@ grep_seconds() {
 }
 if want M4; then
 	mask_text "$names50" "$work/mask.txt"
-	read -r a b <<<"$(pair mask_seconds grep_seconds)"
-	r=$(ratio "$a" "$b"); row M4 "mask s / grep -F -f s, 200 MB, 50 secrets" "$a" "$b" "$r" "<= 2.00" "$(check "$r" '<=' 2.00)"
+	ratio_row M4 "mask s / grep -F -f s, 200 MB, 50 secrets" mask_seconds grep_seconds '<=' 2.00
 	rm -f "$work/mask.txt" "$work/mask.out" "$work/grep.out" "$work/mask.patterns"
 fi
 

@@ -84,11 +84,6 @@ check_write_allowed(const char *namespace, const char *name, int32 current, bool
 				 errhint("Pass overwrite => true to write over it.")));
 }
 
-/* The namespace's max_versions, or the default, in SQL over parameter $1. */
-#define MAX_VERSIONS_SQL \
-	"coalesce((SELECT s.max_versions FROM nsvault.namespace_settings s WHERE s.namespace = $1), " \
-	CppAsString2(SECRETS_DEFAULT_MAX_VERSIONS) ")"
-
 /*
  * Stores the sealed value as the first version of a secret.  Returns false
  * when it lost the race to a concurrent writer's first version.
@@ -118,13 +113,18 @@ static void
 store_next_version(Datum *args, Oid *argtypes)
 {
 	nsvault_spi_plan(&replace_plan,
-					 "WITH kept AS (INSERT INTO nsvault.secret_versions (namespace, name, version,"
+					 "WITH newest_dropped AS (SELECT $5 - coalesce((SELECT s.max_versions"
+					 " FROM nsvault.namespace_settings s WHERE s.namespace = $1), "
+					 CppAsString2(SECRETS_DEFAULT_MAX_VERSIONS) ") AS version),"
+					 " kept AS (INSERT INTO nsvault.secret_versions (namespace, name, version,"
 					 " ciphertext, key_version, created_at, created_by, deleted_at)"
 					 " SELECT namespace, name, version, ciphertext, key_version, updated_at,"
 					 " updated_by, deleted_at FROM nsvault.secrets"
-					 " WHERE namespace = $1 AND name = $2 AND version > $5 - " MAX_VERSIONS_SQL "),"
+					 " WHERE namespace = $1 AND name = $2"
+					 " AND version > (SELECT version FROM newest_dropped)),"
 					 " pruned AS (DELETE FROM nsvault.secret_versions v"
-					 " WHERE v.namespace = $1 AND v.name = $2 AND v.version <= $5 - " MAX_VERSIONS_SQL ")"
+					 " WHERE v.namespace = $1 AND v.name = $2"
+					 " AND v.version <= (SELECT version FROM newest_dropped))"
 					 " UPDATE nsvault.secrets SET ciphertext = $3, key_version = $4, version = $5,"
 					 " updated_at = pg_catalog.now(), updated_by = $6, deleted_at = NULL"
 					 " WHERE namespace = $1 AND name = $2",

@@ -136,3 +136,38 @@ SELECT nsvault.delete_global_registry('https://global.example');
 SELECT nsvault.delete_global_registry('https://private.example', true);
 SELECT nsvault.delete_namespace('auditr');
 DROP TABLE regress_zero;
+
+-- a namespace deleted and made again: its new admins see only what came
+-- after the deletion, never the previous tenant's trail; a superuser sees all
+CREATE ROLE regress_tenant_old;
+CREATE ROLE regress_tenant_new;
+SELECT nsvault.grant_namespace('tenancy', 'regress_tenant_old', 'admin');
+SET ROLE regress_tenant_old;
+SELECT nsvault.set_secret('tenancy', 'old/token', 'the old tenant''s token');
+SELECT nsvault.get_secret('tenancy', 'old/token');
+SELECT action, secret_name FROM nsvault.audit_log WHERE namespace = 'tenancy' ORDER BY at, action;
+RESET ROLE;
+SELECT regress_await_reads('tenancy', 1);
+SELECT nsvault.delete_namespace('tenancy');
+SELECT nsvault.grant_namespace('tenancy', 'regress_tenant_new', 'admin');
+SET ROLE regress_tenant_new;
+SELECT nsvault.set_secret('tenancy', 'new/token', 'the new tenant''s token');
+SELECT nsvault.get_secret('tenancy', 'new/token');
+RESET ROLE;
+SELECT regress_await_reads('tenancy', 2);
+SET ROLE regress_tenant_new;
+SELECT action, secret_name, detail FROM nsvault.audit_log WHERE namespace = 'tenancy' ORDER BY at, action;
+RESET ROLE;
+SELECT action, secret_name FROM nsvault.audit_log WHERE namespace = 'tenancy' ORDER BY at, action;
+SELECT nsvault.delete_namespace('tenancy');
+-- the deletions are in their index, which the audit writer's direct inserts fill too
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM nsvault.audit_events
+ WHERE action = 'delete_namespace' AND namespace = 'tenancy';
+SELECT count(*) AS deletions FROM nsvault.audit_events
+ WHERE action = 'delete_namespace' AND namespace = 'tenancy';
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+DROP OWNED BY regress_tenant_old, regress_tenant_new;
+DROP ROLE regress_tenant_old, regress_tenant_new;

@@ -199,3 +199,26 @@ SELECT v FROM dblink('regress_other', $$SELECT nsvault.set_secret('cachens', 'y'
 REVOKE regress_cache_group FROM regress_cache_role;
 SELECT regress_error($q$SELECT * FROM dblink('regress_other', $$SELECT nsvault.set_secret('cachens', 'y', 'z')::text$$) AS t(v text)$q$) AS write_after_membership;
 SELECT dblink_disconnect('regress_other');
+
+-- a role dropped from another database, once its EXECUTE rights were
+-- revoked by hand: no hook in this database saw the drop, so its grant
+-- stays as a bare number until the next grant change here removes it
+CREATE ROLE regress_erin;
+SELECT nsvault.grant_namespace('cachens', 'regress_erin', 'read');
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA nsvault FROM regress_erin;
+REVOKE USAGE ON SCHEMA nsvault FROM regress_erin;
+SELECT 'regress_erin'::regrole::oid AS erin_oid, current_database() AS regress_db \gset
+\c postgres
+DROP ROLE regress_erin;
+\c :regress_db
+SELECT count(*) AS orphaned_grants FROM nsvault.grants
+ WHERE grantee::oid NOT IN (SELECT oid FROM pg_roles);
+-- a dump leaves it out: pg_dump writes the rows its dump condition selects
+SELECT extcondition[array_position(extconfig, 'nsvault.grants'::regclass::oid)] AS grants_condition
+  FROM pg_extension WHERE extname = 'nsvault' \gset
+SELECT count(*) AS dumped_orphans FROM nsvault.grants :grants_condition AND grantee::oid = :erin_oid;
+SELECT nsvault.revoke_namespace('cachens', 'regress_cache_role', 'write');
+SELECT count(*) AS orphaned_grants FROM nsvault.grants
+ WHERE grantee::oid NOT IN (SELECT oid FROM pg_roles);
+SELECT namespace, action, detail = format('all from role %s, which no longer exists', :erin_oid) AS names_the_number
+  FROM nsvault.audit_events WHERE detail LIKE 'all from role %' ORDER BY id DESC LIMIT 1;

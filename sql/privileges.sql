@@ -107,3 +107,13 @@ RESET ROLE;
 REVOKE regress_vault_admin FROM regress_vault_reader;
 RESET search_path;
 RESET nsvault.key_cache_seconds;
+
+-- a grants index that misses rows is refused (55000), never read through
+SELECT 'regress_vault_reader'::regrole::oid AS reader_oid \gset
+BEGIN;
+ALTER TABLE nsvault.grants DROP CONSTRAINT grants_pkey CASCADE;
+CREATE UNIQUE INDEX grants_pkey ON nsvault.grants (namespace, grantee)
+ WHERE grantee::oid <> :reader_oid;
+SET ROLE regress_vault_reader;
+SELECT nsvault.get_secret('shop', 'stripe/key');
+ROLLBACK;

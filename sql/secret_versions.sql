@@ -144,6 +144,16 @@ SELECT nsvault.set_secret_metadata('ver', 'cas');
 SELECT nsvault.set_secret_metadata('ver', 'cas', custom => '["a"]');
 SELECT nsvault.set_secret_metadata('ver', 'cas', description => repeat('d', 1025));
 SELECT nsvault.set_secret_metadata('ver', 'cas', description => E'two\nlines');
+-- a listing that lies: bidirectional overrides and isolates, and C1 controls
+SELECT nsvault.set_secret_metadata('ver', 'cas', description => E'invoice \u202Efdp.exe');
+SELECT nsvault.set_secret_metadata('ver', 'cas', description => E'owner \u2067admin\u2069');
+SELECT nsvault.set_secret_metadata('ver', 'cas', description => E'next\u0085line');
+SELECT nsvault.set_secret_metadata('ver', 'cas', custom => E'{"owner": "team-\u202Ea"}');
+SELECT nsvault.set_secret_metadata('ver', 'cas', custom => E'{"tags": ["ok", {"\u2066k": 1}]}');
+-- custom strings may hold control characters: a listing shows them escaped
+SELECT nsvault.set_secret_metadata('ver', 'cas', custom => E'{"note": "two\\nlines"}');
+SELECT custom FROM nsvault.get_secret_metadata('ver', 'cas');
+SELECT nsvault.set_secret_metadata('ver', 'cas', custom => '{}');
 SELECT nsvault.set_secret_metadata('ver', 'cas', expires_at => '-infinity');
 SELECT nsvault.set_secret_metadata('ver', 'nosuch', description => 'x');
 SELECT * FROM nsvault.get_secret_metadata('ver', 'nosuch');

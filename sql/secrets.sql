@@ -96,3 +96,42 @@ SELECT nsvault.get_secret('team-a', 'db/password');
 DROP TABLE nsvault.secrets;
 ALTER TABLE nsvault.secrets_kept RENAME TO secrets;
 SELECT nsvault.get_secret('team-a', 'db/password');
+
+-- an index put in the place of a primary key that would miss rows or find
+-- others is refused (55000), never read through: partial, on an
+-- expression, on other columns, in another order, or not unique
+SELECT nsvault.get_secret('team-a', 'db/password') IS NOT NULL AS readable;
+BEGIN;
+ALTER TABLE nsvault.secrets DROP CONSTRAINT secrets_pkey CASCADE;
+CREATE UNIQUE INDEX secrets_pkey ON nsvault.secrets (namespace, name) WHERE name <> 'db/password';
+SELECT nsvault.get_secret('team-a', 'db/password');
+ROLLBACK;
+BEGIN;
+ALTER TABLE nsvault.secrets DROP CONSTRAINT secrets_pkey CASCADE;
+CREATE UNIQUE INDEX secrets_pkey ON nsvault.secrets (namespace, upper(name));
+SELECT nsvault.get_secret('team-a', 'db/password');
+ROLLBACK;
+BEGIN;
+ALTER TABLE nsvault.secrets DROP CONSTRAINT secrets_pkey CASCADE;
+CREATE UNIQUE INDEX secrets_pkey ON nsvault.secrets (name, namespace);
+SELECT nsvault.get_secret('team-a', 'db/password');
+ROLLBACK;
+BEGIN;
+ALTER TABLE nsvault.secrets DROP CONSTRAINT secrets_pkey CASCADE;
+CREATE INDEX secrets_pkey ON nsvault.secrets (namespace, name);
+SELECT nsvault.get_secret('team-a', 'db/password');
+ROLLBACK;
+BEGIN;
+ALTER TABLE nsvault.secrets DROP CONSTRAINT secrets_pkey CASCADE;
+CREATE UNIQUE INDEX secrets_pkey ON nsvault.secrets (namespace, name, updated_at);
+SELECT nsvault.get_secret('team-a', 'db/password');
+ROLLBACK;
+BEGIN;
+SELECT nsvault.set_secret('team-a', 'db/password', 'a second version');
+ALTER TABLE nsvault.secret_versions DROP CONSTRAINT secret_versions_pkey CASCADE;
+CREATE UNIQUE INDEX secret_versions_pkey ON nsvault.secret_versions (namespace, name, version)
+ WHERE version > 1;
+SELECT nsvault.get_secret('team-a', 'db/password', 1);
+ROLLBACK;
+-- the extension's own index is read again
+SELECT nsvault.get_secret('team-a', 'db/password') IS NOT NULL AS readable;

@@ -46,6 +46,7 @@ static SPIPlanPtr grant_plan = NULL;
 static SPIPlanPtr revoke_update_plan = NULL;
 static SPIPlanPtr revoke_delete_plan = NULL;
 static SPIPlanPtr remove_roles_plan = NULL;
+static SPIPlanPtr remove_orphans_plan = NULL;
 static SPIPlanPtr function_exists_plan = NULL;
 
 /*
@@ -364,6 +365,41 @@ grant_execute(Oid role, NamespacePrivilege privilege)
 	nsvault_spi_finish(spi);
 }
 
+/*
+ * Removes the grants of roles that no longer exist: roles are cluster-wide,
+ * and a DROP ROLE run from another database cannot reach this one's grants.
+ * Such a grant matches no one (its number could one day be another role's),
+ * and every grant change in the database first removes it, as the caller
+ * acting as the owner, recording a revoke.
+ */
+static void
+remove_grants_of_dropped_roles(const Caller *caller)
+{
+	int			spi = nsvault_spi_connect();
+
+	nsvault_spi_plan(&remove_orphans_plan,
+					 "DELETE FROM nsvault.grants g"
+					 " WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles r"
+					 "                   WHERE r.oid OPERATOR(pg_catalog.=) g.grantee::pg_catalog.oid)"
+					 " RETURNING g.namespace, g.grantee::pg_catalog.oid AS role",
+					 0, NULL);
+	nsvault_spi_execute(remove_orphans_plan, NULL, NULL, false, 0, SPI_OK_DELETE_RETURNING,
+						"could not remove the grants of dropped roles");
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[r];
+		bool		isnull;
+		Oid			role = DatumGetObjectId(nsvault_spi_datum(row, SPI_tuptable->tupdesc, "role",
+															  &isnull));
+
+		audit_record(caller, nsvault_spi_text(row, SPI_tuptable->tupdesc, "namespace"), NULL,
+					 "revoke", psprintf("all from role %u, which no longer exists", role));
+	}
+	if (SPI_processed > 0)
+		access_grants_changed();
+	nsvault_spi_finish(spi);
+}
+
 PG_FUNCTION_INFO_V1(nsvault_grant_namespace);
 
 /*
@@ -382,6 +418,7 @@ nsvault_grant_namespace(PG_FUNCTION_ARGS)
 	int			spi;
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
+	remove_grants_of_dropped_roles(&caller);
 
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = ObjectIdGetDatum(grantee);
@@ -427,6 +464,7 @@ nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 	int			spi;
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
+	remove_grants_of_dropped_roles(&caller);
 
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = ObjectIdGetDatum(grantee);

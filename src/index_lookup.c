@@ -18,7 +18,9 @@
 #include "access/relation.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "executor/tuptable.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -134,19 +136,72 @@ open_relation(const char *relname, char relkind, LOCKMODE lockmode)
 }
 
 /*
- * Opens index nsvault.<indexname> of rel.  An index of another table, or one
- * not yet valid, would find wrong rows or miss rows: refused.
+ * The indexes nsvault reads through, and the key columns each must have, in
+ * order: an index that has others, or fewer, would answer for other rows.
+ */
+typedef struct ExpectedIndex
+{
+	const char *indexname;
+	int			ncolumns;
+	const char *columns[3];
+	const char *description;	/* the columns, for the error */
+} ExpectedIndex;
+
+static const ExpectedIndex expected_indexes[] = {
+	{"secrets_pkey", 2, {"namespace", "name"}, "(namespace, name)"},
+	{"secret_versions_pkey", 3, {"namespace", "name", "version"}, "(namespace, name, version)"},
+	{"grants_pkey", 2, {"namespace", "grantee"}, "(namespace, grantee)"},
+};
+
+/* Whether index finds every row of rel by exactly the expected key columns. */
+static bool
+index_is_as_expected(Relation index, Relation rel, const ExpectedIndex *expected)
+{
+	Form_pg_index form = index->rd_index;
+
+	if (form->indrelid != RelationGetRelid(rel) || !form->indisvalid || !form->indisunique ||
+		index->rd_rel->relam != BTREE_AM_OID ||
+		!heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, NULL) ||
+		!heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, NULL) ||
+		IndexRelationGetNumberOfKeyAttributes(index) != expected->ncolumns)
+		return false;
+	for (int i = 0; i < expected->ncolumns; i++)
+	{
+		AttrNumber	attnum = form->indkey.values[i];
+
+		if (attnum <= 0 || attnum > RelationGetNumberOfAttributes(rel) ||
+			strcmp(NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname),
+				   expected->columns[i]) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Opens index nsvault.<indexname> of rel.  An index that is not the one
+ * the extension made (of another table, not yet valid, partial, on other
+ * columns or expressions, not unique, not a btree) would find wrong rows or
+ * miss rows: refused.
  */
 static Relation
 open_index_of(Relation rel, const char *indexname)
 {
 	Relation	index = open_relation(indexname, RELKIND_INDEX, AccessShareLock);
+	const ExpectedIndex *expected = NULL;
 
-	if (index->rd_index->indrelid != RelationGetRelid(rel) || !index->rd_index->indisvalid)
+	for (int i = 0; i < lengthof(expected_indexes) && expected == NULL; i++)
+		if (strcmp(expected_indexes[i].indexname, indexname) == 0)
+			expected = &expected_indexes[i];
+	if (expected == NULL)
+		elog(ERROR, "index \"nsvault.%s\" has no expected definition", indexname);
+	if (!index_is_as_expected(index, rel, expected))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("\"nsvault.%s\" is not a valid index of \"nsvault.%s\"",
-						indexname, RelationGetRelationName(rel))));
+						indexname, RelationGetRelationName(rel)),
+				 errdetail("nsvault reads through a valid unique btree index on %s, with no predicate and no expression.",
+						   expected->description),
+				 errhint("Recreate the index as the extension's scripts define it.")));
 	return index;
 }
 

@@ -53,35 +53,84 @@ nsvault_get_secret_metadata(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+static void
+invalid_description(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid secret description"),
+			 errdetail_internal("%s", detail),
+			 errhint("A description is one line of at most " CppAsString2(DESCRIPTION_MAX) " bytes, without control characters (U+0000 to U+001F, U+007F to U+009F) and without bidirectional formatting characters (U+202A to U+202E, U+2066 to U+2069).")));
+}
+
 /*
- * Checks the description: at most DESCRIPTION_MAX bytes, and one line
- * without control characters, so that a listing's line stays one line.
+ * Checks the description: at most DESCRIPTION_MAX bytes, and one line that
+ * shows what it holds, so that a listing's line stays one line and does not
+ * lie (validate_display_text).
  */
 static void
 check_description(const text *description)
 {
-	const unsigned char *bytes = (const unsigned char *) VARDATA_ANY(description);
 	int			len = VARSIZE_ANY_EXHDR(description);
-	bool		control = false;
 
-	for (int i = 0; i < len; i++)
-		control |= bytes[i] < 0x20 || bytes[i] == 0x7f;
-	if (len > DESCRIPTION_MAX || control)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid secret description"),
-				 errdetail("A description is at most " CppAsString2(DESCRIPTION_MAX) " bytes, without control characters (U+0000 to U+001F, U+007F).")));
+	if (len > DESCRIPTION_MAX)
+		invalid_description("The description is too long.");
+	switch (validate_display_text(VARDATA_ANY(description), len, false))
+	{
+		case DISPLAY_FIT:
+			break;
+		case DISPLAY_UNCONVERTIBLE:
+			invalid_description("The description contains a character that has no Unicode equivalent.");
+			break;
+		case DISPLAY_CONTROL:
+			invalid_description("The description contains a control character.");
+			break;
+		case DISPLAY_BIDI:
+			invalid_description("The description contains a bidirectional formatting character.");
+			break;
+	}
 }
 
-/* Checks custom: a JSON object of at most CUSTOM_MAX bytes. */
+static void
+invalid_custom(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid custom metadata"),
+			 errdetail_internal("%s", detail),
+			 errhint("Custom metadata is a JSON object of at most " CppAsString2(CUSTOM_MAX) " bytes, whose keys and strings have no bidirectional formatting characters (U+202A to U+202E, U+2066 to U+2069).")));
+}
+
+/*
+ * Checks custom: a JSON object of at most CUSTOM_MAX bytes, whose keys and
+ * strings show what they hold.  Listings print it as JSON, which escapes
+ * control characters but not bidirectional ones.
+ */
 static void
 check_custom(Jsonb *custom)
 {
-	if (!JB_ROOT_IS_OBJECT(custom) || VARSIZE(custom) > CUSTOM_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid custom metadata"),
-				 errdetail("Custom metadata is a JSON object of at most " CppAsString2(CUSTOM_MAX) " bytes.")));
+	JsonbIterator *it;
+	JsonbValue	value;
+	JsonbIteratorToken token;
+
+	if (!JB_ROOT_IS_OBJECT(custom))
+		invalid_custom("The custom metadata is not a JSON object.");
+	if (VARSIZE(custom) > CUSTOM_MAX)
+		invalid_custom("The custom metadata is too long.");
+	it = JsonbIteratorInit(&custom->root);
+	while ((token = JsonbIteratorNext(&it, &value, false)) != WJB_DONE)
+	{
+		DisplayFault fault;
+
+		if ((token != WJB_KEY && token != WJB_VALUE && token != WJB_ELEM) ||
+			value.type != jbvString)
+			continue;
+		fault = validate_display_text(value.val.string.val, value.val.string.len, true);
+		if (fault == DISPLAY_BIDI)
+			invalid_custom("A key or string of the custom metadata contains a bidirectional formatting character.");
+		if (fault == DISPLAY_UNCONVERTIBLE)
+			invalid_custom("A key or string of the custom metadata contains a character that has no Unicode equivalent.");
+	}
 }
 
 /* Checks expires_at: a time, or infinity for none. */

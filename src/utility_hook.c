@@ -18,12 +18,17 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
+#include "commands/tablespace.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/syscache.h"
 
 #include "access.h"
 #include "audit_queue.h"
@@ -51,33 +56,122 @@ roles_named(Node *parsetree)
 	return roles;
 }
 
-/* The database a command needs to itself, by name, or NULL. */
+/* Whether the current role may create databases, as PostgreSQL decides it. */
+static bool
+may_create_databases(void)
+{
+	HeapTuple	tuple;
+	bool		result;
+
+	if (superuser())
+		return true;
+	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(GetUserId()));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	result = ((Form_pg_authid) GETSTRUCT(tuple))->rolcreatedb;
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/* Whether a database is marked as a template anyone may copy. */
+static bool
+is_template_database(Oid database)
+{
+	HeapTuple	tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(database));
+	bool		result;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	result = ((Form_pg_database) GETSTRUCT(tuple))->datistemplate;
+	ReleaseSysCache(tuple);
+	return result;
+}
+
 static const char *
-database_needed_alone(Node *parsetree)
+option_string(List *options, const char *name)
 {
 	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *option = lfirst(lc);
+
+		if (strcmp(option->defname, name) == 0 && option->arg != NULL)
+			return defGetString(option);
+	}
+	return NULL;
+}
+
+/*
+ * The database a command needs to itself, or InvalidOid: only for a command
+ * that PostgreSQL's own checks will let run (the caller's rights on it, not
+ * the current database, outside a transaction block where PostgreSQL wants
+ * that), so that a refused command never stops its workers.  A command that
+ * passes these and then fails later (another session connected) stops them
+ * until their next use starts them again, as a successful one would.
+ */
+static Oid
+database_needed_alone(Node *parsetree, bool top_level)
+{
+	bool		outside_block = top_level && !IsTransactionBlock() && !IsSubTransaction();
+	Oid			database;
 
 	switch (nodeTag(parsetree))
 	{
 		case T_DropdbStmt:
-			return ((DropdbStmt *) parsetree)->dbname;
+			database = get_database_oid(((DropdbStmt *) parsetree)->dbname, true);
+			if (!outside_block || !OidIsValid(database) || database == MyDatabaseId ||
+				!pg_database_ownercheck(database, GetUserId()) ||
+				is_template_database(database))
+				return InvalidOid;
+			return database;
 		case T_AlterDatabaseStmt:
-			return ((AlterDatabaseStmt *) parsetree)->dbname;
-		case T_RenameStmt:
-			if (((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
-				return ((RenameStmt *) parsetree)->subname;
-			return NULL;
-		case T_CreatedbStmt:
-			foreach(lc, ((CreatedbStmt *) parsetree)->options)
 			{
-				DefElem    *option = lfirst(lc);
+				AlterDatabaseStmt *stmt = (AlterDatabaseStmt *) parsetree;
+				const char *tablespace = option_string(stmt->options, "tablespace");
+				Oid			tablespace_oid;
 
-				if (strcmp(option->defname, "template") == 0 && option->arg != NULL)
-					return defGetString(option);
+				/* of ALTER DATABASE's forms only SET TABLESPACE needs it alone */
+				if (tablespace == NULL || !outside_block)
+					return InvalidOid;
+				database = get_database_oid(stmt->dbname, true);
+				tablespace_oid = get_tablespace_oid(tablespace, true);
+				if (!OidIsValid(database) || database == MyDatabaseId ||
+					!OidIsValid(tablespace_oid) ||
+					!pg_database_ownercheck(database, GetUserId()) ||
+					pg_tablespace_aclcheck(tablespace_oid, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
+					return InvalidOid;
+				return database;
 			}
-			return "template1";
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->renameType != OBJECT_DATABASE)
+					return InvalidOid;
+				database = get_database_oid(stmt->subname, true);
+				if (!OidIsValid(database) || database == MyDatabaseId ||
+					OidIsValid(get_database_oid(stmt->newname, true)) ||
+					!pg_database_ownercheck(database, GetUserId()) ||
+					!may_create_databases())
+					return InvalidOid;
+				return database;
+			}
+		case T_CreatedbStmt:
+			{
+				CreatedbStmt *stmt = (CreatedbStmt *) parsetree;
+				const char *template = option_string(stmt->options, "template");
+
+				database = get_database_oid(template ? template : "template1", true);
+				if (!outside_block || !OidIsValid(database) || !may_create_databases() ||
+					OidIsValid(get_database_oid(stmt->dbname, true)) ||
+					(!is_template_database(database) &&
+					 !pg_database_ownercheck(database, GetUserId())))
+					return InvalidOid;
+				return database;
+			}
 		default:
-			return NULL;
+			return InvalidOid;
 	}
 }
 
@@ -87,15 +181,16 @@ nsvault_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 						QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
-	const char *database = database_needed_alone(parsetree);
+	Oid			database = database_needed_alone(parsetree,
+												  context == PROCESS_UTILITY_TOPLEVEL);
 	List	   *dropped_roles = NIL;
 	List	   *role_names = NIL;
 	ListCell   *lc;
 
-	if (database != NULL)
+	if (OidIsValid(database))
 	{
-		audit_queue_stop_writer(get_database_oid(database, true));
-		key_destroyer_stop(get_database_oid(database, true));
+		audit_queue_stop_writer(database);
+		key_destroyer_stop(database);
 	}
 	if (IsA(parsetree, DropRoleStmt) || IsA(parsetree, DropOwnedStmt))
 	{

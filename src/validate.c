@@ -108,11 +108,12 @@ invalid_registry_user(const char *detail)
 }
 
 /*
- * Returns a user name as UTF-8, so that one check on code points serves
- * every database encoding.  SQL_ASCII bytes are taken as they are.
+ * Returns text as UTF-8, so that one check on code points serves every
+ * database encoding, or NULL when a character has no Unicode equivalent.
+ * SQL_ASCII bytes are taken as they are.
  */
 static const unsigned char *
-registry_user_utf8(const char *user, int len, int *utf8_len)
+text_as_utf8(const char *text, int len, int *utf8_len)
 {
 	int			encoding = GetDatabaseEncoding();
 	Oid			proc;
@@ -121,30 +122,34 @@ registry_user_utf8(const char *user, int len, int *utf8_len)
 
 	*utf8_len = len;
 	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII)
-		return (const unsigned char *) user;
+		return (const unsigned char *) text;
 	proc = FindDefaultConversionProc(encoding, PG_UTF8);
 	utf8 = palloc(size);
-	/* noError: the conversion's own message would quote the name */
+	/* noError: the conversion's own message would quote the text */
 	if (!OidIsValid(proc) ||
-		pg_do_encoding_conversion_buf(proc, encoding, PG_UTF8, (unsigned char *) user,
+		pg_do_encoding_conversion_buf(proc, encoding, PG_UTF8, (unsigned char *) text,
 									  len, utf8, size, true) < len)
-		invalid_registry_user("The user name contains a character that has no Unicode equivalent.");
+		return NULL;
 	*utf8_len = strlen((char *) utf8);
 	return utf8;
 }
 
 /*
- * Fails with 22023 when a registry user name holds a control character or
- * a bidirectional formatting character: the name is kept in clear and
- * shown in listings and Docker configs, where either could disguise it.
+ * Whether text kept in clear and shown in listings could disguise itself
+ * or what follows it there: a bidirectional override or isolate (U+202A to
+ * U+202E, U+2066 to U+2069) reorders what a reader sees, and a control
+ * character (U+0000 to U+001F, U+007F to U+009F) can break a line or move
+ * the cursor.  Text shown only JSON-escaped may allow control characters.
  */
-void
-validate_registry_user(const char *user, int len)
+DisplayFault
+validate_display_text(const char *text, int len, bool controls_allowed)
 {
 	int			n;
-	const unsigned char *s = registry_user_utf8(user, len, &n);
+	const unsigned char *s = text_as_utf8(text, len, &n);
 	int			step;
 
+	if (s == NULL)
+		return DISPLAY_UNCONVERTIBLE;
 	for (int i = 0; i < n; i += step)
 	{
 		pg_wchar	c;
@@ -158,10 +163,35 @@ validate_registry_user(const char *user, int len)
 			c = s[i];
 			step = 1;
 		}
-		if (c <= 0x1F || (c >= 0x7F && c <= 0x9F))
-			invalid_registry_user("The user name contains a control character.");
+		if (!controls_allowed && (c <= 0x1F || (c >= 0x7F && c <= 0x9F)))
+			return DISPLAY_CONTROL;
 		if ((c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069))
+			return DISPLAY_BIDI;
+	}
+	return DISPLAY_FIT;
+}
+
+/*
+ * Fails with 22023 when a registry user name holds a control character or
+ * a bidirectional formatting character: the name is kept in clear and
+ * shown in listings and Docker configs, where either could disguise it.
+ */
+void
+validate_registry_user(const char *user, int len)
+{
+	switch (validate_display_text(user, len, false))
+	{
+		case DISPLAY_FIT:
+			break;
+		case DISPLAY_UNCONVERTIBLE:
+			invalid_registry_user("The user name contains a character that has no Unicode equivalent.");
+			break;
+		case DISPLAY_CONTROL:
+			invalid_registry_user("The user name contains a control character.");
+			break;
+		case DISPLAY_BIDI:
 			invalid_registry_user("The user name contains a bidirectional formatting character.");
+			break;
 	}
 }
 

@@ -15,6 +15,15 @@
 #define NSVAULT_VALUE_MAX		65536
 #define NSVAULT_GLOBAL_NAMESPACE	"@global"	/* key namespace of global registries */
 
+/* what makes text unfit to be shown in a listing (validate_display_text) */
+typedef enum DisplayFault
+{
+	DISPLAY_FIT,
+	DISPLAY_UNCONVERTIBLE,
+	DISPLAY_CONTROL,
+	DISPLAY_BIDI
+} DisplayFault;
+
 extern void validate_not_null(FunctionCallInfo fcinfo, int argno, const char *param);
 extern char *validate_arg_namespace(FunctionCallInfo fcinfo, int argno);
 extern char *validate_arg_namespace_or_global(FunctionCallInfo fcinfo, int argno);
@@ -24,5 +33,6 @@ extern bool validate_arg_bool(FunctionCallInfo fcinfo, int argno, const char *wh
 extern int32 validate_arg_version_or_null(FunctionCallInfo fcinfo, int argno);
 extern void validate_secret_name(const char *name);
 extern void validate_registry_user(const char *user, int len);
+extern DisplayFault validate_display_text(const char *text, int len, bool controls_allowed);
 
 #endif							/* NSVAULT_VALIDATE_H */

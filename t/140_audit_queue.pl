@@ -276,6 +276,36 @@ nsvault_database('second');
 is($main->safe_psql('second', "SELECT nsvault.get_secret('second_ns', 'k') IS NOT NULL"), 't',
 	'a read in database second');
 is(writers('second'), 1, 'started the writer of second');
+
+# ... but not stopped by a command that PostgreSQL refuses: a role with no
+# rights, or one that may create databases but owns none, cannot stop it
+my $writer_pid = sub {
+	return $main->safe_psql('postgres', q{
+SELECT pid FROM pg_stat_activity
+ WHERE backend_type = 'nsvault audit writer' AND datname = 'second'});
+};
+my $pid_before = $writer_pid->();
+$main->safe_psql('postgres', 'CREATE ROLE nobody_much LOGIN; CREATE ROLE creator LOGIN CREATEDB');
+for my $attempt (
+	[ 'nobody_much', 'DROP DATABASE second' ],
+	[ 'nobody_much', 'DROP DATABASE second WITH (FORCE)' ],
+	[ 'nobody_much', 'ALTER DATABASE second RENAME TO elsewhere' ],
+	[ 'nobody_much', 'ALTER DATABASE second SET TABLESPACE pg_default' ],
+	[ 'nobody_much', 'CREATE DATABASE copy TEMPLATE second' ],
+	[ 'creator', 'ALTER DATABASE second RENAME TO elsewhere' ],
+	[ 'creator', 'CREATE DATABASE copy TEMPLATE second' ],
+	[ 'creator', 'DROP DATABASE second' ])
+{
+	my ($role, $sql) = @$attempt;
+	($ret, $stdout, $stderr) = $main->psql('postgres', $sql,
+		connstr => $main->connstr('postgres') . " user=$role");
+	like($stderr, qr/must be owner|permission denied/, "$role: $sql is refused");
+}
+# the owner, in a transaction block, is refused too
+($ret, $stdout, $stderr) = $main->psql('postgres', "BEGIN;\nDROP DATABASE second;\nROLLBACK;");
+like($stderr, qr/cannot run inside a transaction block/, 'DROP DATABASE in a transaction block is refused');
+sleep(0.5);
+is($writer_pid->(), $pid_before, 'the writer of second still runs, the same process');
 $start = time;
 ($ret, $stdout, $stderr) = $main->psql('postgres', 'DROP DATABASE second');
 $seconds = time - $start;

@@ -14,6 +14,7 @@ use lib 't';
 
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(sleep);
 use NsvaultPair;
 
 my ($key, $main) = NsvaultPair::start_pair(log_statement => "'none'");
@@ -452,6 +453,19 @@ SELECT nsvault.destroy_key_version('d', 1);});
 SELECT count(*) > 0 FROM pg_stat_activity
  WHERE backend_type = 'nsvault key destroyer' AND datname = 'dropme'}),
 		'drop: a destroyer works on the database, its key server unreachable');
+	# refused drops do not stop it (SIGTERM would log its termination)
+	my $log_offset = -s $main->logfile;
+	$main->safe_psql('postgres', 'CREATE ROLE nobody_much LOGIN');
+	for my $round (1 .. 5)
+	{
+		my ($ret, $out, $err) = $main->psql('postgres', 'DROP DATABASE dropme',
+			connstr => $main->connstr('postgres') . ' user=nobody_much');
+		like($err, qr/must be owner/, "drop: a role with no rights is refused (round $round)");
+	}
+	sleep(0.5);
+	unlike(slurp_file($main->logfile, $log_offset),
+		qr/terminating background worker "nsvault key destroyer"/,
+		'drop: the refused drops left the destroyer running');
 	my ($ret, $out, $err) = $main->psql('postgres', 'DROP DATABASE dropme');
 	is($ret, 0, 'drop: DROP DATABASE stops it and succeeds');
 	is($main->safe_psql('postgres', "SELECT count(*) FROM pg_database WHERE datname = 'dropme'"),

@@ -9,8 +9,10 @@
  * query text or an error), and adds what bounds it: a connect timeout, TCP
  * keepalives and a user timeout, and a statement_timeout and
  * client_min_messages for the key server's side.  So a key server that
- * stalls costs a call at most the connect timeout, and one that stalls
- * later is cut off by its own statement timeout or the TCP timeouts.
+ * stalls costs a call at most the connect timeout (for each address libpq
+ * tries), and one that stalls later at most the statement timeout and a
+ * second, which this side enforces itself: a stalled key server enforces
+ * nothing, and TCP keepalives are answered by its kernel.
  *
  * A request is sent without waiting (dblink_send_query) and polled, so a
  * query cancel, a statement timeout or a termination of this backend ends
@@ -69,6 +71,15 @@
 #define POLL_MOST_MS	50
 
 /*
+ * A request not answered within the link's statement timeout and this much
+ * more is given up here: the key server enforces that timeout, and one
+ * that stalls (stopped, swapping, partitioned behind a kernel that still
+ * acknowledges) enforces nothing.  The margin lets a live key server's own
+ * timeout, which names the cause, come first.
+ */
+#define LOCAL_DEADLINE_MARGIN_MS	1000
+
+/*
  * The two links: the reader's, for keys, and the administrator's, for
  * rotation and destruction, each through its own foreign server and user
  * mapping, so that the role reads and writes use can do nothing else.
@@ -113,6 +124,7 @@ typedef struct KeyRequest
 	const char *remote_sql;
 	MemoryContext result_cxt;	/* where the key is copied to */
 	uint64		rows;
+	bool		timed_out;		/* no answer by the local deadline */
 	bool		identity_null;
 	bool		version_null;
 	KeyAnswer  *answer;
@@ -393,15 +405,17 @@ cancel_at_exit(int code, Datum arg)
 
 /*
  * Sends the request and waits for its answer, looking at the link at
- * growing intervals and handling interrupts in between.
+ * growing intervals and handling interrupts in between; false when the
+ * local deadline passed first.
  */
-static void
+static bool
 send_and_wait(const char *remote_sql)
 {
 	static bool exit_cancel_registered = false;
 	Datum		args[2];
 	long		nap = POLL_FIRST_MS;
 	TimestampTz sent_at;
+	TimestampTz deadline;
 
 	if (!exit_cancel_registered)
 	{
@@ -416,22 +430,30 @@ send_and_wait(const char *remote_sql)
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("could not send the key request")));
 	sent_at = GetCurrentTimestamp();
+	deadline = TimestampTzPlusMilliseconds(sent_at, (int64) nsvault_key_link_statement_timeout +
+										   LOCAL_DEADLINE_MARGIN_MS);
 	current->request_in_flight = true;
 	while (link_int_call(busy_plan, args) == 1)
 	{
+		TimestampTz now = GetCurrentTimestamp();
+
 		/* an answer is usually back within a few hundred microseconds */
-		if (!TimestampDifferenceExceeds(sent_at, GetCurrentTimestamp(), POLL_FIRST_MS))
+		if (!TimestampDifferenceExceeds(sent_at, now, POLL_FIRST_MS))
 		{
 			CHECK_FOR_INTERRUPTS();
 			continue;
 		}
+		if (now >= deadline)
+			return false;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 nap, PG_WAIT_EXTENSION);
+						 Min(nap, TimestampDifferenceMilliseconds(now, deadline) + 1),
+						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 		nap = Min(nap * 2, POLL_MOST_MS);
 	}
 	current->request_in_flight = false;
+	return true;
 }
 
 /*
@@ -453,7 +475,11 @@ request_call(void *arg)
 	bool		key_null;
 	MemoryContext oldcxt;
 
-	send_and_wait(request->remote_sql);
+	if (!send_and_wait(request->remote_sql))
+	{
+		request->timed_out = true;
+		return;
+	}
 	args[0] = CStringGetTextDatum(current->name);
 	nsvault_spi_execute(result_plan, args, NULL, false, 0, SPI_OK_SELECT,
 						"dblink key request did not run");
@@ -593,6 +619,25 @@ request_failed(ErrorData *error, const char *server)
 								unpack_sql_state(error->sqlerrcode), error->message)));
 }
 
+/*
+ * Fails a key request that the key server did not answer in time, closing
+ * the link.  No cancel is sent: it would need a new connection to the key
+ * server, which libpq opens without a time limit, and the key server ends
+ * the statement by its own timeout, or when it finds the link closed.
+ */
+static void
+request_timed_out(const char *server)
+{
+	keydb_disconnect();
+	ereport(ERROR,
+			(errcode(ERRCODE_CONNECTION_FAILURE),
+			 errmsg("key server behind foreign server \"%s\" did not answer the key request in time",
+					server),
+			 errdetail("No answer came within the key link's statement timeout (%d ms) and %d ms more.",
+					   nsvault_key_link_statement_timeout, LOCAL_DEADLINE_MARGIN_MS),
+			 errhint("Check that the key server is running and reachable; nsvault.key_link_statement_timeout sets the limit.")));
+}
+
 /* Fails unless the request's answer is one row of the shape expect asks for. */
 static void
 check_answer(const KeyRequest *request, KeyExpectation expect, const char *server)
@@ -663,6 +708,8 @@ keydb_request(KeyLink *link, const char *remote_sql, KeyExpectation expect, KeyA
 	}
 	if (error != NULL)
 		request_failed(error, server);
+	if (request.timed_out)
+		request_timed_out(server);
 	nsvault_spi_finish(spi);
 	link_used();
 	check_answer(&request, expect, server);

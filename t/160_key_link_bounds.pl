@@ -3,7 +3,8 @@
 # connect timeout, not forever; a key request stuck behind a lock ends at the
 # caller's statement_timeout, at a cancel, at a termination, or at the key
 # link's own statement timeout, and its remote statement is cancelled; none
-# of these is retried.
+# of these is retried.  A key server whose backend stops is given up at the
+# link's statement timeout and a second, on this side.
 use strict;
 use warnings;
 use lib 't';
@@ -54,6 +55,19 @@ SELECT nsvault.get_secret('bound', 'a');});
 like($err, qr/ERROR:  08001: could not connect to the key server through foreign server "stalled"/,
 	'stalled server: the call fails with 08001');
 cmp_ok($seconds, '<', 8, 'stalled server: within the connect timeout, not when the server gives up');
+
+# the connect timeout applies to each address tried, in turn: a host list of
+# two takes two timeouts
+($err, $seconds) = timed_call(qq{
+ALTER SERVER stalled OPTIONS (SET host '127.0.0.1,127.0.0.1');
+SET nsvault.keydb_server = 'stalled';
+SET nsvault.key_link_connect_timeout = 2;
+SELECT nsvault.get_secret('bound', 'a');});
+like($err, qr/ERROR:  08001: could not connect to the key server through foreign server "stalled"/,
+	'two stalled hosts: the call fails with 08001');
+cmp_ok($seconds, '>=', 3.9, 'two stalled hosts: after a connect timeout for each');
+cmp_ok($seconds, '<', 7, 'two stalled hosts: and no more');
+$main->safe_psql('postgres', "ALTER SERVER stalled OPTIONS (SET host '127.0.0.1')");
 
 # a cancel while the connect hangs takes effect when the connect timeout ends it
 my $waiting = $main->background_psql('postgres', on_error_stop => 0);
@@ -188,5 +202,40 @@ SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND 
 is($idle[0]->query_safe("SELECT nsvault.get_secret('bound', 'b')"), 'value b',
 	'idle: a session whose link was closed reads again');
 $_->quit for (@idle, $keeper);
+
+# 4. A key server whose backend for an open link stops (SIGSTOP: its kernel
+# still acknowledges, so TCP keepalives never fire, and its own statement
+# timeout cannot run): each request ends at the link's statement timeout
+# and a second, enforced on this side, with 08006; the link is closed, and
+# the session's next request opens a new one.
+ok($key->poll_query_until('nsvault_keys', "SELECT ($links) = 0"), 'stopped: no link open to begin with');
+for my $call ("SELECT nsvault.get_secret('bound', 'a')",
+	"SELECT nsvault.set_secret('bound', 'c', 'value c')")
+{
+	my $session = $main->background_psql('postgres', on_error_stop => 0);
+	$session->query_safe("SET nsvault.key_cache_seconds = 0");
+	$session->query_safe("SET nsvault.key_link_statement_timeout = 1000");
+	$session->query_safe("SELECT nsvault.get_secret('bound', 'b')");
+	my $key_pid = $key->safe_psql('nsvault_keys',
+		"SELECT pid FROM pg_stat_activity WHERE usename = 'nsvault_reader'");
+	like($key_pid, qr/^\d+$/, "stopped: one link is open ($call)");
+	kill 'STOP', $key_pid;
+	my $start = time();
+	$session->query("\\set VERBOSITY verbose\n$call");
+	my $seconds = time() - $start;
+	kill 'CONT', $key_pid;
+	like($session->{stderr}, qr/ERROR:  08006: key server behind foreign server "nsvault_keydb" did not answer the key request in time/,
+		"stopped: $call fails with 08006");
+	cmp_ok($seconds, '>=', 1.9, "stopped: at the statement timeout and a second ($call)");
+	cmp_ok($seconds, '<', 6, "stopped: not later ($call)");
+	$session->{stderr} = '';
+	is($session->query_safe("SELECT nsvault.get_secret('bound', 'b')"), 'value b',
+		"stopped: the session reads again over a new link ($call)");
+	$session->quit;
+	ok($key->poll_query_until('nsvault_keys', "SELECT ($links) = 0"),
+		"stopped: the stopped backend ends once it runs again ($call)");
+}
+is($main->safe_psql('postgres', "SELECT count(*) FROM nsvault.list_secrets('bound') WHERE name = 'c'"),
+	'0', 'stopped: the write that timed out wrote nothing');
 
 done_testing();

@@ -15,7 +15,7 @@
  * The version of the client's programs: the distribution's (META.json),
  * which the credential helpers report.
  */
-#define NSVAULT_CLIENT_VERSION	"0.7.0"
+#define NSVAULT_CLIENT_VERSION	"0.8.0"
 
 /* exit statuses */
 #define EXIT_OK			0

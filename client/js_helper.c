@@ -2,15 +2,14 @@
  * js_helper.c — nsvault-js, the program one js(...) expression runs in.
  *
  * The client starts it for each expression (client/js.c) with an empty
- * environment, standard input and output on two pipes, and no other
- * descriptor:
+ * environment, standard input and output on two pipes, standard error on
+ * /dev/null, and no other descriptor:
  *
  *	nsvault-js SECONDS MEGABYTES PARENT_PID  < {"body": ..., "data": ...}
  *
- * (its standard error is /dev/null).  It answers on standard output: "R"
- * and the result as JSON text, or "E" and an error message.  A process of
- * its own holds nothing but its own request: not the client's other
- * requests, connection or environment.
+ * It answers on standard output: "R" and the result as JSON text, or "E"
+ * and an error message.  A process of its own holds nothing but its own
+ * request: not the client's other requests, connection or environment.
  *
  *	- time: RLIMIT_CPU one second past the limit, a backstop to the
  *	  client's wall-clock limit; the result's conversion stops at the limit;

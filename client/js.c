@@ -5,10 +5,12 @@
  * data, as in Direktiv.  Each expression is evaluated by nsvault-js
  * (js_helper.c), started afresh with posix_spawn: it gets the body and the
  * data of its own request on a pipe, an empty environment and no other
- * descriptor, so that it holds nothing of the client's other requests,
- * connection or environment, and a template that loops forever, allocates
- * without end or crashes costs that one request and nothing else.  The
- * client waits at most the time limit (wall clock), then kills it.
+ * descriptor (its standard error is /dev/null), so that it holds nothing
+ * of the client's other requests, connection or environment, and a
+ * template that loops forever, allocates without end or crashes costs that
+ * one request and nothing else.  The client waits at most the time limit
+ * (wall clock), and reads an answer of at most the memory limit; past
+ * either it kills the process.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -71,13 +73,23 @@ now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* How reading the helper's answer ended. */
+typedef enum AnswerEnd
+{
+	ANSWER_WHOLE,				/* the helper closed its output */
+	ANSWER_LATE,				/* the time limit came first */
+	ANSWER_TOO_LARGE			/* the answer outgrew the memory limit */
+} AnswerEnd;
+
 /*
- * Reads the helper's whole answer, waiting at most until deadline; returns
- * false when the deadline passed first.
+ * Reads the helper's whole answer, waiting at most until deadline and
+ * taking at most the memory limit's size of result text (a tag byte and
+ * the JSON text), so that no answer can make the client grow past it.
  */
-static bool
+static AnswerEnd
 read_answer(int fd, double deadline, char **buf, size_t *len, size_t *cap)
 {
+	size_t		max_len = 1 + ((size_t) memory_limit_mb << 20);
 	char		chunk[8192];
 
 	for (;;)
@@ -88,7 +100,7 @@ read_answer(int fd, double deadline, char **buf, size_t *len, size_t *cap)
 		int			ready;
 
 		if (left <= 0)
-			return false;
+			return ANSWER_LATE;
 		ready = poll(&pfd, 1, (int) (left * 1000) + 1);
 		if (ready < 0 && errno == EINTR)
 			continue;
@@ -98,15 +110,18 @@ read_answer(int fd, double deadline, char **buf, size_t *len, size_t *cap)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return true;
+			return ANSWER_WHOLE;
+		if ((size_t) n > max_len - *len)
+			return ANSWER_TOO_LARGE;
 		json_text_raw_append(buf, len, cap, chunk, n);
 	}
 }
 
 /*
- * Starts the helper with its standard input and output on two new pipes;
- * returns its pid, or -1 with errno set.  *to and *from are the client's
- * ends.
+ * Starts the helper with its standard input and output on two new pipes,
+ * and its standard error on /dev/null: nothing it could print reaches the
+ * client's; returns its pid, or -1 with errno set.  *to and *from are the
+ * client's ends.
  */
 static pid_t
 start_helper(int *to, int *from)
@@ -139,6 +154,7 @@ start_helper(int *to, int *from)
 	posix_spawn_file_actions_init(&actions);
 	posix_spawn_file_actions_adddup2(&actions, in[0], 0);
 	posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+	posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 	/* the client ignores SIGPIPE (see js_evaluate); the helper need not */
 	posix_spawnattr_init(&attr);
@@ -165,13 +181,15 @@ start_helper(int *to, int *from)
 
 /* Puts the helper's outcome (exit status and answer) into a result or error. */
 static json_t *
-outcome(bool in_time, int status, const char *buf, size_t len, char *error, size_t error_len)
+outcome(AnswerEnd end, int status, const char *buf, size_t len, char *error, size_t error_len)
 {
 	json_error_t parse_error;
 	json_t	   *result;
 
-	if (!in_time || (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU))
+	if (end == ANSWER_LATE || (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU))
 		snprintf(error, error_len, "js: the time limit of %d s was reached", time_limit_seconds);
+	else if (end == ANSWER_TOO_LARGE)
+		snprintf(error, error_len, "js: the memory limit of %d MB was reached", memory_limit_mb);
 	else if (len > 0 && buf[0] == 'E')
 		snprintf(error, error_len, "%.*s", (int) (len - 1), buf + 1);
 	else if (len > 0 && buf[0] == 'R')
@@ -202,7 +220,7 @@ js_evaluate(const char *body, const json_t *data, char *error, size_t error_len)
 	char	   *buf = NULL;
 	size_t		len = 0;
 	size_t		cap = 0;
-	bool		in_time = false;
+	AnswerEnd	end;
 	int			to;
 	int			from;
 	int			status;
@@ -228,13 +246,13 @@ js_evaluate(const char *body, const json_t *data, char *error, size_t error_len)
 	close(to);
 	wipe_and_free(request_text, request_len);
 
-	in_time = read_answer(from, deadline, &buf, &len, &cap);
+	end = read_answer(from, deadline, &buf, &len, &cap);
 	close(from);
-	if (!in_time)
+	if (end != ANSWER_WHOLE)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	result = outcome(in_time, status, buf, len, error, error_len);
+	result = outcome(end, status, buf, len, error, error_len);
 	if (buf != NULL)
 		wipe_and_free(buf, len);
 	return result;

@@ -2,8 +2,8 @@
  * js_helper.c — nsvault-js, the program one js(...) expression runs in.
  *
  * The client starts it for each expression (client/js.c) with an empty
- * environment, standard input and output on two pipes, and no other
- * descriptor:
+ * environment, standard input and output on two pipes, standard error on
+ * /dev/null, and no other descriptor:
  *
  *	nsvault-js SECONDS MEGABYTES PARENT_PID  < {"body": ..., "data": ...}
  *
@@ -12,9 +12,11 @@
  * request: not the client's other requests, connection or environment.
  *
  *	- time: RLIMIT_CPU one second past the limit, a backstop to the
- *	  client's wall-clock limit;
- *	- memory: Duktape allocates through a counting allocator that refuses
- *	  past the limit;
+ *	  client's wall-clock limit; the result's conversion stops at the limit;
+ *	- memory: Duktape, and jansson while the result is converted, allocate
+ *	  through one counting allocator that refuses past the limit; the
+ *	  result's JSON text may be at most the limit; RLIMIT_AS bounds the
+ *	  rest (see bound_address_space);
  *	- reach: Duktape without its extras has no I/O, no module loading and
  *	  no environment; the process cannot dump core and dies with its
  *	  parent.
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -41,8 +44,29 @@
 
 const char *progname = "nsvault-js";
 
+/*
+ * The address space beyond the memory limit: code, libraries and stacks
+ * (4 MB, measured), and what the count does not see: malloc's own
+ * overhead on each counted block, the request as read and parsed, and
+ * text converted on its way in and out of Duktape.
+ */
+#define ADDRESS_SPACE_FACTOR	4
+#define ADDRESS_SPACE_EXTRA		((size_t) 256 << 20)
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ADDRESS_SANITIZER
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ADDRESS_SANITIZER
+#endif
+#endif
+
+/* the largest piece of the answer's JSON text written at once */
+#define ANSWER_CHUNK			65536
+
 static int	time_limit_seconds;
 static size_t memory_limit;
+static struct timespec deadline;
 
 /* the heap, its allocator's account, and whether a fatal error came */
 static duk_context *heap;
@@ -78,7 +102,10 @@ limited_alloc(void *udata, duk_size_t size)
 		return NULL;
 	block = malloc(sizeof(BlockHeader) + size);
 	if (block == NULL)
+	{
+		heap_exhausted = true;	/* the address space ran out first */
 		return NULL;
+	}
 	block->size = size;
 	heap_used += size;
 	return block + 1;
@@ -115,10 +142,26 @@ limited_realloc(void *udata, void *ptr, duk_size_t size)
 		return NULL;
 	block = realloc(block, sizeof(BlockHeader) + size);
 	if (block == NULL)
+	{
+		heap_exhausted = true;
 		return NULL;
+	}
 	block->size = size;
 	heap_used = heap_used - old_size + size;
 	return block + 1;
+}
+
+/* jansson's allocation, counted with Duktape's once the result is converted */
+static void *
+counted_json_alloc(size_t size)
+{
+	return limited_alloc(NULL, size);
+}
+
+static void
+counted_json_free(void *ptr)
+{
+	limited_free(NULL, ptr);
 }
 
 /*
@@ -158,6 +201,68 @@ memory_or(const char *what)
 	if (heap_exhausted)
 		answer_error("js: the memory limit of %zu MB was reached", memory_limit >> 20);
 	answer_error("js: %s", what);
+}
+
+/* Whether the time limit has passed (the client's deadline, give or take the start). */
+bool
+js_out_of_time(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline.tv_sec ||
+		(now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec);
+}
+
+/* The answer's JSON text on its way out, a chunk at a time. */
+typedef struct AnswerText
+{
+	size_t		len;
+	char		chunk[ANSWER_CHUNK];
+} AnswerText;
+
+static int
+write_answer_text(const char *text, size_t n, void *data)
+{
+	AnswerText *out = data;
+
+	if (n > sizeof(out->chunk) - out->len)
+	{
+		if (!write_all(1, out->chunk, out->len))
+			return -1;
+		out->len = 0;
+		if (n > sizeof(out->chunk))
+			return write_all(1, text, n) ? 0 : -1;
+	}
+	memcpy(out->chunk + out->len, text, n);
+	out->len += n;
+	return 0;
+}
+
+/*
+ * Answers with the result and exits.  Its JSON text may be at most the
+ * memory limit; it is written as it is made, not built in memory first.
+ * The heap goes first: the result holds nothing of it.
+ */
+static void
+answer_result(json_t *result)
+{
+	static AnswerText out;
+	size_t		flags = JSON_COMPACT | JSON_ENCODE_ANY;
+	size_t		len;
+
+	duk_destroy_heap(heap);
+	heap = NULL;
+	len = json_dumpb(result, NULL, 0, flags);
+	if (len == 0)
+		memory_or("out of memory");
+	if (len > memory_limit)
+		answer_error("js: the memory limit of %zu MB was reached", memory_limit >> 20);
+	out.chunk[out.len++] = 'R';
+	if (json_dump_callback(result, write_answer_text, &out, flags) == 0)
+		(void) write_all(1, out.chunk, out.len);
+	json_decref(result);
+	_exit(0);
 }
 
 static const char *error_kind(duk_context *ctx);
@@ -216,6 +321,8 @@ confine(pid_t parent)
 	struct rlimit no_core = {0, 0};
 	struct rlimit cpu = {time_limit_seconds + 1, time_limit_seconds + 2};
 
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += time_limit_seconds;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);				/* the parent died before the signal was asked for */
@@ -224,16 +331,39 @@ confine(pid_t parent)
 	setrlimit(RLIMIT_CPU, &cpu);
 }
 
-/* Evaluates body against data and answers; never returns. */
+/*
+ * Bounds the address space, once the request is in and before Duktape
+ * starts: a backstop for what the count misses, at ADDRESS_SPACE_FACTOR
+ * times the memory limit and ADDRESS_SPACE_EXTRA more.  Not under
+ * AddressSanitizer, whose shadow memory reserves terabytes; valgrind
+ * follows no child unless told to (--trace-children).
+ */
 static void
-run(const char *body, const json_t *data)
+bound_address_space(void)
 {
+#ifndef UNDER_ADDRESS_SANITIZER
+	struct rlimit as;
+
+	as.rlim_cur = as.rlim_max = ADDRESS_SPACE_FACTOR * memory_limit + ADDRESS_SPACE_EXTRA;
+	setrlimit(RLIMIT_AS, &as);
+#endif
+}
+
+/*
+ * Evaluates the request's body against its data and answers; never
+ * returns.  The request goes once Duktape has its own copy of the data;
+ * from then on jansson allocates as Duktape does, against the limit.
+ */
+static void
+run(json_t *request)
+{
+	const char *body = json_string_value(json_object_get(request, "body"));
 	duk_context *ctx;
 	char	   *source;
 	json_t	   *result;
 	const char *problem;
-	char	   *text;
 
+	bound_address_space();
 	ctx = heap = duk_create_heap(limited_alloc, limited_realloc, limited_free, NULL, on_fatal);
 	if (ctx == NULL)
 		memory_or("the evaluator could not start");
@@ -249,20 +379,23 @@ run(const char *body, const json_t *data)
 		answer_error("js: %s", duk_safe_to_string(ctx, -1));
 	}
 	free(source);
-	js_push_json(ctx, data);
+	js_push_json(ctx, json_object_get(request, "data"));
+	json_decref(request);
+	json_set_alloc_funcs(counted_json_alloc, counted_json_free);
+
 	if (duk_pcall(ctx, 1) != 0)
 		answer_thrown(ctx);
 	if (duk_is_null_or_undefined(ctx, -1))
 		answer_error("js: no results");
 	if (js_convert_result(ctx, &result, &problem) != DUK_EXEC_SUCCESS)
 		answer_thrown(ctx);
+	if (problem == js_out_of_time_problem)
+		answer_error("js: the time limit of %d s was reached", time_limit_seconds);
+	if (problem == js_out_of_memory_problem)
+		memory_or(problem);
 	if (result == NULL)
 		answer_error("js: %s", problem);
-	text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(result);
-	if (text == NULL)
-		memory_or("out of memory");
-	answer('R', text, strlen(text));
+	answer_result(result);
 }
 
 /* Parses a whole number from 1 to max, or exits. */
@@ -283,7 +416,6 @@ main(int argc, char **argv)
 	char	   *text;
 	json_t	   *request;
 	json_error_t parse_error;
-	const char *body;
 
 	if (argc != 4)
 		die(EXIT_USAGE, "usage: nsvault-js SECONDS MEGABYTES PARENT_PID < request (run by nsvault, not by hand)");
@@ -296,8 +428,8 @@ main(int argc, char **argv)
 		die(EXIT_FAIL, "could not read the request");
 	request = json_loadb(text, len, JSON_ALLOW_NUL, &parse_error);
 	wipe_and_free(text, len);
-	body = json_string_value(json_object_get(request, "body"));
-	if (body == NULL || !json_is_object(json_object_get(request, "data")))
+	if (!json_is_string(json_object_get(request, "body")) ||
+		!json_is_object(json_object_get(request, "data")))
 		die(EXIT_FAIL, "the request is not {\"body\": ..., \"data\": {...}}");
-	run(body, json_object_get(request, "data"));
+	run(request);
 }

@@ -21,6 +21,11 @@ extern char *js_text_recode(const char *text, size_t n, bool to_cesu, size_t *ou
 extern void js_push_text(duk_context *ctx, const char *text, size_t n);
 extern void js_push_json(duk_context *ctx, const json_t *value);
 extern duk_int_t js_convert_result(duk_context *ctx, json_t **result, const char **problem);
+extern const char js_out_of_time_problem[];
+extern const char js_out_of_memory_problem[];
+
+/* js_helper.c */
+extern bool js_out_of_time(void);
 
 /* js_env.c */
 extern void js_prepare_globals(duk_context *ctx);

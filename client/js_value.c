@@ -5,6 +5,11 @@
  * Export and Go's encoding/json make it in Direktiv: integral numbers that
  * fit in 64 bits are integers, a Date is its RFC 3339 time, undefined
  * inside a value is null, and a function, NaN or a cycle is an error.
+ *
+ * The conversion is bounded as the template is: jansson allocates against
+ * the memory limit (the helper sets its allocator), so that a result that
+ * refers to one value many times (a = [a, a], forty times over) stops at
+ * the limit, not at gigabytes; and it looks at the clock as it goes.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,8 +22,27 @@
 /* results nested deeper than this (or cyclic) are refused, as Go's encoder refuses cycles */
 #define RESULT_MAX_DEPTH	1000
 
+/* how many values the conversion takes between looks at the clock */
+#define RESULT_CLOCK_EVERY	4096
+
+/* js_convert_result's problems that are limits, not the result's form */
+const char	js_out_of_time_problem[] = "the time limit was reached";
+const char	js_out_of_memory_problem[] = "out of memory";
+
 /* The reason the result could not be converted; NULL while it could. */
 static const char *result_problem;
+
+/* the values converted so far */
+static unsigned long result_values;
+
+/* Returns a value jansson made, noting that memory ran out if it could not. */
+static json_t *
+made(json_t *value)
+{
+	if (value == NULL)
+		result_problem = js_out_of_memory_problem;
+	return value;
+}
 
 void
 js_push_text(duk_context *ctx, const char *text, size_t n)
@@ -84,7 +108,7 @@ text_value(duk_context *ctx, duk_idx_t idx)
 	const char *s = duk_get_lstring(ctx, idx, &n);
 	size_t		len;
 	char	   *utf8 = js_text_recode(s, n, false, &len);
-	json_t	   *value = json_stringn_nocheck(utf8, len);
+	json_t	   *value = made(json_stringn_nocheck(utf8, len));
 
 	free(utf8);
 	return value;
@@ -104,8 +128,8 @@ number_value(double d)
 		return NULL;
 	}
 	if (d == floor(d) && fabs(d) < 9223372036854775808.0 && !(d == 0 && signbit(d)))
-		return json_integer((json_int_t) d);
-	return json_real(d);
+		return made(json_integer((json_int_t) d));
+	return made(json_real(d));
 }
 
 /*
@@ -138,7 +162,7 @@ date_value(duk_context *ctx, duk_idx_t idx)
 			end = dot;
 		memmove(end, "Z", 2);
 	}
-	return json_string(iso);
+	return made(json_string(iso));
 }
 
 static json_t *
@@ -148,10 +172,10 @@ to_json(duk_context *ctx, duk_idx_t idx, int depth);
 static json_t *
 array_value(duk_context *ctx, duk_idx_t idx, int depth)
 {
-	json_t	   *result = json_array();
+	json_t	   *result = made(json_array());
 	duk_size_t	n = duk_get_length(ctx, idx);
 
-	for (duk_size_t i = 0; i < n; i++)
+	for (duk_size_t i = 0; result != NULL && i < n; i++)
 	{
 		json_t	   *element;
 
@@ -163,7 +187,11 @@ array_value(duk_context *ctx, duk_idx_t idx, int depth)
 			json_decref(result);
 			return NULL;
 		}
-		json_array_append_new(result, element);
+		if (json_array_append_new(result, element) != 0)
+		{
+			json_decref(result);
+			return made(NULL);
+		}
 	}
 	return result;
 }
@@ -172,8 +200,10 @@ array_value(duk_context *ctx, duk_idx_t idx, int depth)
 static json_t *
 object_value(duk_context *ctx, duk_idx_t idx, int depth)
 {
-	json_t	   *result = json_object();
+	json_t	   *result = made(json_object());
 
+	if (result == NULL)
+		return NULL;
 	duk_enum(ctx, idx, DUK_ENUM_OWN_PROPERTIES_ONLY);
 	while (duk_next(ctx, -1, 1))
 	{
@@ -186,8 +216,16 @@ object_value(duk_context *ctx, duk_idx_t idx, int depth)
 			return NULL;
 		}
 		key = text_value(ctx, -2);
-		json_object_setn_new_nocheck(result, json_string_value(key),
-									 json_string_length(key), member);
+		/* on failure, setn_new has freed the member */
+		if (key == NULL || json_object_setn_new_nocheck(result, json_string_value(key),
+														json_string_length(key), member) != 0)
+		{
+			if (key == NULL)
+				json_decref(member);
+			json_decref(key);
+			json_decref(result);
+			return made(NULL);
+		}
 		json_decref(key);
 		duk_pop_2(ctx);
 	}
@@ -204,6 +242,11 @@ to_json(duk_context *ctx, duk_idx_t idx, int depth)
 {
 	idx = duk_normalize_index(ctx, idx);
 	duk_require_stack(ctx, 8);
+	if (++result_values % RESULT_CLOCK_EVERY == 0 && js_out_of_time())
+	{
+		result_problem = js_out_of_time_problem;
+		return NULL;
+	}
 	if (depth > RESULT_MAX_DEPTH)
 	{
 		result_problem = "the result is nested too deeply, or refers to itself";
@@ -253,7 +296,8 @@ convert_top(duk_context *ctx, void *udata)
  * Converts the function's result, on the stack top, to JSON.  Returns
  * DUK_EXEC_ERROR when template code threw (the error on the stack top);
  * else DUK_EXEC_SUCCESS with *result, or with NULL and the reason in
- * *problem.
+ * *problem: js_out_of_time_problem or js_out_of_memory_problem when a
+ * limit stopped it, else what the result holds that JSON cannot.
  */
 duk_int_t
 js_convert_result(duk_context *ctx, json_t **result, const char **problem)
@@ -262,6 +306,7 @@ js_convert_result(duk_context *ctx, json_t **result, const char **problem)
 
 	*result = NULL;
 	result_problem = NULL;
+	result_values = 0;
 	rc = duk_safe_call(ctx, convert_top, result, 1, 1);
 	*problem = result_problem;
 	return rc;

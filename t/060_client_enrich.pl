@@ -374,6 +374,29 @@ is($lines[3], '{"input":2}', 'js limits: and the batch goes on');
 ($rc, $out, $err) = nsvault('', 'enrich', '--batch', '--js-timeout=0');
 is($rc, 2, 'js limits: a limit out of range is a usage error');
 
+# a result that grows as it is converted or sent reaches the memory limit
+# (64 MB) soon, not gigabytes and the time limit; the batch goes on
+my @bombs = (
+	'js(var a = [1]; for (var i = 0; i < 40; i++) a = [a, a]; return a)',
+	'js(var s = data.secrets.secretToken; while (s.length < 8 << 20) s += s; '
+	  . 'var a = []; for (var i = 0; i < 48; i++) a.push(s); return a)',
+	'js(return \'\\u0001\'.repeat(16 << 20))',
+	'js(return data.x)');
+my $started = time;
+($rc, $out, $err) = nsvault(join('', map {
+			$json->encode({ namespace => 'demo', data => { x => 1 },
+				action => { function => 'f', secrets => ['secretToken'], input => $_ } }) . "\n"
+		} @bombs),
+	'enrich', '--batch');
+my $took = time - $started;
+@lines = split /\n/, $out;
+my $memory_error = '{"error":{"code":"template","message":"input: js: the memory limit of 64 MB was reached"}}';
+is($lines[0], $memory_error, 'js limits: a = [a, a] forty times over reaches the memory limit');
+is($lines[1], $memory_error, 'js limits: 48 references to one 8 MB string reach the memory limit');
+is($lines[2], $memory_error, 'js limits: a result whose JSON text is past the limit reaches it');
+is($lines[3], '{"input":1}', 'js limits: and the batch goes on');
+cmp_ok($took, '<', 25, "js limits: the three end soon (in $took s, not the time limit each)");
+
 # no value in the server log or in anything the client wrote to stderr
 my $log = slurp_file($main->logfile);
 my $stderr_all = join('', @stderrs);

@@ -93,22 +93,26 @@ my $limits = '';
 for (1 .. 100)
 {
 	$limits = slurp("/proc/$child/limits") // '';
-	last if $limits =~ /^Max cpu time\s+\d/m;
+	last if $limits =~ /^Max address space\s+\d/m;
 	sleep 0.05;
 }
 like($limits, qr/^Max core file size\s+0\s+0\s/m, 'the child cannot dump core');
 like($limits, qr/^Max cpu time\s+31\s+32\s/m, 'its CPU time is bounded one second past the time limit');
+my $address_space = 4 * 64 * 2**20 + 256 * 2**20;
+like($limits, qr/^Max address space\s+$address_space\s+$address_space\s/m,
+	'its address space is bounded at four times the memory limit and 256 MB');
 
 like(slurp("/proc/$child/cmdline"), qr/^nsvault-js\0/, 'it is nsvault-js');
 SKIP:
 {
 	# /proc/PID/fd and environ of a process that is not dumpable are root's alone
-	skip 'descriptors and environment: only root may look', 5 if $> != 0;
+	skip 'descriptors and environment: only root may look', 6 if $> != 0;
 	my @fds = sort { $a <=> $b } map { m{/(\d+)$} } glob "/proc/$child/fd/*";
 	is("@fds", '0 1 2', 'it has descriptors 0 to 2 only: no connection, no other request');
 	like(readlink("/proc/$child/fd/0") // '', qr/^pipe:/, 'its standard input is the request pipe');
 	like(readlink("/proc/$child/fd/1") // '', qr/^pipe:/, 'its standard output is its answer pipe, not the batch');
 	isnt(readlink("/proc/$child/fd/1"), readlink("/proc/$h->{KIDS}[0]{PID}/fd/1"), 'which is not the client\'s output');
+	is(readlink("/proc/$child/fd/2"), '/dev/null', 'its standard error is /dev/null, not the client\'s');
 	is(slurp("/proc/$child/environ"), '', 'its environment is empty (no PGPASSWORD, no PG* variables)');
 }
 SKIP:
@@ -134,5 +138,16 @@ ok(defined $child, 'another endless js(...) runs');
 kill 'KILL', $h->{KIDS}[0]{PID};
 eval { finish $h };
 ok(gone_within($child, 5), 'killing the client ends its js(...) child at once');
+
+# 5. the child stops converting a result at the time limit by itself: at
+# 4096 MB, a = [a, a] forty times over would take the limit's worth of
+# memory first (run here as the client runs it, this test its parent)
+my $request = '{"body": "var a = [1]; for (var i = 0; i < 40; i++) a = [a, a]; return a", "data": {}}';
+my $answer = '';
+my $started = time;
+IPC::Run::run([ abs_path('client/nsvault-js'), 1, 4096, $$ ], \$request, \$answer, timeout(30));
+my $took = time - $started;
+is($answer, 'Ejs: the time limit of 1 s was reached', 'a result converted past the time limit: the child stops');
+cmp_ok($took, '<', 3, sprintf('at the limit (in %.1f s), not one second of CPU later', $took));
 
 done_testing();

@@ -6,15 +6,32 @@
  * AddressSanitizer and UndefinedBehaviorSanitizer by "make unit-test".
  *
  *	test_jx WORKFLOW	(WORKFLOW: the seed's examples/httpget.yaml)
+ *
+ * js_flood.sh, beside it, stands in for nsvault-js in one case.
  */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "nsvault.h"
 
 #define lengthof(array) (sizeof(array) / sizeof((array)[0]))
+
+/*
+ * A result that would grow its evaluator must stop at the memory limit
+ * this soon, with the evaluator at most this large (at 64 MB; the old
+ * conversion took gigabytes, and the time limit)
+ */
+#define BOMB_MAX_SECONDS	6
+#define BOMB_MAX_MB			256
 
 const char *progname = "test_jx";
 
@@ -445,6 +462,118 @@ run_limit_case(const char *name, const char *template_text, int seconds, int meg
 	return ok;
 }
 
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A result that would grow its evaluator as it is converted or sent fails
+ * alone at the memory limit of 64 MB: soon, and with the evaluator no
+ * larger than BOMB_MAX_MB (the largest child so far, from getrusage).
+ */
+static int
+run_result_bomb_case(const char *name, const char *template_text)
+{
+	double		start = now_seconds();
+	int			ok = run_limit_case(name, template_text, JS_DEFAULT_TIME_LIMIT, JS_DEFAULT_MEMORY_LIMIT_MB,
+									"input: js: the memory limit of 64 MB was reached");
+	double		seconds = now_seconds() - start;
+	struct rusage usage;
+	long		largest_mb;
+	int			bounded;
+
+	getrusage(RUSAGE_CHILDREN, &usage);
+	largest_mb = usage.ru_maxrss >> 10;
+	bounded = seconds < BOMB_MAX_SECONDS && largest_mb < BOMB_MAX_MB;
+	printf("%s - %s: in %.1f s, the largest evaluator so far %ld MB\n", bounded ? "ok" : "not ok",
+		   name, seconds, largest_mb);
+	return ok + bounded;
+}
+
+/* Puts standard error on a new file, for a while; returns the file's descriptor. */
+static int
+capture_stderr(char *path, int *saved)
+{
+	int			fd = mkstemp(path);
+
+	fflush(stderr);
+	*saved = dup(2);
+	if (fd >= 0)
+		dup2(fd, 2);
+	return fd;
+}
+
+/* Puts standard error back; returns whether nothing was written to it meanwhile. */
+static bool
+release_stderr(const char *path, int fd, int saved)
+{
+	off_t		written = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+
+	dup2(saved, 2);
+	close(saved);
+	if (fd >= 0)
+		close(fd);
+	remove(path);
+	return written == 0;
+}
+
+/*
+ * An answer larger than the memory limit stops the client reading at the
+ * limit: the request fails alone, at once, and the evaluator is killed and
+ * reaped.  The real nsvault-js cannot be made to write one; js_flood.sh
+ * stands in for it, and writes to its standard error, which the client
+ * must have put on /dev/null.
+ */
+static int
+run_flood_case(const char *flood_path)
+{
+	char	   *helper = strdup(getenv("NSVAULT_JS_HELPER") ? getenv("NSVAULT_JS_HELPER") : "");
+	char		stderr_path[] = "/tmp/test_jx-stderr-XXXXXX";
+	int			saved_stderr;
+	int			stderr_fd;
+	json_t	   *template = json_string("js(return 1)");
+	json_t	   *data = json_object();
+	char		error[512] = "";
+	json_t	   *result;
+	double		start;
+	double		seconds;
+	bool		reaped;
+	bool		quiet;
+	int			ok;
+
+	setenv("NSVAULT_JS_HELPER", flood_path, 1);
+	js_set_limits(JS_DEFAULT_TIME_LIMIT, 8);
+	stderr_fd = capture_stderr(stderr_path, &saved_stderr);
+	start = now_seconds();
+	result = jx_evaluate(template, data, error, sizeof(error));
+	seconds = now_seconds() - start;
+	reaped = waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
+	quiet = release_stderr(stderr_path, stderr_fd, saved_stderr);
+	js_set_limits(JS_DEFAULT_TIME_LIMIT, JS_DEFAULT_MEMORY_LIMIT_MB);
+	if (helper[0] != '\0')
+		setenv("NSVAULT_JS_HELPER", helper, 1);
+	else
+		unsetenv("NSVAULT_JS_HELPER");
+
+	ok = result == NULL && strcmp(error, "input: js: the memory limit of 8 MB was reached") == 0;
+	printf("%s - js: an answer larger than the memory limit fails alone\n", ok ? "ok" : "not ok");
+	if (!ok)
+		printf("#   got: %s\n", result ? "a result" : error);
+	printf("%s - js: the client stops reading it at once (%.1f s) and reaps the evaluator\n",
+		   seconds < BOMB_MAX_SECONDS && reaped ? "ok" : "not ok", seconds);
+	printf("%s - js: the evaluator's standard error reaches nothing\n", quiet ? "ok" : "not ok");
+	json_decref(result);
+	json_decref(template);
+	json_decref(data);
+	free(helper);
+	return ok + (seconds < BOMB_MAX_SECONDS && reaped) + quiet;
+}
+
 /* The seed's workflow file, through the YAML reader and the engine. */
 static int
 run_workflow_case(const char *path)
@@ -516,12 +645,20 @@ main(int argc, char **argv)
 {
 	int			passed = 0;
 	int			total = 0;
+	char		self[PATH_MAX];
+	char		flood_path[PATH_MAX];
 
 	if (argc != 2)
 	{
 		fprintf(stderr, "usage: test_jx WORKFLOW (the seed's examples/httpget.yaml)\n");
 		return 2;
 	}
+	if (realpath(argv[0], self) == NULL)
+	{
+		fprintf(stderr, "test_jx: cannot find its own directory\n");
+		return 2;
+	}
+	snprintf(flood_path, sizeof(flood_path), "%s/js_flood.sh", dirname(self));
 
 	for (size_t i = 0; i < lengthof(cases); i++, total++)
 		passed += run_case(&cases[i]);
@@ -541,6 +678,16 @@ main(int argc, char **argv)
 							 "js(var a = []; for (;;) a.push({n: a.length}))", 10, 8,
 							 "input: js: the memory limit of 8 MB was reached");
 	total += 4;
+	passed += run_result_bomb_case("js: a result that refers to itself forty times over fails alone",
+								   "js(var a = [1]; for (var i = 0; i < 40; i++) a = [a, a]; return a)");
+	passed += run_result_bomb_case("js: a result that holds one 8 MB string 48 times fails alone",
+								   "js(var s = 'x'.repeat(8 << 20), a = []; "
+								   "for (var i = 0; i < 48; i++) a.push(s); return a)");
+	passed += run_result_bomb_case("js: a result whose JSON text outgrows the limit fails alone",
+								   "js(return '\\u0001'.repeat(16 << 20))");
+	total += 6;
+	passed += run_flood_case(flood_path);
+	total += 3;
 	passed += run_workflow_case(argv[1]);
 	passed += run_yaml_case();
 	total += 2;

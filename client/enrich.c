@@ -503,18 +503,136 @@ request_secrets(const Request *req, const Group *group, Outcome *out)
 }
 
 /*
- * Whether more input can be read without waiting: bytes in stdin's buffer
- * (glibc's own fields: stdio has no call for it), or on the descriptor.  A
- * stream that is no descriptor (a string, in the fuzz target) never waits.
+ * Standard input's request lines.  From a descriptor they are read with
+ * read(2) into a buffer of our own, so that what has arrived can be looked
+ * at without waiting: in stdio's buffer a line that is still being written
+ * would pass for a whole one, and getline would then wait for its end.  A
+ * stream that is no descriptor (a string, in the fuzz target) is read with
+ * getline, and never waits.
+ */
+typedef struct LineReader
+{
+	FILE	   *stream;
+	int			fd;				/* stream's descriptor, or -1 */
+	char	   *buf;
+	size_t		cap;
+	size_t		start;			/* where the next line begins */
+	size_t		end;			/* where what has been read ends */
+	bool		at_end;			/* read(2) found the end, or failed */
+} LineReader;
+
+static void
+reader_init(LineReader *reader, FILE *stream)
+{
+	memset(reader, 0, sizeof(*reader));
+	reader->stream = stream;
+	reader->fd = fileno(stream);
+}
+
+/* Whether the buffer holds a whole line. */
+static bool
+reader_has_line(const LineReader *reader)
+{
+	return memchr(reader->buf + reader->start, '\n', reader->end - reader->start) != NULL;
+}
+
+/*
+ * Reads once from the descriptor, after the lines already read are moved
+ * out of the way (and wiped) or the buffer made bigger.  The end of the
+ * input, or an error, sets at_end.
+ */
+static void
+reader_fill(LineReader *reader)
+{
+	ssize_t		got;
+
+	if (reader->start > 0)
+	{
+		size_t		kept = reader->end - reader->start;
+
+		memmove(reader->buf, reader->buf + reader->start, kept);
+		explicit_bzero(reader->buf + kept, reader->end - kept);
+		reader->start = 0;
+		reader->end = kept;
+	}
+	if (reader->cap - reader->end < 4096)
+	{
+		size_t		cap = reader->cap < 65536 ? 65536 : reader->cap * 2;
+		char	   *bigger = realloc(reader->buf, cap);
+
+		if (bigger == NULL)
+			die(EXIT_FAIL, "out of memory");
+		reader->buf = bigger;
+		reader->cap = cap;
+	}
+	while ((got = read(reader->fd, reader->buf + reader->end, reader->cap - reader->end)) < 0 &&
+		   errno == EINTR)
+		;
+	if (got <= 0)
+		reader->at_end = true;
+	else
+		reader->end += got;
+}
+
+/*
+ * Whether the next line can be read without waiting: a whole line has
+ * arrived, or the input has ended.  A line still being written does not
+ * count.
  */
 static bool
-input_waiting(void)
+reader_line_waiting(LineReader *reader)
 {
-	struct pollfd pfd = {fileno(stdin), POLLIN, 0};
+	struct pollfd pfd = {reader->fd, POLLIN, 0};
 
-	if (stdin->_IO_read_ptr < stdin->_IO_read_end || pfd.fd < 0)
+	if (reader->fd < 0)
 		return true;
-	return poll(&pfd, 1, 0) > 0;
+	while (!reader_has_line(reader) && !reader->at_end)
+	{
+		int			ready = poll(&pfd, 1, 0);
+
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			return false;
+		reader_fill(reader);
+	}
+	return true;
+}
+
+/*
+ * Returns the next line, with its newline if it has one, and its length;
+ * -1 at the end of the input.  The line stays valid until the next call.
+ */
+static ssize_t
+reader_next(LineReader *reader, const char **line)
+{
+	char	   *newline;
+	size_t		len;
+
+	if (reader->fd < 0)
+	{
+		ssize_t		got = getline(&reader->buf, &reader->cap, reader->stream);
+
+		*line = reader->buf;
+		return got;
+	}
+	while (!reader_has_line(reader) && !reader->at_end)
+		reader_fill(reader);
+	if (reader->start == reader->end)
+		return -1;
+	newline = memchr(reader->buf + reader->start, '\n', reader->end - reader->start);
+	len = newline != NULL ? (size_t) (newline - reader->buf) + 1 - reader->start
+		: reader->end - reader->start;
+	*line = reader->buf + reader->start;
+	reader->start += len;
+	return (ssize_t) len;
+}
+
+static void
+reader_free(LineReader *reader)
+{
+	wipe_and_free(reader->buf, reader->cap);
+	reader->buf = NULL;
 }
 
 /* Evaluates one request whose secrets have been fetched; returns its answer. */
@@ -588,14 +706,15 @@ answer_window(Enricher *en, Request *window, int n, char *prefix, size_t prefix_
 /*
  * Serves JSON-line requests until standard input ends.  A window is the
  * requests that have arrived, up to BATCH_WINDOW: it is answered as soon as
- * no further request is waiting, so that an engine that sends one request
- * and waits for its answer gets it.
+ * no further whole request is waiting, so that an engine that sends one
+ * request and waits for its answer gets it, even when it has begun to write
+ * the next.
  */
 static int
 run_batch(Enricher *en)
 {
-	char	   *line = NULL;
-	size_t		cap = 0;
+	LineReader	reader;
+	const char *line;
 	ssize_t		len;
 	long		number = 0;
 	char		prefix[64];
@@ -604,6 +723,7 @@ run_batch(Enricher *en)
 	bool		at_end = false;
 
 	en->warn_prefix = prefix;
+	reader_init(&reader, stdin);
 	while (!at_end)
 	{
 		int			n = 0;
@@ -612,9 +732,9 @@ run_batch(Enricher *en)
 		{
 			Request    *req = &window[n];
 
-			if (n > 0 && !input_waiting())
+			if (n > 0 && !reader_line_waiting(&reader))
 				break;
-			if ((len = getline(&line, &cap, stdin)) < 0)
+			if ((len = reader_next(&reader, &line)) < 0)
 			{
 				at_end = true;
 				break;
@@ -631,7 +751,7 @@ run_batch(Enricher *en)
 		answer_window(en, window, n, prefix, sizeof(prefix));
 	}
 	json_decref(empty);
-	free(line);
+	reader_free(&reader);
 	return EXIT_OK;
 }
 

@@ -274,10 +274,11 @@ print_json_line(const json_t *value)
 	char	   *text = json_text(value);
 	size_t		len = strlen(text);
 	bool		ok = write_all(1, text, len) && write_all(1, "\n", 1);
+	int			reason = errno;
 
 	wipe_and_free(text, len);
 	if (!ok)
-		die(EXIT_FAIL, "enrich: could not write to standard output");
+		die(EXIT_FAIL, "enrich: could not write to standard output: %s", strerror(reason));
 }
 
 /* One request of a batch window. */
@@ -693,7 +694,7 @@ answer_window(Enricher *en, Request *window, int n, char *prefix, size_t prefix_
 		json_decref(window[i].line);
 	}
 	if (len > 0 && !write_all(1, text, len))
-		die(EXIT_FAIL, "enrich: could not write to standard output");
+		die(EXIT_FAIL, "enrich: could not write to standard output: %s", strerror(errno));
 	wipe_and_free(text, len);
 	for (int g = 0; g < ngroups; g++)
 	{

@@ -29,6 +29,7 @@ extern const char *progname;
 /* report.c; each program defines progname */
 extern void die(int status, const char *fmt,...) __attribute__((format(printf, 2, 3), noreturn));
 extern void warn(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+extern void check_output_on_exit(void);
 
 /* connection.c */
 typedef struct DbError

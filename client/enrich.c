@@ -127,43 +127,62 @@ check_action(const char *namespace, const json_t *action, const json_t *data, Ou
 	return names;
 }
 
-/* Returns the text[] literal of the names, for get_secrets' bind parameter. */
-static char *
-names_literal(const json_t *names)
+/* Returns the names of a checked secrets list as an array of strings, to free. */
+static const char **
+name_items(const json_t *names)
 {
 	size_t		n = json_array_size(names);
 	const char **items = malloc(sizeof(char *) * (n ? n : 1));
-	char	   *array;
 
 	if (items == NULL)
 		die(EXIT_FAIL, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		items[i] = json_string_value(json_array_get(names, i));
-	array = db_text_array(items, n);
+	return items;
+}
+
+/* Returns the text[] literal of the names, for get_secrets' bind parameter. */
+static char *
+names_literal(const json_t *names)
+{
+	const char **items = name_items(names);
+	char	   *array = db_text_array(items, json_array_size(names));
+
 	free(items);
 	return array;
 }
 
-/* Turns get_secrets' result into {NAME: value, ...}, or NULL with out set. */
+/* Fails with a database error, naming its batch code. */
 static json_t *
-secrets_from_result(PGconn *conn, PGresult *res, Outcome *out)
+failed_call(Outcome *out, const DbError *error)
+{
+	return failed(out, error->status,
+				  error->status == EXIT_NOT_FOUND ? "not_found" :
+				  error->expired ? "expired" : "database",
+				  "%s", error->message);
+}
+
+/*
+ * Turns get_secrets' result for names into {NAME: value, ...}, checking
+ * its shape: only names asked, each a string, and all of them unless
+ * missing_ok.  NULL with out set when it is not.
+ */
+static json_t *
+secrets_from_result(PGconn *conn, PGresult *res, const json_t *names, const char *namespace,
+					bool missing_ok, Outcome *out)
 {
 	DbError		error;
-	json_error_t parse_error;
+	const char **items;
 	json_t	   *secrets;
 
 	if (!db_answer_ok(conn, res, &db_get_secrets_answer, &error))
-		return failed(out, error.status,
-					  error.status == EXIT_NOT_FOUND ? "not_found" :
-					  error.expired ? "expired" : "database",
-					  "%s", error.message);
-	secrets = json_loadb(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), 0, &parse_error);
-	db_wipe_result(res);
-	if (!json_is_object(secrets))
-	{
-		json_decref(secrets);
-		return failed(out, EXIT_FAIL, "database", "get_secrets returned something other than a JSON object");
-	}
+		return failed_call(out, &error);
+	items = name_items(names);
+	secrets = db_secrets_from_answer(res, items, json_array_size(names), namespace, missing_ok,
+									 &error);
+	free(items);
+	if (secrets == NULL)
+		return failed_call(out, &error);
 	return secrets;
 }
 
@@ -205,7 +224,7 @@ fetch_secrets(Enricher *en, const char *namespace, const json_t *names, Outcome 
 	params[1] = array;
 	res = PQexecParams(en->conn, DB_GET_SECRETS_SQL, 2, NULL, params, NULL, NULL, 0);
 	free(array);
-	return secrets_from_result(en->conn, res, out);
+	return secrets_from_result(en->conn, res, names, namespace, false, out);
 }
 
 /*
@@ -345,17 +364,21 @@ read_request(Request *req, const char *line, size_t len, json_t *empty)
 	req->names = check_action(req->namespace, req->action, req->data, &req->out);
 }
 
-/* Reads a sent request's result, its end and its sync; returns its secrets or NULL. */
+/*
+ * Reads the result of a get_secrets call sent for names, its end and its
+ * sync; returns the secrets, or NULL with out set.
+ */
 static json_t *
-receive_secrets(Enricher *en, Request *req)
+receive_secrets(Enricher *en, const json_t *names, const char *namespace, bool missing_ok,
+				Outcome *out)
 {
 	PGresult   *res = PQgetResult(en->conn);
 	PGresult   *extra;
 	json_t	   *secrets;
 
 	if (res == NULL)
-		return failed(&req->out, EXIT_FAIL, "database", "the server sent no result");
-	secrets = secrets_from_result(en->conn, res, &req->out);
+		return failed(out, EXIT_FAIL, "database", "the server sent no result");
+	secrets = secrets_from_result(en->conn, res, names, namespace, missing_ok, out);
 	/* the query's results end with NULL; its sync comes after */
 	while ((extra = PQgetResult(en->conn)) != NULL)
 		PQclear(extra);
@@ -446,8 +469,9 @@ group_requests(Request *window, int n, Group *groups)
 
 /*
  * Reads every group's answer, then asks one by one for the requests of a
- * group whose call failed (a name or namespace the server refuses, say),
- * so that each request gets the answer it would get alone.
+ * group whose call failed (a name or namespace the server refuses, say, or
+ * an answer of the wrong shape), so that each request gets the answer it
+ * would get alone.
  */
 static void
 fetch_groups(Enricher *en, Request *window, int n, Group *groups, int ngroups)
@@ -461,9 +485,11 @@ fetch_groups(Enricher *en, Request *window, int n, Group *groups, int ngroups)
 	}
 	for (int g = 0; g < ngroups; g++)
 	{
-		Request		probe = {0};
+		Outcome		ignored;
 
-		groups[g].secrets = groups[g].sent ? receive_secrets(en, &probe) : NULL;
+		groups[g].secrets = groups[g].sent
+			? receive_secrets(en, groups[g].names, groups[g].namespace, true, &ignored)
+			: NULL;
 		groups[g].failed = (groups[g].secrets == NULL);
 	}
 	for (int i = 0; i < n; i++)
@@ -649,7 +675,8 @@ answer_request(Enricher *en, Request *req, const Group *groups)
 		bool		have_secrets = true;
 
 		if (req->sent)
-			have_secrets = (secrets = receive_secrets(en, req)) != NULL;
+			have_secrets = (secrets = receive_secrets(en, req->names, req->namespace, false,
+														  &req->out)) != NULL;
 		else if (req->group >= 0)
 			have_secrets = (secrets = request_secrets(req, &groups[req->group], &req->out)) != NULL;
 		if (have_secrets)

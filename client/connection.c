@@ -254,14 +254,24 @@ json_kind(const json_t *value)
 	return "null";
 }
 
-/* Whether name is one of the n names. */
+/* Whether every key of secrets is one of the n names (looked up in a hash of them). */
 static bool
-name_asked(const char *name, const char *const *names, size_t n)
+only_names_asked(const json_t *secrets, const char *const *names, size_t n)
 {
+	json_t	   *asked = json_object();
+	const char *name;
+	json_t	   *value;
+	bool		only = true;
+
+	if (asked == NULL)
+		die(EXIT_FAIL, "out of memory");
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(name, names[i]) == 0)
-			return true;
-	return false;
+		json_object_set_new(asked, names[i], json_true());
+	json_object_foreach((json_t *) secrets, name, value)
+		if (json_object_get(asked, name) == NULL)
+			only = false;
+	json_decref(asked);
+	return only;
 }
 
 /* Fails a get_secrets answer of the wrong shape, saying why; returns NULL. */
@@ -303,17 +313,13 @@ db_secrets_from_answer(PGresult *res, const char *const *names, size_t n,
 	json_error_t parse_error;
 	json_t	   *secrets = json_loadb(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), 0,
 									 &parse_error);
-	const char *name;
 	json_t	   *value;
 
 	db_wipe_result(res);
 	if (!json_is_object(secrets))
 		return secrets_shape_error(secrets, error, "not a JSON object");
-	json_object_foreach(secrets, name, value)
-	{
-		if (!name_asked(name, names, n))
-			return secrets_shape_error(secrets, error, "a secret that was not asked for");
-	}
+	if (!only_names_asked(secrets, names, n))
+		return secrets_shape_error(secrets, error, "a secret that was not asked for");
 	for (size_t i = 0; i < n; i++)
 	{
 		value = json_object_get(secrets, names[i]);

@@ -286,8 +286,8 @@ enrich_action(Enricher *en, const char *namespace, const json_t *action,
 	return evaluate_action(en, action, data, secrets, is_subflow, out);
 }
 
-/* Writes a JSON value and a newline to standard output. */
-static void
+/* Writes a JSON value and a newline to standard output; false with errno if it could not. */
+static bool
 print_json_line(const json_t *value)
 {
 	char	   *text = json_text(value);
@@ -296,8 +296,8 @@ print_json_line(const json_t *value)
 	int			reason = errno;
 
 	wipe_and_free(text, len);
-	if (!ok)
-		die(EXIT_FAIL, "enrich: could not write to standard output: %s", strerror(reason));
+	errno = reason;
+	return ok;
 }
 
 /* One request of a batch window. */
@@ -838,6 +838,8 @@ enrich_one(Enricher *en, const CommandLine *cl)
 	json_t	   *data;
 	json_t	   *input;
 	Outcome		out = {0};
+	bool		written;
+	int			reason;
 
 	check_action_options(cl);
 	action = load_action(cl, &doc, &is_subflow);
@@ -852,8 +854,14 @@ enrich_one(Enricher *en, const CommandLine *cl)
 		jx_reset();
 		die(out.status, "enrich: %s", out.message);
 	}
-	print_json_line(input);
+	written = print_json_line(input);
+	reason = errno;
 	json_decref(input);
+	if (!written)
+	{
+		jx_reset();
+		die(EXIT_FAIL, "enrich: could not write to standard output: %s", strerror(reason));
+	}
 	return EXIT_OK;
 }
 

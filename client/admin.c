@@ -4,6 +4,7 @@
  * Values and credentials are read from standard input, never from the
  * command line, so they show up in neither ps nor shell history.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,10 +269,11 @@ print_answer(const AdminCall *call, int nparams, const char *const *params, cons
 	PGresult   *res = call_or_die(call, nparams, params);
 	bool		written = write_all(1, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0)) &&
 		write_all(1, ending, strlen(ending));
+	int			reason = errno;
 
 	db_wipe_result(res);
 	if (!written)
-		die(EXIT_FAIL, "%s: could not write to standard output", call->what);
+		die(EXIT_FAIL, "%s: could not write to standard output: %s", call->what, strerror(reason));
 }
 
 /*

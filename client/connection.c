@@ -7,6 +7,7 @@
  * is read: a server that answers otherwise (an old or a foreign schema
  * named nsvault) gets a clear error, never a crash or an empty success.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,116 @@ db_call(PGconn *conn, const char *sql, int nparams, const char *const *values,
 	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, values, NULL, NULL, 0);
 
 	return db_answer_ok(conn, res, shape, error) ? res : NULL;
+}
+
+/* What a JSON value is, for a message that must not show it. */
+static const char *
+json_kind(const json_t *value)
+{
+	switch (json_typeof(value))
+	{
+		case JSON_OBJECT:
+			return "an object";
+		case JSON_ARRAY:
+			return "an array";
+		case JSON_STRING:
+			return "a string";
+		case JSON_INTEGER:
+		case JSON_REAL:
+			return "a number";
+		case JSON_TRUE:
+		case JSON_FALSE:
+			return "a boolean";
+		case JSON_NULL:
+			break;
+	}
+	return "null";
+}
+
+/* Whether every key of secrets is one of the n names (looked up in a hash of them). */
+static bool
+only_names_asked(const json_t *secrets, const char *const *names, size_t n)
+{
+	json_t	   *asked = json_object();
+	const char *name;
+	json_t	   *value;
+	bool		only = true;
+
+	if (asked == NULL)
+		die(EXIT_FAIL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(asked, names[i], json_true());
+	json_object_foreach((json_t *) secrets, name, value)
+		if (json_object_get(asked, name) == NULL)
+			only = false;
+	json_decref(asked);
+	return only;
+}
+
+/* Fails a get_secrets answer of the wrong shape, saying why; returns NULL. */
+static json_t *
+secrets_shape_error(json_t *secrets, DbError *error, const char *fmt,...)
+	__attribute__((format(printf, 3, 4)));
+
+static json_t *
+secrets_shape_error(json_t *secrets, DbError *error, const char *fmt,...)
+{
+	va_list		ap;
+	char		reason[256];
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	json_decref(secrets);
+	snprintf(error->message, sizeof(error->message),
+			 "the server answered an unexpected result for %s (%s)",
+			 db_get_secrets_answer.function, reason);
+	error->status = EXIT_FAIL;
+	error->expired = false;
+	return NULL;
+}
+
+/*
+ * Reads get_secrets' answer, of db_get_secrets_answer's shape, for the n
+ * names asked (a name may be asked twice): a JSON object whose keys are
+ * names asked and whose values are strings, and that holds every name
+ * asked unless missing_ok.  The result is wiped.  Returns the object, or
+ * NULL with the error: one of another shape is EXIT_FAIL, naming a secret
+ * asked but never a value, nor a key that was not asked for; a name
+ * missing is EXIT_NOT_FOUND, the first in the order asked.
+ */
+json_t *
+db_secrets_from_answer(PGresult *res, const char *const *names, size_t n,
+					   const char *namespace, bool missing_ok, DbError *error)
+{
+	json_error_t parse_error;
+	json_t	   *secrets = json_loadb(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), 0,
+									 &parse_error);
+	json_t	   *value;
+
+	db_wipe_result(res);
+	if (!json_is_object(secrets))
+		return secrets_shape_error(secrets, error, "not a JSON object");
+	if (!only_names_asked(secrets, names, n))
+		return secrets_shape_error(secrets, error, "a secret that was not asked for");
+	for (size_t i = 0; i < n; i++)
+	{
+		value = json_object_get(secrets, names[i]);
+		if (value != NULL && !json_is_string(value))
+			return secrets_shape_error(secrets, error, "secret \"%s\" is %s, not text",
+									   names[i], json_kind(value));
+	}
+	for (size_t i = 0; i < n && !missing_ok; i++)
+		if (json_object_get(secrets, names[i]) == NULL)
+		{
+			json_decref(secrets);
+			snprintf(error->message, sizeof(error->message),
+					 "secret \"%s\" not found in namespace \"%s\"", names[i], namespace);
+			error->status = EXIT_NOT_FOUND;
+			error->expired = false;
+			return NULL;
+		}
+	return secrets;
 }
 
 /* Zeroes every value of a result before it is cleared. */

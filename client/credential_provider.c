@@ -10,6 +10,7 @@
  * standard output.  The namespace is the service account's
  * nsvault.io/namespace annotation, else --namespace, else NSVAULT_NAMESPACE.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,9 +264,12 @@ main(int argc, char **argv)
 	PGresult   *res;
 	json_t	   *response;
 	bool		written;
+	int			reason;
 
 	/* no core dumps or same-user ptrace of a process that holds secrets */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* output that cannot be written is an error, whatever the command */
+	check_output_on_exit();
 
 	read_options(argc, argv, &options);
 	read_request(&req);
@@ -279,9 +283,10 @@ main(int argc, char **argv)
 	response = build_response(&req, &options, res);
 	db_wipe_result(res);
 	written = cred_print_json(response);
+	reason = errno;
 	json_decref(response);
 	json_decref(req.json);
 	if (!written)
-		die(EXIT_FAIL, "could not write the response to standard output");
+		die(EXIT_FAIL, "could not write the response to standard output: %s", strerror(reason));
 	return EXIT_OK;
 }

@@ -334,6 +334,8 @@ main(int argc, char **argv)
 
 	/* no core dumps or same-user ptrace of a process that holds secrets */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* output that cannot be written is an error, whatever the command */
+	check_output_on_exit();
 
 	action = read_command_line(argc, argv, &call);
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)

@@ -127,43 +127,62 @@ check_action(const char *namespace, const json_t *action, const json_t *data, Ou
 	return names;
 }
 
-/* Returns the text[] literal of the names, for get_secrets' bind parameter. */
-static char *
-names_literal(const json_t *names)
+/* Returns the names of a checked secrets list as an array of strings, to free. */
+static const char **
+name_items(const json_t *names)
 {
 	size_t		n = json_array_size(names);
 	const char **items = malloc(sizeof(char *) * (n ? n : 1));
-	char	   *array;
 
 	if (items == NULL)
 		die(EXIT_FAIL, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		items[i] = json_string_value(json_array_get(names, i));
-	array = db_text_array(items, n);
+	return items;
+}
+
+/* Returns the text[] literal of the names, for get_secrets' bind parameter. */
+static char *
+names_literal(const json_t *names)
+{
+	const char **items = name_items(names);
+	char	   *array = db_text_array(items, json_array_size(names));
+
 	free(items);
 	return array;
 }
 
-/* Turns get_secrets' result into {NAME: value, ...}, or NULL with out set. */
+/* Fails with a database error, naming its batch code. */
 static json_t *
-secrets_from_result(PGconn *conn, PGresult *res, Outcome *out)
+failed_call(Outcome *out, const DbError *error)
+{
+	return failed(out, error->status,
+				  error->status == EXIT_NOT_FOUND ? "not_found" :
+				  error->expired ? "expired" : "database",
+				  "%s", error->message);
+}
+
+/*
+ * Turns get_secrets' result for names into {NAME: value, ...}, checking
+ * its shape: only names asked, each a string, and all of them unless
+ * missing_ok.  NULL with out set when it is not.
+ */
+static json_t *
+secrets_from_result(PGconn *conn, PGresult *res, const json_t *names, const char *namespace,
+					bool missing_ok, Outcome *out)
 {
 	DbError		error;
-	json_error_t parse_error;
+	const char **items;
 	json_t	   *secrets;
 
 	if (!db_answer_ok(conn, res, &db_get_secrets_answer, &error))
-		return failed(out, error.status,
-					  error.status == EXIT_NOT_FOUND ? "not_found" :
-					  error.expired ? "expired" : "database",
-					  "%s", error.message);
-	secrets = json_loadb(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), 0, &parse_error);
-	db_wipe_result(res);
-	if (!json_is_object(secrets))
-	{
-		json_decref(secrets);
-		return failed(out, EXIT_FAIL, "database", "get_secrets returned something other than a JSON object");
-	}
+		return failed_call(out, &error);
+	items = name_items(names);
+	secrets = db_secrets_from_answer(res, items, json_array_size(names), namespace, missing_ok,
+									 &error);
+	free(items);
+	if (secrets == NULL)
+		return failed_call(out, &error);
 	return secrets;
 }
 
@@ -205,7 +224,7 @@ fetch_secrets(Enricher *en, const char *namespace, const json_t *names, Outcome 
 	params[1] = array;
 	res = PQexecParams(en->conn, DB_GET_SECRETS_SQL, 2, NULL, params, NULL, NULL, 0);
 	free(array);
-	return secrets_from_result(en->conn, res, out);
+	return secrets_from_result(en->conn, res, names, namespace, false, out);
 }
 
 /*
@@ -267,17 +286,18 @@ enrich_action(Enricher *en, const char *namespace, const json_t *action,
 	return evaluate_action(en, action, data, secrets, is_subflow, out);
 }
 
-/* Writes a JSON value and a newline to standard output. */
-static void
+/* Writes a JSON value and a newline to standard output; false with errno if it could not. */
+static bool
 print_json_line(const json_t *value)
 {
 	char	   *text = json_text(value);
 	size_t		len = strlen(text);
 	bool		ok = write_all(1, text, len) && write_all(1, "\n", 1);
+	int			reason = errno;
 
 	wipe_and_free(text, len);
-	if (!ok)
-		die(EXIT_FAIL, "enrich: could not write to standard output");
+	errno = reason;
+	return ok;
 }
 
 /* One request of a batch window. */
@@ -344,17 +364,21 @@ read_request(Request *req, const char *line, size_t len, json_t *empty)
 	req->names = check_action(req->namespace, req->action, req->data, &req->out);
 }
 
-/* Reads a sent request's result, its end and its sync; returns its secrets or NULL. */
+/*
+ * Reads the result of a get_secrets call sent for names, its end and its
+ * sync; returns the secrets, or NULL with out set.
+ */
 static json_t *
-receive_secrets(Enricher *en, Request *req)
+receive_secrets(Enricher *en, const json_t *names, const char *namespace, bool missing_ok,
+				Outcome *out)
 {
 	PGresult   *res = PQgetResult(en->conn);
 	PGresult   *extra;
 	json_t	   *secrets;
 
 	if (res == NULL)
-		return failed(&req->out, EXIT_FAIL, "database", "the server sent no result");
-	secrets = secrets_from_result(en->conn, res, &req->out);
+		return failed(out, EXIT_FAIL, "database", "the server sent no result");
+	secrets = secrets_from_result(en->conn, res, names, namespace, missing_ok, out);
 	/* the query's results end with NULL; its sync comes after */
 	while ((extra = PQgetResult(en->conn)) != NULL)
 		PQclear(extra);
@@ -445,8 +469,9 @@ group_requests(Request *window, int n, Group *groups)
 
 /*
  * Reads every group's answer, then asks one by one for the requests of a
- * group whose call failed (a name or namespace the server refuses, say),
- * so that each request gets the answer it would get alone.
+ * group whose call failed (a name or namespace the server refuses, say, or
+ * an answer of the wrong shape), so that each request gets the answer it
+ * would get alone.
  */
 static void
 fetch_groups(Enricher *en, Request *window, int n, Group *groups, int ngroups)
@@ -460,9 +485,11 @@ fetch_groups(Enricher *en, Request *window, int n, Group *groups, int ngroups)
 	}
 	for (int g = 0; g < ngroups; g++)
 	{
-		Request		probe = {0};
+		Outcome		ignored;
 
-		groups[g].secrets = groups[g].sent ? receive_secrets(en, &probe) : NULL;
+		groups[g].secrets = groups[g].sent
+			? receive_secrets(en, groups[g].names, groups[g].namespace, true, &ignored)
+			: NULL;
 		groups[g].failed = (groups[g].secrets == NULL);
 	}
 	for (int i = 0; i < n; i++)
@@ -503,18 +530,136 @@ request_secrets(const Request *req, const Group *group, Outcome *out)
 }
 
 /*
- * Whether more input can be read without waiting: bytes in stdin's buffer
- * (glibc's own fields: stdio has no call for it), or on the descriptor.  A
- * stream that is no descriptor (a string, in the fuzz target) never waits.
+ * Standard input's request lines.  From a descriptor they are read with
+ * read(2) into a buffer of our own, so that what has arrived can be looked
+ * at without waiting: in stdio's buffer a line that is still being written
+ * would pass for a whole one, and getline would then wait for its end.  A
+ * stream that is no descriptor (a string, in the fuzz target) is read with
+ * getline, and never waits.
+ */
+typedef struct LineReader
+{
+	FILE	   *stream;
+	int			fd;				/* stream's descriptor, or -1 */
+	char	   *buf;
+	size_t		cap;
+	size_t		start;			/* where the next line begins */
+	size_t		end;			/* where what has been read ends */
+	bool		at_end;			/* read(2) found the end, or failed */
+} LineReader;
+
+static void
+reader_init(LineReader *reader, FILE *stream)
+{
+	memset(reader, 0, sizeof(*reader));
+	reader->stream = stream;
+	reader->fd = fileno(stream);
+}
+
+/* Whether the buffer holds a whole line. */
+static bool
+reader_has_line(const LineReader *reader)
+{
+	return memchr(reader->buf + reader->start, '\n', reader->end - reader->start) != NULL;
+}
+
+/*
+ * Reads once from the descriptor, after the lines already read are moved
+ * out of the way (and wiped) or the buffer made bigger.  The end of the
+ * input, or an error, sets at_end.
+ */
+static void
+reader_fill(LineReader *reader)
+{
+	ssize_t		got;
+
+	if (reader->start > 0)
+	{
+		size_t		kept = reader->end - reader->start;
+
+		memmove(reader->buf, reader->buf + reader->start, kept);
+		explicit_bzero(reader->buf + kept, reader->end - kept);
+		reader->start = 0;
+		reader->end = kept;
+	}
+	if (reader->cap - reader->end < 4096)
+	{
+		size_t		cap = reader->cap < 65536 ? 65536 : reader->cap * 2;
+		char	   *bigger = realloc(reader->buf, cap);
+
+		if (bigger == NULL)
+			die(EXIT_FAIL, "out of memory");
+		reader->buf = bigger;
+		reader->cap = cap;
+	}
+	while ((got = read(reader->fd, reader->buf + reader->end, reader->cap - reader->end)) < 0 &&
+		   errno == EINTR)
+		;
+	if (got <= 0)
+		reader->at_end = true;
+	else
+		reader->end += got;
+}
+
+/*
+ * Whether the next line can be read without waiting: a whole line has
+ * arrived, or the input has ended.  A line still being written does not
+ * count.
  */
 static bool
-input_waiting(void)
+reader_line_waiting(LineReader *reader)
 {
-	struct pollfd pfd = {fileno(stdin), POLLIN, 0};
+	struct pollfd pfd = {reader->fd, POLLIN, 0};
 
-	if (stdin->_IO_read_ptr < stdin->_IO_read_end || pfd.fd < 0)
+	if (reader->fd < 0)
 		return true;
-	return poll(&pfd, 1, 0) > 0;
+	while (!reader_has_line(reader) && !reader->at_end)
+	{
+		int			ready = poll(&pfd, 1, 0);
+
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			return false;
+		reader_fill(reader);
+	}
+	return true;
+}
+
+/*
+ * Returns the next line, with its newline if it has one, and its length;
+ * -1 at the end of the input.  The line stays valid until the next call.
+ */
+static ssize_t
+reader_next(LineReader *reader, const char **line)
+{
+	char	   *newline;
+	size_t		len;
+
+	if (reader->fd < 0)
+	{
+		ssize_t		got = getline(&reader->buf, &reader->cap, reader->stream);
+
+		*line = reader->buf;
+		return got;
+	}
+	while (!reader_has_line(reader) && !reader->at_end)
+		reader_fill(reader);
+	if (reader->start == reader->end)
+		return -1;
+	newline = memchr(reader->buf + reader->start, '\n', reader->end - reader->start);
+	len = newline != NULL ? (size_t) (newline - reader->buf) + 1 - reader->start
+		: reader->end - reader->start;
+	*line = reader->buf + reader->start;
+	reader->start += len;
+	return (ssize_t) len;
+}
+
+static void
+reader_free(LineReader *reader)
+{
+	wipe_and_free(reader->buf, reader->cap);
+	reader->buf = NULL;
 }
 
 /* Evaluates one request whose secrets have been fetched; returns its answer. */
@@ -530,7 +675,8 @@ answer_request(Enricher *en, Request *req, const Group *groups)
 		bool		have_secrets = true;
 
 		if (req->sent)
-			have_secrets = (secrets = receive_secrets(en, req)) != NULL;
+			have_secrets = (secrets = receive_secrets(en, req->names, req->namespace, false,
+														  &req->out)) != NULL;
 		else if (req->group >= 0)
 			have_secrets = (secrets = request_secrets(req, &groups[req->group], &req->out)) != NULL;
 		if (have_secrets)
@@ -575,7 +721,7 @@ answer_window(Enricher *en, Request *window, int n, char *prefix, size_t prefix_
 		json_decref(window[i].line);
 	}
 	if (len > 0 && !write_all(1, text, len))
-		die(EXIT_FAIL, "enrich: could not write to standard output");
+		die(EXIT_FAIL, "enrich: could not write to standard output: %s", strerror(errno));
 	wipe_and_free(text, len);
 	for (int g = 0; g < ngroups; g++)
 	{
@@ -588,14 +734,15 @@ answer_window(Enricher *en, Request *window, int n, char *prefix, size_t prefix_
 /*
  * Serves JSON-line requests until standard input ends.  A window is the
  * requests that have arrived, up to BATCH_WINDOW: it is answered as soon as
- * no further request is waiting, so that an engine that sends one request
- * and waits for its answer gets it.
+ * no further whole request is waiting, so that an engine that sends one
+ * request and waits for its answer gets it, even when it has begun to write
+ * the next.
  */
 static int
 run_batch(Enricher *en)
 {
-	char	   *line = NULL;
-	size_t		cap = 0;
+	LineReader	reader;
+	const char *line;
 	ssize_t		len;
 	long		number = 0;
 	char		prefix[64];
@@ -604,6 +751,7 @@ run_batch(Enricher *en)
 	bool		at_end = false;
 
 	en->warn_prefix = prefix;
+	reader_init(&reader, stdin);
 	while (!at_end)
 	{
 		int			n = 0;
@@ -612,9 +760,9 @@ run_batch(Enricher *en)
 		{
 			Request    *req = &window[n];
 
-			if (n > 0 && !input_waiting())
+			if (n > 0 && !reader_line_waiting(&reader))
 				break;
-			if ((len = getline(&line, &cap, stdin)) < 0)
+			if ((len = reader_next(&reader, &line)) < 0)
 			{
 				at_end = true;
 				break;
@@ -631,7 +779,7 @@ run_batch(Enricher *en)
 		answer_window(en, window, n, prefix, sizeof(prefix));
 	}
 	json_decref(empty);
-	free(line);
+	reader_free(&reader);
 	return EXIT_OK;
 }
 
@@ -690,6 +838,8 @@ enrich_one(Enricher *en, const CommandLine *cl)
 	json_t	   *data;
 	json_t	   *input;
 	Outcome		out = {0};
+	bool		written;
+	int			reason;
 
 	check_action_options(cl);
 	action = load_action(cl, &doc, &is_subflow);
@@ -704,8 +854,14 @@ enrich_one(Enricher *en, const CommandLine *cl)
 		jx_reset();
 		die(out.status, "enrich: %s", out.message);
 	}
-	print_json_line(input);
+	written = print_json_line(input);
+	reason = errno;
 	json_decref(input);
+	if (!written)
+	{
+		jx_reset();
+		die(EXIT_FAIL, "enrich: could not write to standard output: %s", strerror(reason));
+	}
 	return EXIT_OK;
 }
 

@@ -304,6 +304,8 @@ main(int argc, char **argv)
 
 	/* no core dumps or same-user ptrace of a process that holds secrets */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* output that cannot be written is an error, whatever the command */
+	check_output_on_exit();
 
 	command = read_command_line(argc, argv, &cl);
 	if (option_given(&cl, OPT_HELP))

@@ -45,14 +45,13 @@ const char mask_usage[] =
 
 /* Copies each named value out of get_secrets' answer, {NAME: value, ...}. */
 static void
-take_values(SecretSet *set, PGresult *res, const char *command)
+take_values(SecretSet *set, PGresult *res, const char *namespace, const char *command)
 {
-	json_error_t parse_error;
-	json_t	   *secrets = json_loadb(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), 0, &parse_error);
+	DbError		error;
+	json_t	   *secrets = db_secrets_from_answer(res, set->names, set->n, namespace, false, &error);
 
-	db_wipe_result(res);
-	if (!json_is_object(secrets))
-		die(EXIT_FAIL, "%s: get_secrets returned something other than a JSON object", command);
+	if (secrets == NULL)
+		die(error.status, "%s: %s", command, error.message);
 	set->values = calloc(set->n + 1, sizeof(char *));
 	set->lens = calloc(set->n + 1, sizeof(size_t));
 	if (set->values == NULL || set->lens == NULL)
@@ -61,9 +60,6 @@ take_values(SecretSet *set, PGresult *res, const char *command)
 	{
 		const json_t *value = json_object_get(secrets, set->names[i]);
 
-		if (!json_is_string(value))
-			die(EXIT_FAIL, "%s: get_secrets returned no text for secret \"%s\"",
-				command, set->names[i]);
 		set->lens[i] = json_string_length(value);
 		set->values[i] = malloc(set->lens[i] + 1);
 		if (set->values[i] == NULL)
@@ -99,7 +95,7 @@ secrets_fetch(SecretSet *set, const char *conninfo, const char *namespace,
 		PQfinish(conn);
 		die(error.status, "%s: %s", command, error.message);
 	}
-	take_values(set, res, command);
+	take_values(set, res, namespace, command);
 	PQfinish(conn);
 }
 

@@ -29,6 +29,7 @@ extern const char *progname;
 /* report.c; each program defines progname */
 extern void die(int status, const char *fmt,...) __attribute__((format(printf, 2, 3), noreturn));
 extern void warn(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+extern void check_output_on_exit(void);
 
 /* connection.c */
 typedef struct DbError
@@ -82,6 +83,9 @@ extern char *db_text_array(const char *const *items, size_t n);
 /* nsvault.get_secrets(namespace, names), and the answer it must give */
 #define DB_GET_SECRETS_SQL "SELECT nsvault.get_secrets($1, $2)"
 extern const DbShape db_get_secrets_answer;
+extern json_t *db_secrets_from_answer(PGresult *res, const char *const *names, size_t n,
+									  const char *namespace, bool missing_ok,
+									  DbError *error);
 
 /* what the registry calls that nsvault and the Docker helper share answer */
 #define DB_SET_REGISTRY_SQL "SELECT nsvault.set_registry($1, $2, $3)"

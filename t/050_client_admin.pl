@@ -278,6 +278,32 @@ is($rc, 0, 'registry delete --global --private exits 0');
 is($rc, 3, 'a global registry that is not there exits 3');
 like($err, qr/global registry "ghcr.io" not found/, 'naming it');
 
+# output that cannot be written, to a full disk or a closed descriptor,
+# fails every command that prints, exit 1 with one line; one that prints
+# nothing does not mind
+nsvault("robot:$token", 'registry', 'set', 'out', 'quay.io');
+nsvault("svc:$token", 'registry', 'set', '--global', 'out.example');
+nsvault('v1', 'secret', 'set', 'out', 'key');
+my %reason = (full => 'No space left on device', closed => 'Bad file descriptor');
+for my $to ('full', 'closed')
+{
+	for my $args ([ 'secret', 'set', 'out', 'key' ], [ 'secret', 'list', 'out' ],
+		[ 'secret', 'versions', 'out', 'key' ], [ 'secret', 'meta', 'out', 'key' ],
+		[ 'secret', 'get', 'out', 'key' ], [ 'secret', 'rollback', 'out', 'key', '1' ],
+		[ 'registry', 'list', 'out' ], [ 'registry', 'list', '--global' ],
+		[ 'registry', 'docker-config', 'out' ], ['--help'], [ 'secret', 'help' ])
+	{
+		my ($status, $e) = NsvaultClient::run_program_output_to($to, 'nsvault', 'v2', '-d', $connstr, @$args);
+		push @stderrs, $e;
+		is($status >> 8, 1, "stdout $to: nsvault @$args exits 1");
+		like($e, qr/^nsvault: error: (?:[a-z -]+: )?could not write to standard output: $reason{$to}\n\z/,
+			"stdout $to: nsvault @$args says so, in one line");
+	}
+	my ($status, $e) = NsvaultClient::run_program_output_to($to, 'nsvault', '', '-d', $connstr,
+		'secret', 'meta', 'out', 'key', '--description', 'd');
+	is("$status:$e", '0:', "stdout $to: a command that prints nothing exits 0");
+}
+
 # no value anywhere it should not be
 my $stderr_all = join('', @stderrs);
 my $log = slurp_file($main->logfile);

@@ -397,6 +397,26 @@ is($lines[2], $memory_error, 'js limits: a result whose JSON text is past the li
 is($lines[3], '{"input":1}', 'js limits: and the batch goes on');
 cmp_ok($took, '<', 25, "js limits: the three end soon (in $took s, not the time limit each)");
 
+# output that cannot be written fails enrich, exit 1; a closed standard
+# output does not become the connection's descriptor, which would send the
+# answers, secrets and all, to the server as protocol messages
+my %reason = (full => 'No space left on device', closed => 'Bad file descriptor');
+my $secret_request = '{"namespace": "demo", "action": {"secrets": ["secretToken"], "input": "jq(.secrets.secretToken)"}}';
+for my $to ('full', 'closed')
+{
+	for my $call ([ "$secret_request\n" x 2, 'enrich', '--batch' ],
+		[ '{"n": 21}', 'enrich', '-n', 'demo', '-a', $js_action ])
+	{
+		my ($stdin, @args) = @$call;
+		my ($status, $e) = NsvaultClient::run_program_output_to($to, 'nsvault', $stdin, '-d', $connstr, @args);
+		push @stderrs, $e;
+		is($status >> 8, 1, "stdout $to: nsvault @args exits 1");
+		like($e, qr/^nsvault: error: enrich: could not write to standard output: $reason{$to}\n\z/,
+			"stdout $to: nsvault @args says so, in one line");
+	}
+}
+unlike(slurp_file($main->logfile), qr/invalid frontend message/, 'no answer went to the server');
+
 # no value in the server log or in anything the client wrote to stderr
 my $log = slurp_file($main->logfile);
 my $stderr_all = join('', @stderrs);

@@ -203,4 +203,66 @@ for my $db (sort keys %databases)
 	}
 }
 
+# get_secrets' answer itself: exactly the names asked, each a string.  A
+# database per answer, its get_secrets taking missing_ok as the real one
+# does (enrich --batch asks with it); the client names the secret, never a
+# value, nor a key it did not ask for.
+my $marker = 'marker-' . join('', map { int(rand(10)) } 1 .. 8);
+my %shapes = (
+	number => [ q{'{"x": 7391}'}, 1, 'secret "x" is a number, not text' ],
+	object => [ qq{'{"x": {"v": "$marker"}}'}, 1, 'secret "x" is an object, not text' ],
+	null_value => [ q{'{"x": null}'}, 1, 'secret "x" is null, not text' ],
+	extra => [ qq{'{"x": "fake value", "$marker": "$marker"}'}, 1, 'a secret that was not asked for' ],
+	not_object => [ qq{'["$marker"]'}, 1, 'not a JSON object' ],
+	missing => [ qq{'{}'}, 3, undef ],
+	# the keys of the other secret a request asked for
+	right => [ qq{'{"x": "fake value", "y": "$marker"}'}, 0, undef ],
+);
+for my $shape (sort keys %shapes)
+{
+	my ($answer, $want, $reason) = @{ $shapes{$shape} };
+	my $db = "shape_$shape";
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, qq{CREATE SCHEMA nsvault;
+CREATE FUNCTION nsvault.get_secrets(namespace text, names text[], missing_ok boolean DEFAULT false)
+RETURNS jsonb LANGUAGE sql AS \$\$SELECT ${answer}::jsonb\$\$;});
+	my $message = $want == 3 ? 'secret "x" not found in namespace "ops"'
+	  : "the server answered an unexpected result for nsvault.get_secrets ($reason)";
+	my $two = "$dir/two.json";
+	open my $tfh, '>', $two or die "$two: $!";
+	print $tfh '{"function": "f", "secrets": ["x", "y"], "input": {"token": "jq(.secrets.x)"}}';
+	close $tfh;
+	my $action_file = $shape eq 'right' ? $two : $action;
+	for my $args ([ 'enrich', '--namespace', 'ops', '--action', $action_file ],
+		[ 'mask', '--namespace', 'ops', ($shape eq 'right' ? ('--secret', 'y') : ()), '--secret', 'x' ],
+		[ 'run', '--namespace', 'ops', '--env', 'X=x', ($shape eq 'right' ? ('--env', 'Y=y') : ()), '--', 'true' ])
+	{
+		my ($status, $out, $err) = run_client($db, '{}', @$args);
+		my $name = "$shape: nsvault $args->[0]";
+		is($status & 127, 0, "$name: not killed by a signal");
+		is($status >> 8, $want, "$name: exits $want") or diag($err);
+		next if $want == 0;
+		is($out, '', "$name: prints nothing on stdout");
+		is($err, "nsvault: error: $args->[0]: $message\n", "$name: one line naming the secret, or the shape");
+		ok(index($err, $marker) < 0 && index($err, '7391') < 0 && index($err, 'fake value') < 0,
+			"$name: no value, and no key it did not ask for");
+	}
+
+	# batch mode: the group's call, then the request's own
+	my $names = $shape eq 'right' ? '"x", "y"' : '"x"';
+	my $request = qq({"namespace": "ops", "action": {"secrets": [$names], "input": "jq(.secrets.x)"}});
+	my ($status, $out, $err) = run_client($db, "$request\n", 'enrich', '--batch');
+	is($status, 0, "$shape: enrich --batch exits 0") or diag($err);
+	my $reply = eval { decode_json($out) } // {};
+	if ($want == 0)
+	{
+		is_deeply($reply, { input => 'fake value' }, "$shape: enrich --batch: the input");
+		next;
+	}
+	is_deeply($reply, { error => { code => $want == 3 ? 'not_found' : 'database', message => $message } },
+		"$shape: enrich --batch: an error naming the secret, or the shape");
+	ok(index($out, $marker) < 0 && index($out, '7391') < 0 && index($out, 'fake value') < 0,
+		"$shape: enrich --batch: no value, and no key it did not ask for");
+}
+
 done_testing();

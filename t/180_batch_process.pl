@@ -7,7 +7,7 @@
 use strict;
 use warnings;
 use Cwd qw(abs_path);
-use IPC::Run qw(start pump finish timeout);
+use IPC::Run qw(start pump finish timeout timer);
 use Time::HiRes qw(sleep time);
 use Test::More;
 
@@ -82,6 +82,30 @@ for my $n (1 .. 3)
 }
 is($out, qq({"input":2}\n{"input":3}\n{"input":4}\n), 'each request is answered before the next one comes');
 $out = '';
+
+# 1b. a whole request is answered while the next line is still being
+# written: the partial line does not count as a request that is waiting
+{
+	my ($pin, $pout, $perr) = ('', '', '');
+	my $t = timer(10);
+	my $p = start([ $client, 'enrich', '--batch' ], \$pin, \$pout, \$perr, $t);
+	my $second = request('jq(.x + 20)');
+	my $half = int(length($second) / 2);
+	# in one write, so that both reach the client in one read
+	$pin .= request('jq(.x + 10)') . substr($second, 0, $half);
+	pump $p until $pout =~ /\n/ || $t->is_expired;
+	is($pout, qq({"input":11}\n), 'a request is answered while the next one is half written');
+	$t->start(10);
+	$pin .= substr($second, $half);
+	pump $p until ($pout =~ tr/\n//) >= 2 || $t->is_expired;
+	is($pout, qq({"input":11}\n{"input":21}\n), 'and the next one once its line is whole');
+	# and the last, at the end of the input, may end without one
+	$pin .= substr(request('jq(.x + 30)'), 0, -1);
+	$t->start(10);
+	eval { finish $p };
+	is($pout, qq({"input":11}\n{"input":21}\n{"input":31}\n), 'a last line without a newline is a request');
+	$p->kill_kill if $p->pumpable;
+}
 
 # 2. what the child holds while it runs
 $in .= request('js(for (;;) {})');

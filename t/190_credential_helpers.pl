@@ -399,6 +399,38 @@ RETURNS TABLE (registry text, username text, secret text) LANGUAGE sql AS \$\$ $
 		"provider, a look-alike answering $what: one line naming it");
 }
 
+# --- output that cannot be written ------------------------------------------
+
+# Runs $program as run_with_env does, its stdout /dev/full ($to 'full') or
+# closed; returns (exit status, stderr).
+sub output_to
+{
+	my ($to, $program, $env, $stdin, @args) = @_;
+	local %ENV = %ENV;
+	delete $ENV{$_} for grep { /^(NSVAULT_(NAMESPACE|GLOBAL_SERVICE)|PG\w+)$/ } keys %ENV;
+	$ENV{$_} = $env->{$_} for keys %$env;
+	my ($status, $err) = NsvaultClient::run_program_output_to($to, $program, $stdin, @args);
+	push @stderrs, $err;
+	return ($status >> 8, $err);
+}
+
+my %reason = (full => 'No space left on device', closed => 'Bad file descriptor');
+for my $to ('full', 'closed')
+{
+	for my $call ([ 'docker-credential-nsvault', \%shop, '', 'version' ],
+		[ 'docker-credential-nsvault', \%shop, "quay.io\n", 'get' ],
+		[ 'docker-credential-nsvault', \%shop, '', 'list' ],
+		[ 'nsvault-credential-provider', {}, '', '--help' ],
+		[ 'nsvault-credential-provider', {}, request('quay.io/app'), @shop, '-d', "$connstr user=node" ])
+	{
+		my ($program, $env, $stdin, @args) = @$call;
+		($rc, $err) = output_to($to, $program, $env, $stdin, @args);
+		is($rc, 1, "stdout $to: $program @args exits 1");
+		like($err, qr/^\Q$program\E: error: could not write (?:the response )?to standard output: $reason{$to}\n\z/,
+			"stdout $to: $program @args says so on stderr");
+	}
+}
+
 # --- no value where it should not be ---------------------------------------
 
 my $stderr_all = join('', @stderrs, @failed_stdouts);

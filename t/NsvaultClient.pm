@@ -37,4 +37,21 @@ sub run_program
 	return ($?, $out, $err);
 }
 
+# Runs client/$program as run_program does, but with standard output
+# /dev/full ($to 'full') or closed ($to 'closed'); returns (wait status,
+# stderr).
+sub run_program_output_to
+{
+	my ($to, $program, $stdin, @args) = @_;
+	my $err = '';
+
+	$stdin_file //= PostgreSQL::Test::Utils::tempdir() . '/stdin';
+	open my $fh, '>:raw', $stdin_file or die "$stdin_file: $!";
+	print $fh $stdin;
+	close $fh;
+	IPC::Run::run([ @wrapper, abs_path("client/$program"), @args ],
+		'<', $stdin_file, ($to eq 'closed' ? '1<&-' : ('>', '/dev/full')), '2>', \$err);
+	return ($?, $err);
+}
+
 1;

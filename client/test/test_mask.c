@@ -123,6 +123,75 @@ test_forms(void)
 		check_value(cases[i][0], cases[i][1], cases[i][2], "a form of a value");
 }
 
+/* Decodes hex into a new string; NULL if it is not hex. */
+static char *
+from_hex(const char *hex, size_t len)
+{
+	char	   *text = malloc(len / 2 + 1);
+
+	if (len % 2 != 0)
+		len = 0;
+	for (size_t i = 0; i < len / 2; i++)
+		if (sscanf(hex + 2 * i, "%2hhx", (unsigned char *) &text[i]) != 1)
+			len = 0;
+	text[len / 2] = '\0';
+	if (len == 0)
+	{
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/*
+ * Each line of file (test/mask_encoders.py's): a tool, a form, a value and
+ * the value as that tool wrote it, those two in hex.  The form in brackets
+ * is masked whole.
+ */
+static void
+test_encoded_file(const char *file)
+{
+	FILE	   *f = fopen(file, "r");
+	char		line[8192];
+	int			lines = 0;
+
+	if (f == NULL)
+	{
+		perror(file);
+		failures++;
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		char	   *fields[4];
+		char	   *save = NULL;
+		char	   *value;
+		char	   *encoded;
+		char		input[4096];
+		char		what[256];
+
+		for (int k = 0; k < 4; k++)
+			fields[k] = strtok_r(k == 0 ? line : NULL, "\t\n", &save);
+		if (fields[3] == NULL ||
+			(value = from_hex(fields[2], strlen(fields[2]))) == NULL ||
+			(encoded = from_hex(fields[3], strlen(fields[3]))) == NULL)
+		{
+			fail("a line of the encoders' file", line, strlen(line));
+			continue;
+		}
+		snprintf(input, sizeof(input), "[%s]", encoded);
+		snprintf(what, sizeof(what), "a value as %s's %s writes it", fields[0], fields[1]);
+		check_value(value, input, "[***]", what);
+		free(value);
+		free(encoded);
+		lines++;
+	}
+	fclose(f);
+	if (lines == 0)
+		fail("the encoders' file has lines", file, strlen(file));
+	printf("test_mask: %d values as the encoders wrote them\n", lines);
+}
+
 /* Masks input with several values. */
 static void
 check_values(const char *const *values, const char *input, const char *expected,
@@ -529,7 +598,7 @@ test_constant_memory(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	/* each table with the vector scan, where the machine has it, and without */
 	for (int vector = 1; vector >= 0; vector--)
@@ -544,6 +613,8 @@ main(void)
 		test_start_filter();
 	}
 	mask_starts_vector_allowed = true;
+	if (argc > 1)
+		test_encoded_file(argv[1]);
 	test_long_region();
 	test_constant_memory();
 	if (failures > 0)

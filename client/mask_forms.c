@@ -20,6 +20,7 @@ struct MaskPatterns
 	size_t	   *len;
 	size_t		count;
 	size_t		cap;
+	size_t		value_first;	/* the first pattern of the value being added */
 };
 
 MaskPatterns *
@@ -103,11 +104,21 @@ form_new(size_t cap)
 	return form;
 }
 
-/* Adds the form if it is long enough, then wipes it. */
+/* Whether the value being added has this form already (many encoders agree). */
+static bool
+form_known(const MaskPatterns *patterns, const Form *form)
+{
+	for (size_t i = patterns->value_first; i < patterns->count; i++)
+		if (patterns->len[i] == form->len && memcmp(patterns->text[i], form->buf, form->len) == 0)
+			return true;
+	return false;
+}
+
+/* Adds the form if it is long enough and new, then wipes it. */
 static void
 form_add(MaskPatterns *patterns, Form *form, size_t min_length)
 {
-	if (form->len >= min_length)
+	if (form->len >= min_length && !form_known(patterns, form))
 		mask_patterns_add(patterns, form->buf, form->len);
 	wipe_and_free(form->buf, form->len);
 	form->buf = NULL;
@@ -200,8 +211,8 @@ utf8_decode(const unsigned char *s, size_t n, unsigned *code)
 }
 
 /*
- * Escapes a non-ASCII character as ensure_ascii writers (Python's json)
- * do; returns the bytes it took, or 0 for invalid UTF-8.
+ * Escapes a non-ASCII character as ensure_ascii writers (Python's json,
+ * jq -a) do; returns the bytes it took, or 0 for invalid UTF-8.
  */
 static size_t
 json_ascii_escape(Form *form, const unsigned char *s, size_t n)
@@ -222,18 +233,44 @@ json_ascii_escape(Form *form, const unsigned char *s, size_t n)
 	return used;
 }
 
-typedef enum JsonStyle
+/*
+ * How a JSON writer escapes a string, beyond what every writer escapes
+ * (", \, and the controls below U+0020: \n \r \t, and the rest as \u00XX).
+ */
+typedef struct JsonStyle
 {
-	JSON_MINIMAL,				/* jq, jansson, Python with ensure_ascii=False */
-	JSON_GO,					/* Go's encoding/json: <, >, & and U+2028/9 too */
-	JSON_ASCII					/* Python's default: every non-ASCII character */
+	bool		short_bf;		/* \b and \f, not \u0008 and \u000c */
+	bool		del;			/* DEL as \u007f */
+	bool		ascii;			/* every non-ASCII character as \uXXXX */
+	bool		html;			/* <, > and & as \u003c, \u003e, \u0026 */
+	bool		line_separators;	/* U+2028 and U+2029 as \u2028, \u2029 */
 } JsonStyle;
+
+/*
+ * The JSON writers whose escapes are masked, and what each writes; docs/
+ * client.md lists them, and test/mask_encoders.py checks each against the
+ * tool itself.
+ */
+static const JsonStyle json_styles[] = {
+	/* jansson, Python with ensure_ascii=False, JavaScript's JSON.stringify */
+	{.short_bf = true},
+	/* jq */
+	{.short_bf = true, .del = true},
+	/* Python's default (ensure_ascii), jq -a */
+	{.short_bf = true, .del = true, .ascii = true},
+	/* Go's encoding/json from 1.22, and before it */
+	{.short_bf = true, .html = true, .line_separators = true},
+	{.html = true, .line_separators = true},
+	/* the same with SetEscapeHTML(false) */
+	{.short_bf = true, .line_separators = true},
+	{.line_separators = true},
+};
 
 /* Appends the escape of s[0] in style; returns the bytes it took, or 0. */
 static size_t
-json_escape_one(Form *form, const unsigned char *s, size_t n, JsonStyle style)
+json_escape_one(Form *form, const unsigned char *s, size_t n, const JsonStyle *style)
 {
-	static const char short_escapes[] = "\"\"\\\\\bb\ff\nn\rr\tt";
+	static const char short_escapes[] = "\"\"\\\\\nn\rr\tt";
 	const char *esc = memchr(short_escapes, s[0], sizeof(short_escapes) - 1);
 
 	if (s[0] != 0 && esc != NULL && (esc - short_escapes) % 2 == 0)
@@ -241,15 +278,21 @@ json_escape_one(Form *form, const unsigned char *s, size_t n, JsonStyle style)
 		form->buf[form->len++] = '\\';
 		form->buf[form->len++] = esc[1];
 	}
-	else if (s[0] < 0x20 || (style == JSON_GO && s[0] != 0 && strchr("<>&", s[0])))
+	else if (style->short_bf && (s[0] == '\b' || s[0] == '\f'))
+	{
+		form->buf[form->len++] = '\\';
+		form->buf[form->len++] = s[0] == '\b' ? 'b' : 'f';
+	}
+	else if (s[0] < 0x20 || (style->del && s[0] == 0x7F) ||
+			 (style->html && s[0] != 0 && strchr("<>&", s[0])))
 		json_u_escape(form, s[0]);
-	else if (style == JSON_GO && n >= 3 && s[0] == 0xE2 && s[1] == 0x80 &&
+	else if (style->line_separators && n >= 3 && s[0] == 0xE2 && s[1] == 0x80 &&
 			 (s[2] == 0xA8 || s[2] == 0xA9))
 	{
 		json_u_escape(form, 0x2028 + (s[2] - 0xA8));
 		return 3;
 	}
-	else if (style == JSON_ASCII && s[0] >= 0x80)
+	else if (style->ascii && s[0] >= 0x80)
 		return json_ascii_escape(form, s, n);
 	else
 		form->buf[form->len++] = s[0];
@@ -259,7 +302,7 @@ json_escape_one(Form *form, const unsigned char *s, size_t n, JsonStyle style)
 /* The value as the inside of a JSON string; nothing for invalid UTF-8 in ASCII style. */
 static void
 add_json(MaskPatterns *patterns, const unsigned char *value, size_t len,
-		 JsonStyle style, size_t min_length)
+		 const JsonStyle *style, size_t min_length)
 {
 	Form		form = form_new(12 * len);
 
@@ -278,13 +321,46 @@ add_json(MaskPatterns *patterns, const unsigned char *value, size_t len,
 }
 
 /*
- * The value percent-encoded: all but RFC 3986's unreserved characters
- * (encodeURIComponent, Go's url.PathEscape, .NET's EscapeDataString), and
- * again with a space as "+" (HTML forms, Go's url.QueryEscape).
+ * How a percent-encoder writes a value: the characters besides letters and
+ * digits that it leaves as they are, and whether a space is "+".  Every one
+ * writes its hex digits in capitals.
  */
+typedef struct PercentStyle
+{
+	const char *kept;
+	bool		plus;
+} PercentStyle;
+
+/*
+ * The percent-encoders whose output is masked, and what each leaves
+ * (docs/client.md lists them; test/mask_encoders.py checks each against
+ * the tool itself).
+ */
+static const PercentStyle percent_styles[] = {
+	/* RFC 3986's unreserved: Python's quote(safe=""), jq 1.7's @uri, .NET's EscapeDataString */
+	{"-._~", false},
+	/* Python's quote_plus, Go's url.QueryEscape and url.Values.Encode */
+	{"-._~", true},
+	/* Python's quote with its default safe="/" */
+	{"-._~/", false},
+	/* JavaScript's encodeURIComponent, Node's querystring.escape, jq 1.6's @uri */
+	{"-._~!*'()", false},
+	/* JavaScript's encodeURI */
+	{"-._~!*'();/?:@&=+$,#", false},
+	/* URLSearchParams (HTML forms), Java's URLEncoder */
+	{"-._*", true},
+	/* Go's url.PathEscape */
+	{"-._~$&+:=@", false},
+	/* Go's url.UserPassword in a URL (a password in a connection URL) */
+	{"-._~$&+,;=", false},
+	/* Go's url.URL path (EscapedPath) */
+	{"-._~$&+,/:;=@", false},
+};
+
+/* The value percent-encoded in style. */
 static void
 add_percent(MaskPatterns *patterns, const unsigned char *value, size_t len,
-			bool plus, size_t min_length)
+			const PercentStyle *style, size_t min_length)
 {
 	Form		form = form_new(3 * len);
 
@@ -293,9 +369,9 @@ add_percent(MaskPatterns *patterns, const unsigned char *value, size_t len,
 		unsigned char c = value[i];
 
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			(c != 0 && strchr("-._~", c)))
+			(c != 0 && strchr(style->kept, c)))
 			form.buf[form.len++] = c;
-		else if (plus && c == ' ')
+		else if (style->plus && c == ' ')
 			form.buf[form.len++] = '+';
 		else
 		{
@@ -348,13 +424,13 @@ mask_patterns_add_value(MaskPatterns *patterns, const char *value, size_t len,
 		min_length = 1;
 	if (len < min_length)
 		return MASK_SHORT_VALUE;
+	patterns->value_first = patterns->count;
 	mask_patterns_add(patterns, value, len);
 	for (size_t align = 0; align < 3; align++)
 		add_base64(patterns, v, len, align, min_length);
-	add_json(patterns, v, len, JSON_MINIMAL, min_length);
-	add_json(patterns, v, len, JSON_GO, min_length);
-	add_json(patterns, v, len, JSON_ASCII, min_length);
-	add_percent(patterns, v, len, false, min_length);
-	add_percent(patterns, v, len, true, min_length);
+	for (size_t i = 0; i < sizeof(json_styles) / sizeof(json_styles[0]); i++)
+		add_json(patterns, v, len, &json_styles[i], min_length);
+	for (size_t i = 0; i < sizeof(percent_styles) / sizeof(percent_styles[0]); i++)
+		add_percent(patterns, v, len, &percent_styles[i], min_length);
 	return add_lines(patterns, value, len, min_length) ? MASK_SHORT_LINES : MASK_SHORT_NONE;
 }

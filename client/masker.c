@@ -3,8 +3,12 @@
  *
  * One Aho-Corasick automaton over every pattern, built once into a full
  * transition table (over classes of the bytes the patterns use), so that
- * each input byte costs one table load.  Matches are leftmost-longest:
- * where one pattern is a prefix of another, the longer is masked whole.
+ * each input byte costs one table load.  Every match counts: matches that
+ * overlap are masked as one region, their union, so that no part of a
+ * pattern that overlaps a masked one is let through.  A region keeps the
+ * input's line breaks ("\n", and "\r\n"), each run of other bytes
+ * between them written as "***", so that masked output has the input's
+ * lines.
  *
  * Where no partial match is in hand, the scan skips every byte at which no
  * pattern can start, by the pair of bytes there (mask_starts.c), without
@@ -13,8 +17,9 @@
  *
  * Streaming in constant memory: a byte is held back only while a match
  * could still start at it, which is at most the longest pattern's length;
- * everything before is written at the end of each feed, so a live log is
- * followed line by line.  No allocation after masker_new.
+ * everything before is written at the end of each feed (the part of a
+ * region that is settled too), so a live log is followed line by line.
+ * No allocation after masker_new.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,7 +33,13 @@
 #define MASK_ROOM		(1024 * 1024)
 /* pieces of output gathered for one write */
 #define MASK_PIECES		64
-#define NO_MATCH		SIZE_MAX
+
+/* A region of work to mask: the union of matches that overlap, [start, end). */
+typedef struct MaskRegion
+{
+	size_t		start;
+	size_t		end;
+} MaskRegion;
 
 typedef struct MaskState
 {
@@ -56,8 +67,18 @@ struct Masker
 	size_t		out;
 	size_t		scanned;
 	uint32_t	state;			/* row offset of the state after work[0, scanned) */
-	size_t		match_start;	/* the leftmost-longest match found, or NO_MATCH */
-	size_t		match_end;
+
+	/*
+	 * The regions found and not yet written, in order, apart from each
+	 * other (a ring of region_cap).  Those that a match still in progress
+	 * may reach are at most the longest pattern's length of them, and
+	 * those before are written as soon as a match is found.
+	 */
+	MaskRegion *regions;
+	size_t		region_cap;
+	size_t		first_region;
+	size_t		nregions;
+	bool		run_masked;		/* "***" is written for the first region's current line */
 
 	struct iovec pieces[MASK_PIECES];	/* of work and MASK_REPLACEMENT */
 	int			npieces;
@@ -182,12 +203,14 @@ masker_new(const MaskPatterns *patterns, MaskWrite write, void *context)
 	build_trie(m, patterns);
 	build_automaton(m, nclasses);
 	mask_starts_init(&m->starts, patterns);
-	m->work_cap = m->longest + MASK_ROOM;
+	/* a CR held back with the longest pattern: see release */
+	m->work_cap = m->longest + 1 + MASK_ROOM;
 	/* not zeroed: most streams are short, and only what held input is wiped */
 	m->work = malloc(m->work_cap);
 	if (m->work == NULL)
 		die(EXIT_FAIL, "out of memory");
-	m->match_start = NO_MATCH;
+	m->region_cap = m->longest + 2;
+	m->regions = zalloc(m->region_cap, sizeof(MaskRegion));
 	m->write = write;
 	m->context = context;
 	return m;
@@ -197,7 +220,7 @@ masker_new(const MaskPatterns *patterns, MaskWrite write, void *context)
 size_t
 masker_memory(const Masker *m)
 {
-	return sizeof(Masker) + m->work_cap +
+	return sizeof(Masker) + m->work_cap + m->region_cap * sizeof(MaskRegion) +
 		(m->rows << m->shift) * sizeof(uint32_t) + m->rows * sizeof(MaskState);
 }
 
@@ -222,23 +245,91 @@ emit(Masker *m, const char *data, size_t len)
 	m->npieces++;
 }
 
-/* Writes what precedes the match and "***"; scanning starts again after it. */
-static void
-commit_match(Masker *m)
+/* Region k of those held, from the first. */
+static inline MaskRegion *
+region_at(Masker *m, size_t k)
 {
-	emit(m, m->work + m->out, m->match_start - m->out);
-	emit(m, MASK_REPLACEMENT, strlen(MASK_REPLACEMENT));
-	m->out = m->scanned = m->match_end;
-	m->match_start = NO_MATCH;
-	m->state = 0;
+	return &m->regions[(m->first_region + k) % m->region_cap];
 }
 
 /*
- * Runs the automaton over work[scanned, len).  Without a match in hand a
- * byte costs a load and a test.  With one, it is kept until no match can
- * start at or before it (the current state's text starts after it); a
- * match found meanwhile replaces it if it starts before it, or at the same
- * byte and is longer.
+ * Writes work[from, to) of the first region: its line breaks as they are,
+ * and "***" for each run of other bytes between them (once for a run that
+ * an earlier call began).  A CR is part of a line break only before an LF.
+ */
+static void
+write_masked(Masker *m, size_t from, size_t to)
+{
+	while (from < to)
+	{
+		const char *lf = memchr(m->work + from, '\n', to - from);
+		size_t		run_end = lf != NULL ? (size_t) (lf - m->work) : to;
+
+		if (lf != NULL && run_end > from && m->work[run_end - 1] == '\r')
+			run_end--;
+		if (run_end > from && !m->run_masked)
+			emit(m, MASK_REPLACEMENT, strlen(MASK_REPLACEMENT));
+		if (lf == NULL)
+		{
+			m->run_masked = m->run_masked || run_end > from;
+			return;
+		}
+		emit(m, m->work + run_end, (size_t) (lf - m->work) + 1 - run_end);
+		m->run_masked = false;
+		from = (size_t) (lf - m->work) + 1;
+	}
+}
+
+/* Writes what precedes the first region, and the region masked; drops it. */
+static void
+write_region(Masker *m)
+{
+	MaskRegion *r = region_at(m, 0);
+
+	emit(m, m->work + m->out, r->start - m->out);
+	write_masked(m, r->start, r->end);
+	m->out = r->end;
+	m->run_masked = false;
+	m->first_region = (m->first_region + 1) % m->region_cap;
+	m->nregions--;
+}
+
+/* Writes the regions that end by settled, where no match can start before. */
+static void
+write_settled(Masker *m, size_t settled)
+{
+	while (m->nregions > 0 && region_at(m, 0)->end <= settled)
+		write_region(m);
+}
+
+/*
+ * Adds the match [start, end), which ends at or after every match before
+ * it: it takes in the regions it overlaps, and is a region of its own
+ * otherwise (one that only touches another stays apart).
+ */
+static void
+add_match(Masker *m, size_t start, size_t end, size_t settled)
+{
+	MaskRegion *last;
+
+	write_settled(m, settled);
+	while (m->nregions > 0 && (last = region_at(m, m->nregions - 1))->end > start)
+	{
+		if (last->start < start)
+			start = last->start;
+		m->nregions--;
+	}
+	last = region_at(m, m->nregions++);
+	last->start = start;
+	last->end = end;
+}
+
+/*
+ * Runs the automaton over work[scanned, len).  Without a region in hand a
+ * byte costs a load and a test.  With one, each match found joins the
+ * regions; once no match in progress can start before the last region's
+ * end, all are written.  The longest match that ends at a byte is the
+ * union of all that end there, so one pass finds every region.
  */
 static void
 scan(Masker *m)
@@ -256,7 +347,7 @@ scan(Masker *m)
 	{
 		const MaskState *st;
 
-		if (m->match_start == NO_MATCH)
+		if (m->nregions == 0)
 		{
 			for (;;)
 			{
@@ -270,26 +361,15 @@ scan(Masker *m)
 			}
 			st = &states[s >> shift];
 			if (st->match != 0)
-			{
-				m->match_start = i - st->match;
-				m->match_end = i;
-			}
+				add_match(m, i - st->match, i, i - st->depth);
 			continue;
 		}
 		s = delta[s + byte_class[work[i++]]];
 		st = &states[s >> shift];
-		if (i - st->depth > m->match_start)
-		{
-			m->scanned = i;
-			commit_match(m);
-			i = m->scanned;
-			s = 0;
-		}
-		else if (st->match != 0 && i - st->match <= m->match_start)
-		{
-			m->match_start = i - st->match;
-			m->match_end = i;
-		}
+		if (st->match != 0)
+			add_match(m, i - st->match, i, i - st->depth);
+		else if (i - st->depth >= region_at(m, m->nregions - 1)->end)
+			write_settled(m, SIZE_MAX);
 	}
 	m->scanned = i;
 	m->state = s;
@@ -297,29 +377,50 @@ scan(Masker *m)
 
 /*
  * Writes all that no match can still start in (everything, at the end of
- * the stream), and moves what is held back to the front of work.
+ * the stream): the regions before that point, the settled part of the one
+ * across it (but a CR at its edge, which may be half of a line break), and
+ * the bytes before them; and moves what is held back to the front of work.
  */
 static void
 release(Masker *m, bool at_end)
 {
-	size_t		safe = at_end ? m->len : m->scanned - m->states[m->state >> m->shift].depth;
+	size_t		settled = at_end ? m->len : m->scanned - m->states[m->state >> m->shift].depth;
+	size_t		upto = settled;
 	size_t		kept;
 
-	if (safe > m->out)
-		emit(m, m->work + m->out, safe - m->out);
-	if (safe < m->out)
-		safe = m->out;
-	flush_output(m);
-	kept = m->len - safe;
-	memmove(m->work, m->work + safe, kept);
-	m->len = kept;
-	m->scanned -= safe;
-	m->out = 0;
-	if (m->match_start != NO_MATCH)
+	write_settled(m, settled);
+	if (m->nregions > 0)
 	{
-		m->match_start -= safe;
-		m->match_end -= safe;
+		MaskRegion *r = region_at(m, 0);
+		size_t		cut = settled;
+
+		if (cut > r->start && m->work[cut - 1] == '\r')
+			cut--;
+		if (cut > r->start)
+		{
+			emit(m, m->work + m->out, r->start - m->out);
+			write_masked(m, r->start, cut);
+			m->out = r->start = cut;
+		}
+		if (r->start < upto)
+			upto = r->start;
 	}
+	if (upto > m->out)
+	{
+		emit(m, m->work + m->out, upto - m->out);
+		m->out = upto;
+	}
+	flush_output(m);
+	kept = m->len - m->out;
+	memmove(m->work, m->work + m->out, kept);
+	m->len = kept;
+	m->scanned -= m->out;
+	for (size_t k = 0; k < m->nregions; k++)
+	{
+		region_at(m, k)->start -= m->out;
+		region_at(m, k)->end -= m->out;
+	}
+	m->out = 0;
 }
 
 /*
@@ -362,16 +463,11 @@ masker_feed(Masker *m, const char *data, size_t len)
 	return !m->failed;
 }
 
-/* Ends the stream: a match in hand is final, and what follows it is scanned again. */
+/* Ends the stream: the regions in hand are final. */
 bool
 masker_finish(Masker *m)
 {
 	scan(m);
-	while (m->match_start != NO_MATCH)
-	{
-		commit_match(m);
-		scan(m);
-	}
 	release(m, true);
 	m->state = 0;
 	return !m->failed;
@@ -390,5 +486,6 @@ masker_free(Masker *m)
 	free(m->delta);
 	free(m->states);
 	free(m->work);
+	free(m->regions);
 	free(m);
 }

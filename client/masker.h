@@ -1,7 +1,7 @@
 /*
  * masker.h — the output masker of mask and run: the forms of secret values
- * (mask_forms.c) and a streaming matcher that writes "***" for each
- * (masker.c).
+ * (mask_forms.c) and a streaming matcher that writes "***" for the union of
+ * the matches that overlap, keeping line breaks (masker.c).
  *
  * Pure C without libpq or jansson, so that the unit tests and the fuzz
  * target build it alone.
@@ -49,6 +49,7 @@ extern bool masker_feed(Masker *masker, const char *data, size_t len);
 /* the same without a copy: read up to *room bytes into the room, then say how many */
 extern char *masker_room(Masker *masker, size_t *room);
 extern bool masker_took(Masker *masker, size_t len);
+/* ends the stream: all is written, and the masker can take a new stream */
 extern bool masker_finish(Masker *masker);
 extern size_t masker_memory(const Masker *masker);
 extern void masker_free(Masker *masker);

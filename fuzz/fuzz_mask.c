@@ -1,11 +1,13 @@
 /*
  * fuzz_mask.c — libFuzzer target for the masker (client/masker.c): random
  * patterns, or the forms of random values, over random input fed in random
- * pieces, must give what the naive masker of client/test gives.
+ * pieces, must give what the naive masker of client/test gives (the union
+ * of overlapping matches, line breaks kept).
  *
  * The input: a byte of flags, a count of patterns, each pattern as a
  * length byte and its bytes, then the text.  Flag 1 squeezes every byte
- * into "ab\n" so that patterns overlap and repeat; flag 2 adds each
+ * into "ab\r\n" so that patterns overlap, chain and repeat, and regions
+ * cross lines; flag 2 adds each
  * pattern as a secret value (all its forms) rather than as it is.  Flag 4
  * feeds the text in one piece, so that the vector scan of mask_starts.c
  * sees long runs; flag 8 turns that scan off for the byte-by-byte one.
@@ -121,7 +123,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	text = malloc(size);
 	for (size_t i = 0; i < size; i++)
-		text[i] = (data[0] & 1) ? "ab\n"[data[i] % 3] : (char) data[i];
+		text[i] = (data[0] & 1) ? "ab\r\n"[data[i] % 4] : (char) data[i];
 	patterns = mask_patterns_new();
 	at = read_patterns(patterns, data[0], data[1], text, size);
 	compare_with_reference(patterns, text + at, size - at, data[0], data[1]);

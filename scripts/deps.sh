@@ -5,9 +5,10 @@
 # unpinned install would upgrade the server along with it.
 set -euo pipefail
 
+# jq and nodejs: test_mask masks values as the jq and node programs write them
 packages=(postgresql-15 postgresql-contrib libpq-dev libipc-run-perl openssl
 		  libssl-dev make gcc libjansson-dev libjq-dev libonig-dev libyaml-dev duktape-dev valgrind
-		  python3)
+		  python3 jq nodejs)
 # make fuzz: clang and its libFuzzer runtime
 if [ "${1:-}" = "--fuzz" ]; then
 	packages+=(clang libclang-rt-dev)

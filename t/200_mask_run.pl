@@ -1,8 +1,10 @@
 # 200_mask_run.pl — nsvault mask and nsvault run against real clusters:
 # mask by --secret, --action and --workflow/--state, every form of a value
-# masked, a missing secret before any output, short values; run's
+# masked, overlapping values masked as one, a multi-line value masked line
+# by line, a missing secret before any output, short values; run's
 # environment, exit status and 128+N, forwarded SIGTERM, SIGINT and
-# SIGHUP, stdout and stderr kept apart, masking and --no-mask, a missing
+# SIGHUP, stdout and stderr kept apart, masking and --no-mask (overlapping
+# values split across reads, a multi-line value's lines), a missing
 # secret (command not started), an invalid VAR, a command that cannot
 # start, run's environment and memory closed to its own user while the
 # command runs, run killed mid-stream; and no value in stderr or the server
@@ -51,11 +53,26 @@ sub percent
 	return $s;
 }
 
+# as encodeURIComponent would, leaving ! * ' ( ) too
+sub uri_component
+{
+	my ($s) = @_;
+	$s =~ s/([^A-Za-z0-9\-._~!*'()])/sprintf('%%%02X', ord($1))/ge;
+	return $s;
+}
+
+# ovl_a's last 8 characters are ovl_b's first 8: where both appear
+# overlapping, neither may show
+my $overlap = NsvaultPair::random_hex(4);
 my %value = (
 	api => 'api+' . NsvaultPair::random_hex(10) . '/"q"',
+	bang => 'p@ss/w!rd*(' . NsvaultPair::random_hex(8) . ")'",
 	db => 'db-' . NsvaultPair::random_hex(12),
+	ovl_a => 'ovl-' . NsvaultPair::random_hex(4) . $overlap,
+	ovl_b => $overlap . '-tail-' . NsvaultPair::random_hex(4),
 	pem => "-----BEGIN-----\nline-" . NsvaultPair::random_hex(8) . "\n-----END-----",
 	short => 'ab');
+my $ovl_joined = $value{ovl_a} . substr($value{ovl_b}, 8);
 for my $name (sort keys %value)
 {
 	is((nsvault($value{$name}, 'secret', 'set', 'demo', $name))[0], 0, "secret $name is stored");
@@ -87,6 +104,16 @@ for my $name (qw(api db))
 }
 ok(index($out, encode_base64($api, '')) < 0, 'no base64 of it either');
 is($err, '', 'mask warns of nothing when every value is long enough');
+
+($status, $out, $err) = nsvault("a $ovl_joined b\n", 'mask', '--namespace', 'demo',
+	'--secret', 'ovl_a', '--secret', 'ovl_b');
+is($out, "a *** b\n", 'two overlapping values are masked as one');
+($status, $out, $err) = nsvault("key:\n$value{pem}\nafter\n", 'mask', '--namespace', 'demo',
+	'--secret', 'pem');
+is($out, "key:\n***\n***\n***\nafter\n", 'a multi-line value is masked line by line');
+($status, $out, $err) = nsvault('{"u":"?p=' . uri_component($value{bang}) . "\"}\n", 'mask',
+	'--namespace', 'demo', '--secret', 'bang');
+is($out, "{\"u\":\"?p=***\"}\n", "a value as encodeURIComponent writes it, ! * ' ( ) left");
 
 ($status, $out, $err) = nsvault("x ab y $value{db}\n", 'mask', '--namespace', 'demo',
 	'--secret', 'short', '--secret', 'db');
@@ -147,6 +174,15 @@ is($out, "$value{db}|$api", 'the command has the values in its environment');
 is($status, 7, "run exits with the command's status");
 is($out, "out ***\n", 'its stdout is masked, on stdout');
 is($err, "err ***\n", 'its stderr is masked, on stderr');
+
+# the first value, a pause (so that the masker reads twice), then what is
+# left of the second
+($status, $out, $err) = nsvault('', 'run', '--namespace', 'demo', '--env', 'A=ovl_a',
+	'--env', 'B=ovl_b', '--env', 'PEM=pem', '--', 'sh', '-c',
+	'printf "x %s" "$A"; sleep 0.5; printf "%s y\n" "${B#????????}"; printf "%s\n" "$PEM"');
+is($status, 0, 'run with overlapping values succeeds') or diag($err);
+is($out, "x *** y\n***\n***\n***\n",
+	'overlapping values written in two reads are masked as one, a multi-line value line by line');
 
 ($status, $out, $err) = nsvault('', @run, '--', 'sh', '-c', 'kill -KILL $$');
 is($status, 128 + 9, 'a command ended by signal 9 makes run exit 137');
@@ -263,10 +299,10 @@ SKIP:
 
 my $stderr_all = join('', @stderrs);
 my $log = slurp_file($main->logfile) . slurp_file($key->logfile);
-for my $name (qw(api db pem))
+for my $name (qw(api bang db ovl_a ovl_b pem))
 {
 	my $v = $value{$name};
-	my @forms = ($v, encode_base64($v, ''), percent($v));
+	my @forms = ($v, encode_base64($v, ''), percent($v), uri_component($v));
 	ok(!(grep { index($stderr_all, $_) >= 0 } @forms), "no $name value in any stderr");
 	ok(!(grep { index($log, $_) >= 0 } @forms), "no $name value in either server log");
 }

@@ -1,6 +1,7 @@
 /*
- * mask_reference.h — a naive masker to check masker.c against: at each
- * byte, the longest pattern that starts there, tried one by one.
+ * mask_reference.h — a naive masker to check masker.c against: every
+ * pattern tried at every byte, and the union of the matches that overlap
+ * written as "***", line breaks kept.
  */
 #ifndef MASK_REFERENCE_H
 #define MASK_REFERENCE_H

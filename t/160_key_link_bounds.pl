@@ -48,23 +48,25 @@ CREATE SERVER stalled FOREIGN DATA WRAPPER dblink_fdw
 	OPTIONS (host '127.0.0.1', port '$stall_port', dbname 'nsvault_keys');
 CREATE USER MAPPING FOR CURRENT_USER SERVER stalled OPTIONS (user 'nsvault_reader', password 'x');});
 
-my ($err, $seconds) = timed_call(q{
+# A read through server stalled, with a connect timeout of 2 s, after $sql.
+sub stalled_read
+{
+	my ($sql) = @_;
+	return timed_call(qq{$sql
 SET nsvault.keydb_server = 'stalled';
 SET nsvault.key_link_connect_timeout = 2;
 SELECT nsvault.get_secret('bound', 'a');});
-like($err, qr/ERROR:  08001: could not connect to the key server through foreign server "stalled"/,
-	'stalled server: the call fails with 08001');
+}
+my $connect_failed = qr/ERROR:  08001: could not connect to the key server through foreign server "stalled"/;
+
+my ($err, $seconds) = stalled_read('');
+like($err, $connect_failed, 'stalled server: the call fails with 08001');
 cmp_ok($seconds, '<', 8, 'stalled server: within the connect timeout, not when the server gives up');
 
 # the connect timeout applies to each address tried, in turn: a host list of
 # two takes two timeouts
-($err, $seconds) = timed_call(qq{
-ALTER SERVER stalled OPTIONS (SET host '127.0.0.1,127.0.0.1');
-SET nsvault.keydb_server = 'stalled';
-SET nsvault.key_link_connect_timeout = 2;
-SELECT nsvault.get_secret('bound', 'a');});
-like($err, qr/ERROR:  08001: could not connect to the key server through foreign server "stalled"/,
-	'two stalled hosts: the call fails with 08001');
+($err, $seconds) = stalled_read("ALTER SERVER stalled OPTIONS (SET host '127.0.0.1,127.0.0.1');");
+like($err, $connect_failed, 'two stalled hosts: the call fails with 08001');
 cmp_ok($seconds, '>=', 3.9, 'two stalled hosts: after a connect timeout for each');
 cmp_ok($seconds, '<', 7, 'two stalled hosts: and no more');
 $main->safe_psql('postgres', "ALTER SERVER stalled OPTIONS (SET host '127.0.0.1')");

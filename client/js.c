@@ -179,9 +179,13 @@ start_helper(int *to, int *from)
 	return pid;
 }
 
-/* Puts the helper's outcome (exit status and answer) into a result or error. */
+/*
+ * Puts the helper's outcome (exit status and answer) into a result or
+ * error, and *is_date: the answer is a Date ("D"), its time as a string.
+ */
 static json_t *
-outcome(AnswerEnd end, int status, const char *buf, size_t len, char *error, size_t error_len)
+outcome(AnswerEnd end, int status, const char *buf, size_t len, bool *is_date,
+		char *error, size_t error_len)
 {
 	json_error_t parse_error;
 	json_t	   *result;
@@ -192,8 +196,9 @@ outcome(AnswerEnd end, int status, const char *buf, size_t len, char *error, siz
 		snprintf(error, error_len, "js: the memory limit of %d MB was reached", memory_limit_mb);
 	else if (len > 0 && buf[0] == 'E')
 		snprintf(error, error_len, "%.*s", (int) (len - 1), buf + 1);
-	else if (len > 0 && buf[0] == 'R')
+	else if (len > 0 && (buf[0] == 'R' || buf[0] == 'D'))
 	{
+		*is_date = (buf[0] == 'D');
 		result = json_loadb(buf + 1, len - 1, JSON_DECODE_ANY | JSON_ALLOW_NUL, &parse_error);
 		if (result != NULL)
 			return result;
@@ -208,10 +213,12 @@ outcome(AnswerEnd end, int status, const char *buf, size_t len, char *error, siz
 
 /*
  * Evaluates the body of a js(...) expression against data.  Returns its
- * value, or NULL with the reason in error ("js: ...").
+ * value, or NULL with the reason in error ("js: ...").  *is_date: the
+ * value is a Date, as a string that text holds as JSON, quoted (Direktiv
+ * writes goja's time.Time with json.Marshal there).
  */
 json_t *
-js_evaluate(const char *body, const json_t *data, char *error, size_t error_len)
+js_evaluate(const char *body, const json_t *data, bool *is_date, char *error, size_t error_len)
 {
 	double		deadline = now_seconds() + time_limit_seconds;
 	json_t	   *request = json_pack("{s:s,s:O}", "body", body, "data", data);
@@ -227,6 +234,7 @@ js_evaluate(const char *body, const json_t *data, char *error, size_t error_len)
 	pid_t		pid;
 	json_t	   *result;
 
+	*is_date = false;
 	if (request == NULL || request_text == NULL)
 		die(EXIT_FAIL, "out of memory");
 	json_dumpb(request, request_text, request_len, JSON_COMPACT);
@@ -252,7 +260,7 @@ js_evaluate(const char *body, const json_t *data, char *error, size_t error_len)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	result = outcome(end, status, buf, len, error, error_len);
+	result = outcome(end, status, buf, len, is_date, error, error_len);
 	if (buf != NULL)
 		wipe_and_free(buf, len);
 	return result;

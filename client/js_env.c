@@ -99,21 +99,40 @@ static const char *const removed_globals[] = {
 	"Duktape", "CBOR", "Buffer", "TextEncoder", "TextDecoder", "performance"
 };
 
+/* The built-in methods the result's conversion calls (js_value.c), by constructor and name */
+static const struct
+{
+	const char *constructor;
+	const char *method;
+	const char *key;
+}			kept_methods[] = {
+	{"Object", "toString", JS_KEPT_OBJECT_TO_STRING},
+	{"Date", "getTime", JS_KEPT_DATE_GET_TIME},
+	{"Date", "toISOString", JS_KEPT_DATE_TO_ISO_STRING},
+	{"Boolean", "valueOf", JS_KEPT_BOOLEAN_VALUE_OF},
+	{"Number", "valueOf", JS_KEPT_NUMBER_VALUE_OF},
+	{"String", "valueOf", JS_KEPT_STRING_VALUE_OF},
+	{"Symbol", "valueOf", JS_KEPT_SYMBOL_VALUE_OF},
+	{"Symbol", "toString", JS_KEPT_SYMBOL_TO_STRING},
+};
+
 /*
- * Sets up the global object: the Date built-ins the conversion needs are
- * kept in the stash before any template code can replace them; Duktape's
- * additions go; atob and btoa come in, as Direktiv provides them.
+ * Sets up the global object: the built-in methods the conversion calls
+ * are kept in the stash before any template code can replace them;
+ * Duktape's additions go; atob and btoa come in, as Direktiv provides them.
  */
 void
 js_prepare_globals(duk_context *ctx)
 {
 	duk_push_heap_stash(ctx);
-	duk_get_global_string(ctx, "Date");
-	duk_get_prop_string(ctx, -1, "prototype");
-	duk_get_prop_string(ctx, -1, "toISOString");
-	duk_put_prop_string(ctx, -4, JS_STASH_TO_ISO_STRING);
-	duk_pop(ctx);
-	duk_put_prop_string(ctx, -2, JS_STASH_DATE);
+	for (size_t i = 0; i < sizeof(kept_methods) / sizeof(kept_methods[0]); i++)
+	{
+		duk_get_global_string(ctx, kept_methods[i].constructor);
+		duk_get_prop_string(ctx, -1, "prototype");
+		duk_get_prop_string(ctx, -1, kept_methods[i].method);
+		duk_put_prop_string(ctx, -4, kept_methods[i].key);
+		duk_pop_2(ctx);
+	}
 	duk_pop(ctx);
 
 	duk_push_global_object(ctx);

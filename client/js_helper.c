@@ -7,8 +7,9 @@
  *
  *	nsvault-js SECONDS MEGABYTES PARENT_PID  < {"body": ..., "data": ...}
  *
- * It answers on standard output: "R" and the result as JSON text, or "E"
- * and an error message.  A process of its own holds nothing but its own
+ * It answers on standard output: "R" and the result as JSON text, "D"
+ * and the result as JSON text when it is a Date (a string that Direktiv
+ * writes as JSON, quoted, inside text), or "E" and an error message.  A process of its own holds nothing but its own
  * request: not the client's other requests, connection or environment.
  *
  *	- time: RLIMIT_CPU one second past the limit, a backstop to the
@@ -240,12 +241,13 @@ write_answer_text(const char *text, size_t n, void *data)
 }
 
 /*
- * Answers with the result and exits.  Its JSON text may be at most the
- * memory limit; it is written as it is made, not built in memory first.
- * The heap goes first: the result holds nothing of it.
+ * Answers with the result (tag "R", or "D" for a Date) and exits.  Its
+ * JSON text may be at most the memory limit; it is written as it is made,
+ * not built in memory first.  The heap goes first: the result holds
+ * nothing of it.
  */
 static void
-answer_result(json_t *result)
+answer_result(json_t *result, char tag)
 {
 	static AnswerText out;
 	size_t		flags = JSON_COMPACT | JSON_ENCODE_ANY;
@@ -258,7 +260,7 @@ answer_result(json_t *result)
 		memory_or("out of memory");
 	if (len > memory_limit)
 		answer_error("js: the memory limit of %zu MB was reached", memory_limit >> 20);
-	out.chunk[out.len++] = 'R';
+	out.chunk[out.len++] = tag;
 	if (json_dump_callback(result, write_answer_text, &out, flags) == 0)
 		(void) write_all(1, out.chunk, out.len);
 	json_decref(result);
@@ -362,6 +364,7 @@ run(json_t *request)
 	char	   *source;
 	json_t	   *result;
 	const char *problem;
+	bool		is_date;
 
 	bound_address_space();
 	ctx = heap = duk_create_heap(limited_alloc, limited_realloc, limited_free, NULL, on_fatal);
@@ -385,9 +388,7 @@ run(json_t *request)
 
 	if (duk_pcall(ctx, 1) != 0)
 		answer_thrown(ctx);
-	if (duk_is_null_or_undefined(ctx, -1))
-		answer_error("js: no results");
-	if (js_convert_result(ctx, &result, &problem) != DUK_EXEC_SUCCESS)
+	if (js_convert_result(ctx, &result, &problem, &is_date) != DUK_EXEC_SUCCESS)
 		answer_thrown(ctx);
 	if (problem == js_out_of_time_problem)
 		answer_error("js: the time limit of %d s was reached", time_limit_seconds);
@@ -395,7 +396,10 @@ run(json_t *request)
 		memory_or(problem);
 	if (result == NULL)
 		answer_error("js: %s", problem);
-	answer_result(result);
+	/* what goja exports as nil: null, undefined, an invalid Date */
+	if (json_is_null(result))
+		answer_error("js: no results");
+	answer_result(result, is_date ? 'D' : 'R');
 }
 
 /* Parses a whole number from 1 to max, or exits. */

@@ -10,9 +10,18 @@
 #include <duktape.h>
 #include <jansson.h>
 
-/* heap stash keys of the built-ins the result conversion relies on */
-#define JS_STASH_DATE			"Date"
-#define JS_STASH_TO_ISO_STRING	"toISOString"
+/*
+ * Heap stash keys of the built-in methods the result's conversion calls,
+ * kept there (js_env.c) before any template code can replace them.
+ */
+#define JS_KEPT_OBJECT_TO_STRING	"Object.prototype.toString"
+#define JS_KEPT_DATE_GET_TIME		"Date.prototype.getTime"
+#define JS_KEPT_DATE_TO_ISO_STRING	"Date.prototype.toISOString"
+#define JS_KEPT_BOOLEAN_VALUE_OF	"Boolean.prototype.valueOf"
+#define JS_KEPT_NUMBER_VALUE_OF		"Number.prototype.valueOf"
+#define JS_KEPT_STRING_VALUE_OF		"String.prototype.valueOf"
+#define JS_KEPT_SYMBOL_VALUE_OF		"Symbol.prototype.valueOf"
+#define JS_KEPT_SYMBOL_TO_STRING	"Symbol.prototype.toString"
 
 /* js_text.c */
 extern char *js_text_recode(const char *text, size_t n, bool to_cesu, size_t *out_len);
@@ -20,7 +29,8 @@ extern char *js_text_recode(const char *text, size_t n, bool to_cesu, size_t *ou
 /* js_value.c */
 extern void js_push_text(duk_context *ctx, const char *text, size_t n);
 extern void js_push_json(duk_context *ctx, const json_t *value);
-extern duk_int_t js_convert_result(duk_context *ctx, json_t **result, const char **problem);
+extern duk_int_t js_convert_result(duk_context *ctx, json_t **result, const char **problem,
+								   bool *is_date);
 extern const char js_out_of_time_problem[];
 extern const char js_out_of_memory_problem[];
 

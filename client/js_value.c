@@ -2,9 +2,13 @@
  * js_value.c — values between JSON (jansson) and JavaScript (Duktape).
  *
  * Data goes in as JSON.parse would make it.  A result comes out as goja's
- * Export and Go's encoding/json make it in Direktiv: integral numbers that
- * fit in 64 bits are integers, a Date is its RFC 3339 time, undefined
- * inside a value is null, and a function, NaN or a cycle is an error.
+ * Export and Go's encoding/json make it in Direktiv: integral numbers up
+ * to 2^53 are integers and others float64; a Date is its RFC 3339 time
+ * (years 0 to 9999 only); a symbol is its description; a Boolean, Number
+ * or Symbol object is its primitive value; a String object, typed array
+ * or DataView is its own enumerable properties less its elements, and an
+ * ArrayBuffer is {}; undefined inside a value is null; a function, NaN or
+ * a cycle is an error.
  *
  * The conversion is bounded as the template is: jansson allocates against
  * the memory limit (the helper sets its allocator), so that a result that
@@ -12,6 +16,7 @@
  * the limit, not at gigabytes; and it looks at the clock as it goes.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +39,15 @@ static const char *result_problem;
 
 /* the values converted so far */
 static unsigned long result_values;
+
+/* whether the result is a Date (Direktiv writes it as JSON, quoted, inside text) */
+static bool result_is_date;
+
+/* goja keeps an integral number as an int64 up to this magnitude, as a float64 past it */
+#define GOJA_MAX_INT	9007199254740992.0
+
+/* the largest array index, and one more: every index */
+#define EVERY_INDEX		4294967295.0
 
 /* Returns a value jansson made, noting that memory ran out if it could not. */
 static json_t *
@@ -115,8 +129,9 @@ text_value(duk_context *ctx, duk_idx_t idx)
 }
 
 /*
- * A number as goja exports it: integral values that fit in 64 bits as
- * integers, others (and -0) as floating point; NaN and the infinities have
+ * A number as goja exports it: integral values up to 2^53 as integers
+ * (goja's int64 values), others (and -0) as floating point, which Go
+ * writes in the fewest digits that read back; NaN and the infinities have
  * no JSON form.
  */
 static json_t *
@@ -127,29 +142,88 @@ number_value(double d)
 		result_problem = "the result holds a number that JSON cannot represent (NaN or an infinity)";
 		return NULL;
 	}
-	if (d == floor(d) && fabs(d) < 9223372036854775808.0 && !(d == 0 && signbit(d)))
+	if (d == floor(d) && fabs(d) <= GOJA_MAX_INT && !(d == 0 && signbit(d)))
 		return made(json_integer((json_int_t) d));
 	return made(json_real(d));
 }
 
 /*
- * A Date as Go writes a time.Time: RFC 3339 with the fraction's trailing
- * zeros dropped.  The ISO text comes from the Date prototype's own method,
- * fetched from the stash before the template ran.
+ * Calls the built-in method kept under key (js_env.c) with the value at
+ * idx as this, and pushes what it returns.  Unprotected: a method that
+ * cannot fail on the value, or whose failure is the template's error.
+ */
+static void
+call_kept(duk_context *ctx, const char *key, duk_idx_t idx)
+{
+	duk_push_heap_stash(ctx);
+	duk_get_prop_string(ctx, -1, key);
+	duk_remove(ctx, -2);
+	duk_dup(ctx, idx);
+	duk_call_method(ctx, 0);
+}
+
+/*
+ * Calls a kept valueOf or getTime, which throw a TypeError when this is
+ * not of their kind: pushes the primitive value and returns true, or
+ * pushes nothing and returns false.  Any other error goes on.
+ */
+static bool
+unwrap_kept(duk_context *ctx, const char *key, duk_idx_t idx)
+{
+	duk_push_heap_stash(ctx);
+	duk_get_prop_string(ctx, -1, key);
+	duk_remove(ctx, -2);
+	duk_dup(ctx, idx);
+	if (duk_pcall_method(ctx, 0) == DUK_EXEC_SUCCESS)
+		return true;
+	if (duk_get_error_code(ctx, -1) != DUK_ERR_TYPE_ERROR)
+		(void) duk_throw(ctx);
+	duk_pop(ctx);
+	return false;
+}
+
+/* A symbol as goja exports it: its description, empty if it has none. */
+static json_t *
+symbol_value(duk_context *ctx, duk_idx_t idx)
+{
+	json_t	   *value;
+	duk_size_t	len;
+
+	call_kept(ctx, JS_KEPT_SYMBOL_TO_STRING, idx);	/* "Symbol(description)" */
+	len = duk_get_length(ctx, -1);
+	duk_substring(ctx, -1, 7, len > 7 ? len - 1 : 7);
+	value = text_value(ctx, -1);
+	duk_pop(ctx);
+	return value;
+}
+
+/*
+ * A Date (its time value on the stack top) as goja exports it and Go
+ * writes a time.Time: RFC 3339 with the fraction's trailing zeros dropped;
+ * an invalid Date is nil (null); a year outside 0 to 9999 is Go's
+ * MarshalJSON error.  The ISO text comes from the Date prototype's own
+ * method, kept in the stash before the template ran.
  */
 static json_t *
-date_value(duk_context *ctx, duk_idx_t idx)
+date_value(duk_context *ctx, duk_idx_t idx, int depth)
 {
 	char		iso[64];
 	char	   *dot;
 	size_t		len;
 
-	duk_push_heap_stash(ctx);
-	duk_get_prop_string(ctx, -1, JS_STASH_TO_ISO_STRING);
-	duk_dup(ctx, idx);
-	duk_call_method(ctx, 0);
+	if (isnan(duk_get_number(ctx, -1)))
+		return json_null();
+	call_kept(ctx, JS_KEPT_DATE_TO_ISO_STRING, idx);
 	snprintf(iso, sizeof(iso), "%s", duk_to_string(ctx, -1));
-	duk_pop_2(ctx);
+	duk_pop(ctx);
+	/* years outside 0 to 9999 are written with a sign and six digits */
+	if (iso[0] == '+' || iso[0] == '-')
+	{
+		result_problem = "the result holds a Date outside the years 0 to 9999, which JSON cannot represent";
+		return NULL;
+	}
+	if (depth == 0)
+		result_is_date = true;
 	dot = strchr(iso, '.');
 	len = strlen(iso);
 	if (dot != NULL && len > 0 && iso[len - 1] == 'Z')
@@ -196,9 +270,30 @@ array_value(duk_context *ctx, duk_idx_t idx, int depth)
 	return result;
 }
 
-/* An object's own enumerable properties. */
+/* Whether key is an array index ("0", "17", ...) below limit. */
+static bool
+index_below(const char *key, duk_size_t len, double limit)
+{
+	double		n = 0;
+
+	if (len == 0 || len > 10 || (key[0] == '0' && len > 1))
+		return false;
+	for (duk_size_t i = 0; i < len; i++)
+	{
+		if (key[i] < '0' || key[i] > '9')
+			return false;
+		n = n * 10 + (key[i] - '0');
+	}
+	return n < EVERY_INDEX && n < limit;
+}
+
+/*
+ * An object's own enumerable properties, less the array indices below
+ * skip_below: the characters of a String object and the elements of a
+ * typed array, which goja's export does not see.
+ */
 static json_t *
-object_value(duk_context *ctx, duk_idx_t idx, int depth)
+object_value(duk_context *ctx, duk_idx_t idx, int depth, double skip_below)
 {
 	json_t	   *result = made(json_object());
 
@@ -207,9 +302,17 @@ object_value(duk_context *ctx, duk_idx_t idx, int depth)
 	duk_enum(ctx, idx, DUK_ENUM_OWN_PROPERTIES_ONLY);
 	while (duk_next(ctx, -1, 1))
 	{
-		json_t	   *member = to_json(ctx, -1, depth + 1);
+		json_t	   *member;
 		json_t	   *key;
+		duk_size_t	key_len;
+		const char *key_text = duk_get_lstring(ctx, -2, &key_len);
 
+		if (skip_below > 0 && index_below(key_text, key_len, skip_below))
+		{
+			duk_pop_2(ctx);
+			continue;
+		}
+		member = to_json(ctx, -1, depth + 1);
 		if (member == NULL)
 		{
 			json_decref(result);
@@ -229,6 +332,60 @@ object_value(duk_context *ctx, duk_idx_t idx, int depth)
 		json_decref(key);
 		duk_pop_2(ctx);
 	}
+	duk_pop(ctx);
+	return result;
+}
+
+/* The kept method that takes the primitive value out of an object of this class, or NULL. */
+static const char *
+unwrapping_method(const char *class)
+{
+	static const char *const methods[][2] = {
+		{"[object Boolean]", JS_KEPT_BOOLEAN_VALUE_OF},
+		{"[object Number]", JS_KEPT_NUMBER_VALUE_OF},
+		{"[object String]", JS_KEPT_STRING_VALUE_OF},
+		{"[object Symbol]", JS_KEPT_SYMBOL_VALUE_OF},
+		{"[object Date]", JS_KEPT_DATE_GET_TIME},
+	};
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (class != NULL && strcmp(class, methods[i][0]) == 0)
+			return methods[i][1];
+	return NULL;
+}
+
+/*
+ * An object that is not a function or an array, as goja exports it.  Its
+ * class (Object.prototype.toString's) says what it may be, and the kept
+ * valueOf or getTime confirms it (a class can be claimed through
+ * Symbol.toStringTag): a Date is its time; a Boolean, Number or Symbol
+ * object is its primitive value; a String object is its properties less
+ * its characters.  A typed array or DataView is its properties less its
+ * elements, an ArrayBuffer is {} (goja.ArrayBuffer, with no exported
+ * fields); anything else is its own enumerable properties.
+ */
+static json_t *
+object_export(duk_context *ctx, duk_idx_t idx, int depth)
+{
+	const char *method;
+	json_t	   *result;
+	bool		array_buffer;
+
+	call_kept(ctx, JS_KEPT_OBJECT_TO_STRING, idx);
+	method = unwrapping_method(duk_get_string(ctx, -1));
+	array_buffer = strcmp(duk_safe_to_string(ctx, -1), "[object ArrayBuffer]") == 0;
+	duk_pop(ctx);
+
+	if (duk_is_buffer_data(ctx, idx))
+		return array_buffer ? made(json_object()) : object_value(ctx, idx, depth, EVERY_INDEX);
+	if (method == NULL || !unwrap_kept(ctx, method, idx))
+		return object_value(ctx, idx, depth, 0);
+	if (strcmp(method, JS_KEPT_DATE_GET_TIME) == 0)
+		result = date_value(ctx, idx, depth);
+	else if (strcmp(method, JS_KEPT_STRING_VALUE_OF) == 0)
+		result = object_value(ctx, idx, depth, (double) duk_get_length(ctx, -1));
+	else
+		result = to_json(ctx, -1, depth);
 	duk_pop(ctx);
 	return result;
 }
@@ -262,25 +419,19 @@ to_json(duk_context *ctx, duk_idx_t idx, int depth)
 		case DUK_TYPE_NUMBER:
 			return number_value(duk_get_number(ctx, idx));
 		case DUK_TYPE_STRING:
+			if (duk_is_symbol(ctx, idx))
+				return symbol_value(ctx, idx);
 			return text_value(ctx, idx);
 		case DUK_TYPE_OBJECT:
 			if (duk_is_function(ctx, idx))
 				break;
-			duk_push_heap_stash(ctx);
-			duk_get_prop_string(ctx, -1, JS_STASH_DATE);
-			if (duk_instanceof(ctx, idx, -1))
-			{
-				duk_pop_2(ctx);
-				return date_value(ctx, idx);
-			}
-			duk_pop_2(ctx);
 			if (duk_is_array(ctx, idx))
 				return array_value(ctx, idx, depth);
-			return object_value(ctx, idx, depth);
+			return object_export(ctx, idx, depth);
 		default:
 			break;
 	}
-	result_problem = "the result holds a value that JSON cannot represent (a function, a symbol or a buffer)";
+	result_problem = "the result holds a function, which JSON cannot represent";
 	return NULL;
 }
 
@@ -297,17 +448,21 @@ convert_top(duk_context *ctx, void *udata)
  * DUK_EXEC_ERROR when template code threw (the error on the stack top);
  * else DUK_EXEC_SUCCESS with *result, or with NULL and the reason in
  * *problem: js_out_of_time_problem or js_out_of_memory_problem when a
- * limit stopped it, else what the result holds that JSON cannot.
+ * limit stopped it, else what the result holds that JSON cannot.  A
+ * result of null is what goja exports as nil: null, undefined or an
+ * invalid Date.  *is_date: the result is a Date, its time as a string.
  */
 duk_int_t
-js_convert_result(duk_context *ctx, json_t **result, const char **problem)
+js_convert_result(duk_context *ctx, json_t **result, const char **problem, bool *is_date)
 {
 	duk_int_t	rc;
 
 	*result = NULL;
 	result_problem = NULL;
 	result_values = 0;
+	result_is_date = false;
 	rc = duk_safe_call(ctx, convert_top, result, 1, 1);
 	*problem = result_problem;
+	*is_date = result_is_date;
 	return rc;
 }

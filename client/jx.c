@@ -578,22 +578,26 @@ expression_close(const char *open, ExprKind kind)
 	return (kind == EXPR_JS) ? js_expression_end(open + 3) : expression_end(open + 3);
 }
 
-/* Runs the expression between open and its closing parenthesis. */
+/*
+ * Runs the expression between open and its closing parenthesis.
+ * *is_date: the value is a js(...) Date, a string that text holds quoted.
+ */
 static json_t *
-run_between(Eval *ev, ExprKind kind, const char *open, const char *close)
+run_between(Eval *ev, ExprKind kind, const char *open, const char *close, bool *is_date)
 {
 	char	   *body = strndup(open + 3, close - open - 3);
 	json_t	   *result;
 
 	if (body == NULL)
 		die(EXIT_FAIL, "out of memory");
+	*is_date = false;
 	if (kind == EXPR_JQ)
 		result = run_expression(ev, body);
 	else
 	{
 		char		message[512];
 
-		result = js_evaluate(body, ev->data, message, sizeof(message));
+		result = js_evaluate(body, ev->data, is_date, message, sizeof(message));
 		if (result == NULL)
 			fail(ev, "%s", message);
 	}
@@ -612,6 +616,7 @@ evaluate_trimmed(Eval *ev, const char *s)
 	size_t		out_len = 0;
 	size_t		out_cap = 0;
 	json_t	   *result;
+	bool		is_date;
 
 	if (next == NULL)
 		return json_string_nocheck(s);
@@ -622,7 +627,7 @@ evaluate_trimmed(Eval *ev, const char *s)
 		const char *close = expression_close(s, kind);
 
 		if (close != NULL && close[1] == '\0')
-			return run_between(ev, kind, s, close);
+			return run_between(ev, kind, s, close, &is_date);
 	}
 
 	for (; next != NULL; next = next_expression(p, &kind))
@@ -637,13 +642,14 @@ evaluate_trimmed(Eval *ev, const char *s)
 			free(out);
 			return NULL;
 		}
-		value = run_between(ev, kind, next, close);
+		value = run_between(ev, kind, next, close, &is_date);
 		if (value == NULL)
 		{
 			free(out);
 			return NULL;
 		}
-		if (json_is_string(value))
+		/* strings raw; a Date as Go's json.Marshal writes a time.Time, quoted */
+		if (json_is_string(value) && !is_date)
 			json_text_raw_append(&out, &out_len, &out_cap,
 								 json_string_value(value), json_string_length(value));
 		else

@@ -201,7 +201,7 @@ extern void jx_reset(void);
 #define JS_MAX_TIME_LIMIT			3600
 #define JS_MAX_MEMORY_LIMIT_MB		4096
 extern void js_set_limits(int seconds, int megabytes);
-extern json_t *js_evaluate(const char *body, const json_t *data,
+extern json_t *js_evaluate(const char *body, const json_t *data, bool *is_date,
 						   char *error, size_t error_len);
 extern const char *js_expression_end(const char *p);
 

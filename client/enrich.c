@@ -709,6 +709,11 @@ answer_window(Enricher *en, Request *window, int n, char *prefix, size_t prefix_
 	size_t		cap = 0;
 
 	fetch_groups(en, window, n, groups, ngroups);
+	/* the window's new jq expressions are compiled together */
+	for (int i = 0; i < n; i++)
+		if (window[i].names != NULL)
+			jx_stage(json_object_get(window[i].action, "input"));
+	jx_compile_staged();
 	for (int i = 0; i < n; i++)
 	{
 		json_t	   *reply;

@@ -9,9 +9,13 @@
  * raw and anything else as compact JSON.  Each expression must give
  * exactly one output that is not null.
  *
- * Compiling a jq program costs about 15 ms in libjq 1.6 (it compiles all
- * builtins each time), so programs are compiled once and kept, and plain
- * paths such as .secrets.token are looked up directly without jq at all.
+ * Compiling a jq program costs about 22 ms in libjq 1.6 (it parses and
+ * binds all its jq-defined builtins each time), so programs are compiled
+ * once and kept, and plain paths such as .secrets.token are looked up
+ * directly without jq at all.  A batch stages the templates of a window
+ * first (jx_stage), and the new expressions among them are compiled
+ * together, up to GROUP_MAX to one jq program that picks the expression by
+ * an index passed beside the data: the builtins' cost is paid once a group.
  * Programs are wrapped so that env and $ENV are {}, stderr and debug print
  * nothing, and import or include are syntax errors: a template cannot read
  * the environment, files, or leak the data to stderr.
@@ -24,6 +28,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,19 +49,51 @@
 	"def get_search_list: []; def modulemeta: error; " \
 	"def input: error(\"no input\"); def inputs: input; {} as $ENV | ("
 #define PROGRAM_EPILOGUE	"\n)"
-#define PROGRAM_CACHE_MAX	256
 #define RUNTIME_ERROR	"jq: error " HIDDEN_MESSAGE
 
-/* A compiled program, kept for reuse. */
+/*
+ * What the cache keeps before it starts again: jq states, and expressions
+ * (a group's expressions share one state).  The table of expressions has
+ * twice as many slots, so that probes stay short.
+ */
+#define PROGRAM_CACHE_MAX	256
+#define EXPRESSION_CACHE_MAX	4096
+#define EXPRESSION_SLOTS	(2 * EXPRESSION_CACHE_MAX)
+
+/*
+ * A group's bounds.  libjq 1.6 keeps branch offsets in 16 bits: a group's
+ * text stays far below what could compile to 65,536 instructions, and a
+ * longer expression is compiled alone.
+ */
+#define GROUP_MAX			64
+#define GROUP_TEXT_MAX		4096
+#define GROUPED_EXPRESSION_MAX	512
+#define STAGED_MAX			1024
+
+/* A compiled jq program: one expression's, or a group's. */
 typedef struct Program
 {
-	char	   *text;
 	jq_state   *jq;
-	char	   *compile_error;	/* NULL when it compiled */
+	int			size;			/* 1: the input is the data; more: [index, data] */
 } Program;
 
-static Program program_cache[PROGRAM_CACHE_MAX];
+/* An expression's entry in the cache. */
+typedef struct Compiled
+{
+	char	   *text;
+	Program    *program;		/* NULL when it did not compile */
+	int			index;			/* its place in program's group */
+	char	   *compile_error;	/* NULL when it compiled */
+} Compiled;
+
+static Program *program_cache[PROGRAM_CACHE_MAX];
 static int	program_count = 0;
+static Compiled *expression_slots[EXPRESSION_SLOTS];
+static int	expression_count = 0;
+
+/* the expressions of a batch window that are still to compile */
+static char *staged[STAGED_MAX];
+static int	staged_count = 0;
 
 /* The state of one evaluation. */
 typedef struct Eval
@@ -295,58 +332,282 @@ no_more_input(jq_state *jq, void *arg)
 	return jv_invalid();
 }
 
-/*
- * Returns the compiled program for text, compiling it on first use.  The
- * compiler sees the template text and nothing else, so its message may be
- * shown.
- */
-static Program *
-program_for(const char *text)
+/* The slot of text in the expression table: its entry's, or the empty one it would take. */
+static Compiled **
+expression_slot(const char *text)
 {
-	Program    *program;
-	char	   *wrapped;
-	size_t		len;
+	uint32_t	hash = 2166136261u;	/* FNV-1a */
+	size_t		i;
 
-	for (int i = 0; i < program_count; i++)
-		if (strcmp(program_cache[i].text, text) == 0)
-			return &program_cache[i];
-	if (program_count == PROGRAM_CACHE_MAX)
-		jx_reset();
-
-	program = &program_cache[program_count++];
-	program->text = strdup(text);
-	program->compile_error = NULL;
-	program->jq = jq_init();
-	if (program->text == NULL || program->jq == NULL)
-		die(EXIT_FAIL, "out of memory");
-	jq_set_attr(program->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
-	jq_set_input_cb(program->jq, no_more_input, NULL);
-	jq_set_error_cb(program->jq, collect_compile_error, &program->compile_error);
-
-	len = strlen(PROGRAM_PRELUDE) + strlen(text) + strlen(PROGRAM_EPILOGUE) + 1;
-	wrapped = malloc(len);
-	if (wrapped == NULL)
-		die(EXIT_FAIL, "out of memory");
-	snprintf(wrapped, len, "%s%s%s", PROGRAM_PRELUDE, text, PROGRAM_EPILOGUE);
-	if (!jq_compile(program->jq, wrapped) && program->compile_error == NULL)
-		program->compile_error = strdup("compile error");
-	free(wrapped);
-	/* NULL would restore jq's own callback, which prints to stderr */
-	jq_set_error_cb(program->jq, drop_message, NULL);
-	return program;
+	for (const unsigned char *p = (const unsigned char *) text; *p; p++)
+		hash = (hash ^ *p) * 16777619u;
+	for (i = hash % EXPRESSION_SLOTS;; i = (i + 1) % EXPRESSION_SLOTS)
+		if (expression_slots[i] == NULL || strcmp(expression_slots[i]->text, text) == 0)
+			return &expression_slots[i];
 }
 
-/* Frees every compiled program. */
+/* Frees every compiled program and expression; staged ones stay staged. */
+static void
+cache_clear(void)
+{
+	for (int i = 0; i < EXPRESSION_SLOTS; i++)
+	{
+		if (expression_slots[i] == NULL)
+			continue;
+		free(expression_slots[i]->text);
+		free(expression_slots[i]->compile_error);
+		free(expression_slots[i]);
+		expression_slots[i] = NULL;
+	}
+	expression_count = 0;
+	for (int i = 0; i < program_count; i++)
+	{
+		jq_teardown(&program_cache[i]->jq);
+		free(program_cache[i]);
+	}
+	program_count = 0;
+}
+
+/* Frees every compiled program and forgets the staged expressions. */
 void
 jx_reset(void)
 {
-	for (int i = 0; i < program_count; i++)
+	cache_clear();
+	for (int i = 0; i < staged_count; i++)
+		free(staged[i]);
+	staged_count = 0;
+}
+
+/* Makes room in the cache for programs new programs of expressions new expressions. */
+static void
+cache_make_room(int programs, int expressions)
+{
+	if (program_count + programs > PROGRAM_CACHE_MAX ||
+		expression_count + expressions > EXPRESSION_CACHE_MAX)
+		cache_clear();
+}
+
+/* Adds text's entry, compiled as expression index of program (NULL: error). */
+static void
+cache_add(const char *text, Program *program, int index, char *compile_error)
+{
+	Compiled  **slot = expression_slot(text);
+	Compiled   *compiled = malloc(sizeof(Compiled));
+
+	if (compiled == NULL || (compiled->text = strdup(text)) == NULL)
+		die(EXIT_FAIL, "out of memory");
+	compiled->program = program;
+	compiled->index = index;
+	compiled->compile_error = compile_error;
+	*slot = compiled;
+	expression_count++;
+}
+
+/*
+ * Compiles source, whose expressions give a program of size size; NULL when
+ * it does not compile, with jq's first message in *error if error is not
+ * NULL.
+ */
+static Program *
+compile_program(const char *source, int size, char **error)
+{
+	Program    *program = malloc(sizeof(Program));
+	char	   *message = NULL;
+
+	if (program == NULL || (program->jq = jq_init()) == NULL)
+		die(EXIT_FAIL, "out of memory");
+	program->size = size;
+	jq_set_attr(program->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
+	jq_set_input_cb(program->jq, no_more_input, NULL);
+	jq_set_error_cb(program->jq, collect_compile_error, &message);
+	if (!jq_compile(program->jq, source))
 	{
-		free(program_cache[i].text);
-		free(program_cache[i].compile_error);
-		jq_teardown(&program_cache[i].jq);
+		jq_teardown(&program->jq);
+		free(program);
+		if (error != NULL)
+			*error = (message != NULL) ? message : strdup("compile error");
+		else
+			free(message);
+		return NULL;
 	}
-	program_count = 0;
+	free(message);
+	/* NULL would restore jq's own callback, which prints to stderr */
+	jq_set_error_cb(program->jq, drop_message, NULL);
+	program_cache[program_count++] = program;
+	return program;
+}
+
+/*
+ * Compiles text as a program of its own and caches it.  The compiler sees
+ * the template text and nothing else, so its message may be shown.
+ */
+static Compiled *
+compile_alone(const char *text)
+{
+	char	   *source = NULL;
+	size_t		len = 0;
+	size_t		cap = 0;
+	char	   *error = NULL;
+	Program    *program;
+
+	cache_make_room(1, 1);
+	json_text_raw_append(&source, &len, &cap, PROGRAM_PRELUDE, strlen(PROGRAM_PRELUDE));
+	json_text_raw_append(&source, &len, &cap, text, strlen(text));
+	json_text_raw_append(&source, &len, &cap, PROGRAM_EPILOGUE, strlen(PROGRAM_EPILOGUE) + 1);
+	program = compile_program(source, 1, &error);
+	free(source);
+	cache_add(text, program, 0, error);
+	return *expression_slot(text);
+}
+
+/* Returns text's compiled expression, compiling it alone on first use. */
+static Compiled *
+compiled_for(const char *text)
+{
+	Compiled   *compiled = *expression_slot(text);
+
+	return (compiled != NULL) ? compiled : compile_alone(text);
+}
+
+/*
+ * May text share a program with others?  Inside its group's program an
+ * expression must mean what it means alone: so its brackets must balance
+ * as jq's lexer reads them, or it could close its own parentheses and
+ * change the expressions after it; it must hold no comment, whose end jq
+ * and this check might see apart; and no __loc__, whose line number would
+ * differ.  Any other expression is compiled alone.
+ */
+static bool
+groupable(const char *text)
+{
+	char		open[GROUPED_EXPRESSION_MAX];	/* ( [ { and '"' for a string */
+	int			depth = 0;
+
+	if (strlen(text) > GROUPED_EXPRESSION_MAX || strstr(text, "__loc__") != NULL)
+		return false;
+	for (const char *p = text; *p; p++)
+	{
+		char		top = (depth > 0) ? open[depth - 1] : '\0';
+
+		if (top == '"')
+		{
+			if (p[0] == '\\' && p[1] == '(')
+			{
+				open[depth++] = '(';	/* an interpolation, code until its ")" */
+				p++;
+			}
+			else if (p[0] == '\\' && p[1] != '\0')
+				p++;
+			else if (p[0] == '\\')
+				return false;
+			else if (p[0] == '"')
+				depth--;
+		}
+		else if (*p == '#')
+			return false;
+		else if (*p == '"' || *p == '(' || *p == '[' || *p == '{')
+			open[depth++] = *p;
+		else if (*p == ')' || *p == ']' || *p == '}')
+		{
+			if (top != (*p == ')' ? '(' : *p == ']' ? '[' : '{'))
+				return false;
+			depth--;
+		}
+	}
+	return depth == 0;
+}
+
+/*
+ * Appends the jq code that runs expression number .[0] of texts[lo..hi)
+ * on the data .[1]: a binary tree of ifs, so that a run takes log2(n)
+ * comparisons, and no name the expressions could see.
+ */
+static void
+append_dispatch(char **source, size_t *len, size_t *cap, char **texts, int lo, int hi)
+{
+	char		test[64];
+	int			mid = lo + (hi - lo) / 2;
+
+	if (hi - lo == 1)
+	{
+		json_text_raw_append(source, len, cap, "(.[1] | (", 9);
+		json_text_raw_append(source, len, cap, texts[lo], strlen(texts[lo]));
+		json_text_raw_append(source, len, cap, "\n))", 3);
+		return;
+	}
+	snprintf(test, sizeof(test), "if .[0] < %d then ", mid);
+	json_text_raw_append(source, len, cap, test, strlen(test));
+	append_dispatch(source, len, cap, texts, lo, mid);
+	json_text_raw_append(source, len, cap, " else ", 6);
+	append_dispatch(source, len, cap, texts, mid, hi);
+	json_text_raw_append(source, len, cap, " end", 4);
+}
+
+/*
+ * Compiles n groupable expressions as one program.  When that fails, one of
+ * them at least does not compile: each half is tried on its own, down to
+ * single expressions, compiled alone for their own messages.
+ */
+static void
+compile_group(char **texts, int n)
+{
+	char	   *source = NULL;
+	size_t		len = 0;
+	size_t		cap = 0;
+	Program    *program;
+
+	if (n == 1)
+	{
+		compile_alone(texts[0]);
+		return;
+	}
+	cache_make_room(1, n);
+	json_text_raw_append(&source, &len, &cap, PROGRAM_PRELUDE, strlen(PROGRAM_PRELUDE));
+	append_dispatch(&source, &len, &cap, texts, 0, n);
+	json_text_raw_append(&source, &len, &cap, PROGRAM_EPILOGUE, strlen(PROGRAM_EPILOGUE) + 1);
+	program = compile_program(source, n, NULL);
+	free(source);
+	if (program != NULL)
+	{
+		for (int i = 0; i < n; i++)
+			cache_add(texts[i], program, i, NULL);
+		return;
+	}
+	compile_group(texts, n / 2);
+	compile_group(texts + n / 2, n - n / 2);
+}
+
+/*
+ * Compiles the staged expressions: those that may share a program in
+ * groups of up to GROUP_MAX and GROUP_TEXT_MAX bytes, in the order staged;
+ * the others wait to be compiled alone when they run.
+ */
+static void
+compile_staged(void)
+{
+	char	   *group[GROUP_MAX];
+	int			n = 0;
+	size_t		text_len = 0;
+
+	for (int i = 0; i <= staged_count; i++)
+	{
+		size_t		len = (i < staged_count) ? strlen(staged[i]) : 0;
+
+		if (n > 0 && (i == staged_count || n == GROUP_MAX || text_len + len > GROUP_TEXT_MAX))
+		{
+			compile_group(group, n);
+			n = 0;
+			text_len = 0;
+		}
+		if (i < staged_count && groupable(staged[i]) && *expression_slot(staged[i]) == NULL)
+		{
+			group[n++] = staged[i];
+			text_len += len;
+		}
+	}
+	for (int i = 0; i < staged_count; i++)
+		free(staged[i]);
+	staged_count = 0;
 }
 
 /*
@@ -436,7 +697,8 @@ static json_t *
 run_expression(Eval *ev, const char *text)
 {
 	const json_t *found;
-	Program    *program;
+	Compiled   *compiled;
+	jv			input;
 	jv			first;
 	jv			second;
 	const char *p = text;
@@ -457,10 +719,10 @@ run_expression(Eval *ev, const char *text)
 		return json_incref((json_t *) found);
 	}
 
-	program = program_for(text);
-	if (program->compile_error != NULL)
+	compiled = compiled_for(text);
+	if (compiled->compile_error != NULL)
 	{
-		fail(ev, "jq: %s", program->compile_error);
+		fail(ev, "jq: %s", compiled->compile_error);
 		return NULL;
 	}
 	if (!ev->have_data_jv)
@@ -468,8 +730,11 @@ run_expression(Eval *ev, const char *text)
 		ev->data_jv = to_jv(ev->data);
 		ev->have_data_jv = true;
 	}
-	jq_start(program->jq, jv_copy(ev->data_jv), 0);
-	first = jq_next(program->jq);
+	input = jv_copy(ev->data_jv);
+	if (compiled->program->size > 1)
+		input = jv_array_append(jv_array_append(jv_array(), jv_number(compiled->index)), input);
+	jq_start(compiled->program->jq, input, 0);
+	first = jq_next(compiled->program->jq);
 	if (!jv_is_valid(first))
 	{
 		fail_invalid(ev, first);
@@ -481,7 +746,7 @@ run_expression(Eval *ev, const char *text)
 		fail(ev, "jq: no results");
 		return NULL;
 	}
-	second = jq_next(program->jq);
+	second = jq_next(compiled->program->jq);
 	if (jv_is_valid(second))
 	{
 		jv_free(first);
@@ -795,4 +1060,79 @@ jx_evaluate(const json_t *template, const json_t *data, char *error, size_t erro
 		jv_free(ev.data_jv);
 	free(ev.path);
 	return result;
+}
+
+/* Stages the jq expression text for compiling, unless it needs none. */
+static void
+stage_expression(const char *text)
+{
+	const json_t *found;
+	const char *p = text;
+
+	while (*p && isspace((unsigned char) *p))
+		p++;
+	/* a plain path meets nothing in null that would send it to jq */
+	if (*p == '\0' || plain_path(text, json_null(), &found) || *expression_slot(text) != NULL)
+		return;
+	for (int i = 0; i < staged_count; i++)
+		if (strcmp(staged[i], text) == 0)
+			return;
+	if (staged_count == STAGED_MAX)
+		compile_staged();
+	if ((staged[staged_count] = strdup(text)) == NULL)
+		die(EXIT_FAIL, "out of memory");
+	staged_count++;
+}
+
+/* Stages the jq expressions of a string template. */
+static void
+stage_string(const char *s)
+{
+	ExprKind	kind;
+
+	for (const char *next = next_expression(s, &kind); next != NULL; next = next_expression(s, &kind))
+	{
+		const char *close = expression_close(next, kind);
+		char	   *body;
+
+		if (close == NULL)
+			return;
+		if (kind == EXPR_JQ)
+		{
+			if ((body = strndup(next + 3, close - next - 3)) == NULL)
+				die(EXIT_FAIL, "out of memory");
+			stage_expression(body);
+			free(body);
+		}
+		s = close + 1;
+	}
+}
+
+/*
+ * Stages the jq expressions of template for jx_compile_staged, which
+ * compiles the new ones together: a batch stages its window's templates
+ * before it evaluates them.  Staging changes no outcome, only when the
+ * compiling is done.
+ */
+void
+jx_stage(const json_t *template)
+{
+	const char *key;
+	json_t	   *member;
+
+	if (json_is_string(template))
+		stage_string(json_string_value(template));
+	else if (json_is_array(template))
+		for (size_t i = 0; i < json_array_size(template); i++)
+			jx_stage(json_array_get(template, i));
+	else if (json_is_object(template))
+		json_object_foreach((json_t *) template, key, member)
+			jx_stage(member);
+}
+
+/* Compiles the staged expressions, in groups where they may share a program. */
+void
+jx_compile_staged(void)
+{
+	compile_staged();
 }

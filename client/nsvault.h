@@ -194,6 +194,8 @@ extern int	cmd_run(const CommandLine *cl);
 extern json_t *jx_evaluate(const json_t *template, const json_t *data,
 						   char *error, size_t error_len);
 extern void jx_reset(void);
+extern void jx_stage(const json_t *template);
+extern void jx_compile_staged(void);
 
 /* js.c, js_scan.c (js_helper.c is the separate program nsvault-js) */
 #define JS_DEFAULT_TIME_LIMIT		10	/* seconds, as Direktiv bounds it */

@@ -293,6 +293,143 @@ run_case(const Case *c)
 }
 
 /*
+ * Expressions compiled together (jx_stage, then jx_compile_staged) must
+ * give what each gives compiled alone: these try what could tell the two
+ * apart.  Each runs alone first, then all again as one batch window.
+ */
+static const Case group_cases[] = {
+	{"a template's own length", "\"jq(def length: 99; .list | length)\"", DATA, NULL, NULL},
+	{"length after it", "\"jq(.list | length)\"", DATA, NULL, NULL},
+	{"a comment that hides a parenthesis", "\"jq(1 # (\\n) | (.n)\"", DATA, NULL, NULL},
+	{"a comment at the end", "\"jq(.n # the count\\n)\"", DATA, NULL, NULL},
+	{"the line of __loc__", "\"jq($__loc__.line)\"", DATA, NULL, NULL},
+	{"a syntax error", "\"jq(.n +)\"", DATA, NULL, NULL},
+	{"an undefined variable", "\"jq($i + 1)\"", DATA, NULL, NULL},
+	{"an undefined function", "\"jq(t0)\"", DATA, NULL, NULL},
+	{"an unclosed bracket", "\"jq([.n)\"", DATA, NULL, NULL},
+	{"a runtime error", "\"jq(.s + 1)\"", DATA, NULL, NULL},
+	{"no input", "\"jq(input)\"", DATA, NULL, NULL},
+	{"the environment", "\"jq([env, $ENV])\"", DATA, NULL, NULL},
+	{"an interpolation", "\"jq(\\\"a\\\\(.n)b\\\")\"", DATA, NULL, NULL},
+	{"a parenthesis in a string", "\"jq(\\\")\\\" + .s)\"", DATA, NULL, NULL},
+	{"several outputs", "\"jq(.list[])\"", DATA, NULL, NULL},
+	{"no output", "\"jq(empty)\"", DATA, NULL, NULL},
+	{"a label", "\"jq(label $out | .list[] | if . > 15 then ., break $out else empty end)\"", DATA, NULL, NULL},
+	{"paths", "\"jq([paths] | length)\"", DATA, NULL, NULL},
+	{"two in one string", "\"n=jq(.n * 3) s=jq(.s | ascii_downcase)\"", DATA, NULL, NULL},
+	{"halt", "\"jq(halt)\"", DATA, NULL, NULL},
+};
+
+/* c's outcome: its result as compact sorted JSON, or "error: " and the error. */
+static char *
+outcome(const Case *c)
+{
+	json_error_t parse_error;
+	json_t	   *template = json_loads(c->template, JSON_DECODE_ANY, &parse_error);
+	json_t	   *data = json_loads(c->data, 0, &parse_error);
+	char		error[1024] = "";
+	json_t	   *result = jx_evaluate(template, data, error, sizeof(error));
+	char	   *text;
+
+	if (result != NULL)
+		text = json_text(result);
+	else if ((text = malloc(strlen(error) + 8)) != NULL)
+		sprintf(text, "error: %s", error);
+	json_decref(result);
+	json_decref(template);
+	json_decref(data);
+	return text;
+}
+
+/* Stages the templates of list and compiles them as a batch window would. */
+static void
+stage_all(const Case *list, size_t n)
+{
+	json_error_t parse_error;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		json_t	   *template = json_loads(list[i].template, JSON_DECODE_ANY, &parse_error);
+
+		jx_stage(template);
+		json_decref(template);
+	}
+	jx_compile_staged();
+}
+
+/* Runs list alone, then grouped: each outcome must be the same. */
+static int
+run_grouped_cases(const Case *list, size_t n, const char *what)
+{
+	char	  **alone = calloc(n, sizeof(char *));
+	int			passed = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		jx_reset();
+		alone[i] = outcome(&list[i]);
+	}
+	jx_reset();
+	stage_all(list, n);
+	for (size_t i = 0; i < n; i++)
+	{
+		char	   *grouped = outcome(&list[i]);
+
+		if (strcmp(grouped, alone[i]) == 0)
+		{
+			printf("ok - grouped %s: %s\n", what, list[i].name);
+			passed++;
+		}
+		else
+			printf("not ok - grouped %s: %s\n#   grouped: %s\n#   alone:   %s\n",
+				   what, list[i].name, grouped, alone[i]);
+		free(grouped);
+		free(alone[i]);
+	}
+	free(alone);
+	jx_reset();
+	return passed;
+}
+
+/*
+ * 200 distinct expressions staged together compile in groups: well under
+ * the 22 ms one costs alone in libjq 1.6.
+ */
+static int
+run_group_speed_case(void)
+{
+	Case		list[200];
+	char		templates[200][32];
+	struct timespec start, end;
+	double		ms;
+	int			ok = 1;
+
+	for (int i = 0; i < 200; i++)
+	{
+		snprintf(templates[i], sizeof(templates[i]), "\"jq(.n + %d)\"", i);
+		list[i] = (Case) {"", templates[i], "{\"n\": 1}", NULL, NULL};
+	}
+	jx_reset();
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	stage_all(list, 200);
+	for (int i = 0; i < 200; i++)
+	{
+		char	   *got = outcome(&list[i]);
+		char		want[16];
+
+		snprintf(want, sizeof(want), "%d", i + 1);
+		ok = ok && strcmp(got, want) == 0;
+		free(got);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	ms = ((end.tv_sec - start.tv_sec) * 1e3 + (end.tv_nsec - start.tv_nsec) / 1e6) / 200;
+	ok = ok && ms < 5.0;
+	printf("%s - 200 distinct expressions staged together: %.2f ms each\n", ok ? "ok" : "not ok", ms);
+	jx_reset();
+	return ok;
+}
+
+/*
  * Template errors carry no secret.  Each template below makes jq fail on
  * a secret; the error must name the place and the kind, and hold no part
  * of either secret in any form a jq message could quote: the value, its
@@ -714,6 +851,12 @@ main(int argc, char **argv)
 	total += 6;
 	passed += run_flood_case(flood_path);
 	total += 3;
+	passed += run_grouped_cases(group_cases, lengthof(group_cases), "expressions");
+	total += lengthof(group_cases);
+	passed += run_grouped_cases(cases, lengthof(cases), "cases");
+	total += lengthof(cases);
+	passed += run_group_speed_case();
+	total += 1;
 	passed += run_workflow_case(argv[1]);
 	passed += run_yaml_case();
 	total += 2;

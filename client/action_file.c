@@ -4,23 +4,90 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "action_file.h"
 
+/* The UTF-16 unit of the escape \uXXXX at p (n bytes left), or -1 if there is none. */
+static long
+escaped_unit(const char *p, size_t n)
+{
+	long		unit = 0;
+
+	if (n < 6 || p[0] != '\\' || p[1] != 'u')
+		return -1;
+	for (int i = 2; i < 6; i++)
+	{
+		int			digit = (p[i] >= '0' && p[i] <= '9') ? p[i] - '0' :
+			(p[i] >= 'a' && p[i] <= 'f') ? p[i] - 'a' + 10 :
+			(p[i] >= 'A' && p[i] <= 'F') ? p[i] - 'A' + 10 : -1;
+
+		if (digit < 0)
+			return -1;
+		unit = unit * 16 + digit;
+	}
+	return unit;
+}
+
 /*
- * Parses JSON as Direktiv reads it: strings may hold \u0000, and an
- * integer too large for 64 bits is read as a double rather than refused.
+ * Rewrites, in place, each escaped surrogate that is not half of a pair as
+ * \uFFFD, as Go's decoder reads it (jansson refuses it).  The two are the
+ * same length.
+ */
+static void
+replace_lone_surrogates(char *text, size_t len)
+{
+	bool		in_string = false;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		long		unit;
+
+		if (text[i] == '"')
+			in_string = !in_string;
+		else if (in_string && text[i] == '\\' && (unit = escaped_unit(text + i, len - i)) < 0)
+			i++;				/* another escape: skip its second byte */
+		else if (in_string && text[i] == '\\')
+		{
+			long		next = (len - i >= 12) ? escaped_unit(text + i + 6, len - i - 6) : -1;
+
+			if (unit >= 0xD800 && unit <= 0xDBFF && next >= 0xDC00 && next <= 0xDFFF)
+				i += 6;			/* a pair: both halves stay */
+			else if (unit >= 0xD800 && unit <= 0xDFFF)
+				memcpy(text + i + 2, "FFFD", 4);
+			i += 5;
+		}
+	}
+}
+
+/*
+ * Parses JSON as Direktiv (Go's encoding/json into interface{}) reads it:
+ * every number is a float64, so integers past 2^53 round as doubles do and
+ * -0 keeps its sign, while a number beyond the double range (1e400) is an
+ * error; strings may hold \u0000; an escaped surrogate that is not half of
+ * a pair reads as U+FFFD.
  */
 json_t *
 parse_json(const char *text, size_t len, size_t flags, json_error_t *error)
 {
-	json_t	   *value = json_loadb(text, len, flags | JSON_ALLOW_NUL, error);
+	char	   *copy = NULL;
+	json_t	   *value;
 
-	if (value == NULL && json_error_code(error) == json_error_numeric_overflow)
-		value = json_loadb(text, len, flags | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, error);
+	if (memchr(text, '\\', len) != NULL)
+	{
+		copy = malloc(len ? len : 1);
+		if (copy == NULL)
+			die(EXIT_FAIL, "out of memory");
+		memcpy(copy, text, len);
+		replace_lone_surrogates(copy, len);
+		text = copy;
+	}
+	value = json_loadb(text, len, flags | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, error);
+	wipe_and_free(copy, len);
 	return value;
 }
 
@@ -53,6 +120,9 @@ load_document(const char *path, const char *what)
 	json_t	   *doc = parse_json_file(path, JSON_DECODE_ANY, &json_error);
 	char		error[512];
 
+	/* JSON whose only fault is a number past the double range is refused, as Direktiv refuses it */
+	if (doc == NULL && json_error_code(&json_error) == json_error_numeric_overflow)
+		die(EXIT_FAIL, "could not read the %s: \"%s\" holds a number out of range", what, path);
 	if (doc == NULL)
 		doc = yaml_file_to_json(path, error, sizeof(error));
 	if (doc == NULL)

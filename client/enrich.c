@@ -340,6 +340,12 @@ read_request(Request *req, const char *line, size_t len, json_t *empty)
 	json_error_t parse_error;
 
 	req->line = parse_json(line, len, 0, &parse_error);
+	if (req->line == NULL && json_error_code(&parse_error) == json_error_numeric_overflow)
+	{
+		failed(&req->out, EXIT_FAIL, "invalid_request", "line %ld holds a number out of range",
+			   req->number);
+		return;
+	}
 	if (!json_is_object(req->line))
 	{
 		failed(&req->out, EXIT_FAIL, "invalid_request", "line %ld is not a JSON object", req->number);

@@ -100,6 +100,22 @@ regex_end(const char *p)
 }
 
 /*
+ * The ")" that closes the expression when open parentheses are still open
+ * at p, counting every parenthesis from p as Direktiv counts them; NULL if
+ * there is none.
+ */
+static const char *
+counted_close(const char *p, int open)
+{
+	for (; *p; p++)
+		if (*p == '(')
+			open++;
+		else if (*p == ')' && open-- == 0)
+			return p;
+	return NULL;
+}
+
+/*
  * Scans code from p to the closer (")" or "}") that is not matched inside
  * it; returns that closer or NULL.
  */
@@ -116,11 +132,18 @@ code_end(const char *p, char closer, int depth)
 	{
 		if (isspace((unsigned char) *p))
 			continue;
+		/*
+		 * a line comment runs to the end of its line; on the template's last
+		 * line, to the ")" that Direktiv's count closes the expression with
+		 * (Direktiv puts a newline after the body, which ends the comment)
+		 */
 		if (p[0] == '/' && p[1] == '/')
 		{
-			p = strchr(p, '\n');
-			if (p == NULL)
-				return NULL;
+			const char *line_end = strchr(p, '\n');
+
+			if (line_end == NULL)
+				return (closer == ')' && depth == 0) ? counted_close(p, open) : NULL;
+			p = line_end;
 			continue;
 		}
 		if (p[0] == '/' && p[1] == '*')

@@ -239,9 +239,28 @@ holds_nan(jv value)
 	}
 }
 
-/* Converts (and frees) a jq value to jansson: integral numbers become integers. */
+/*
+ * Whether gojq would compute text in floats: it keeps a number literal
+ * without "." or an exponent, and what length and the like count, as an
+ * integer, while the data (read by Go's decoder) and the other literals
+ * are float64.  Only the sign of a zero tells the two apart: libjq's -0
+ * and -1 * 0 are -0.0, gojq's the integer 0.
+ */
+static bool
+program_uses_floats(const char *text)
+{
+	for (const char *p = text; *p; p++)
+		if (*p == '.' || ((*p == 'e' || *p == 'E') && p > text && isdigit((unsigned char) p[-1])))
+			return true;
+	return false;
+}
+
+/*
+ * Converts (and frees) a jq value to jansson: integral numbers become
+ * integers, and -0.0 stays a real -0 only when keep_negative_zero.
+ */
 static json_t *
-from_jv(jv value)
+from_jv(jv value, bool keep_negative_zero)
 {
 	json_t	   *result;
 
@@ -251,14 +270,15 @@ from_jv(jv value)
 			result = json_object();
 			jv_object_foreach(value, key, member)
 			{
-				json_object_set_new(result, jv_string_value(key), from_jv(member));
+				json_object_set_new(result, jv_string_value(key),
+									from_jv(member, keep_negative_zero));
 				jv_free(key);
 			}
 			break;
 		case JV_KIND_ARRAY:
 			result = json_array();
 			jv_array_foreach(value, i, element)
-				json_array_append_new(result, from_jv(element));
+				json_array_append_new(result, from_jv(element, keep_negative_zero));
 			break;
 		case JV_KIND_STRING:
 			result = json_stringn_nocheck(jv_string_value(value),
@@ -270,6 +290,8 @@ from_jv(jv value)
 
 				if (isnan(d))
 					result = json_null();
+				else if (d == 0 && signbit(d) && keep_negative_zero)
+					result = json_real(d);
 				else if (d == floor(d) && fabs(d) < 9007199254740992.0)
 					result = json_integer((json_int_t) d);
 				else if (isinf(d))
@@ -767,14 +789,33 @@ run_expression(Eval *ev, const char *text)
 		fail(ev, "jq: the result is not a number (NaN)");
 		return NULL;
 	}
-	return from_jv(first);
+	return from_jv(first, program_uses_floats(text));
+}
+
+/*
+ * The ")" that closes an expression at depth open (the parentheses still
+ * open), counting every parenthesis from p as Direktiv counts them; NULL
+ * if there is none.
+ */
+static const char *
+counted_close(const char *p, int open)
+{
+	for (; *p; p++)
+		if (*p == '(')
+			open++;
+		else if (*p == ')' && --open == 0)
+			return p;
+	return NULL;
 }
 
 /*
  * Finds the end of the expression starting at p (just after "jq("): the
  * ")" that closes it, counting nested parentheses outside jq string
- * literals.  Inside a string, \( opens an interpolation, which is code
- * again until its own ")".  Returns NULL when the string ends first.
+ * literals and comments.  Inside a string, \( opens an interpolation,
+ * which is code again until its own ")".  A "#" comment runs to the end of
+ * its line; one on the template's last line ends at the ")" that closes
+ * the expression by Direktiv's count (gojq sees the comment end there too).
+ * Returns NULL when the string ends first.
  */
 static const char *
 expression_end(const char *p)
@@ -805,6 +846,14 @@ expression_end(const char *p)
 			if (top + 1 >= (int) (sizeof(stack) / sizeof(stack[0])))
 				return NULL;
 			stack[++top] = -1;
+		}
+		else if (*p == '#')
+		{
+			const char *line_end = strchr(p, '\n');
+
+			if (line_end == NULL)
+				return (top == 0) ? counted_close(p, stack[0]) : NULL;
+			p = line_end;
 		}
 		else if (*p == '(')
 			stack[top]++;
@@ -844,17 +893,57 @@ expression_close(const char *open, ExprKind kind)
 }
 
 /*
+ * A template string may hold NUL characters, but the scanners, libjq and
+ * Duktape read C strings: while a template is scanned, each NUL is stood
+ * for by 0xFF, a byte that well-formed UTF-8 (all jansson lets in) never
+ * holds.
+ */
+#define NUL_STAND_IN	'\xff'
+
+/* Appends n bytes of literal template text, each stand-in back as NUL. */
+static void
+append_literal(char **out, size_t *len, size_t *cap, const char *p, size_t n)
+{
+	size_t		start = *len;
+
+	json_text_raw_append(out, len, cap, p, n);
+	for (size_t i = start; i < *len; i++)
+		if ((*out)[i] == NUL_STAND_IN)
+			(*out)[i] = '\0';
+}
+
+/*
+ * Returns the body between open and close in a malloc'd string, each
+ * stand-in written as the escape \u0000: in a jq or JavaScript string
+ * literal that is the NUL the template held, and elsewhere a syntax error
+ * in both, as a raw NUL is to gojq and goja.
+ */
+static char *
+expression_body(const char *open, const char *close)
+{
+	char	   *body = NULL;
+	size_t		len = 0;
+	size_t		cap = 0;
+
+	json_text_raw_append(&body, &len, &cap, "", 0);
+	for (const char *p = open + 3; p < close; p++)
+		if (*p == NUL_STAND_IN)
+			json_text_raw_append(&body, &len, &cap, "\\u0000", 6);
+		else
+			json_text_raw_append(&body, &len, &cap, p, 1);
+	return body;
+}
+
+/*
  * Runs the expression between open and its closing parenthesis.
  * *is_date: the value is a js(...) Date, a string that text holds quoted.
  */
 static json_t *
 run_between(Eval *ev, ExprKind kind, const char *open, const char *close, bool *is_date)
 {
-	char	   *body = strndup(open + 3, close - open - 3);
+	char	   *body = expression_body(open, close);
 	json_t	   *result;
 
-	if (body == NULL)
-		die(EXIT_FAIL, "out of memory");
 	*is_date = false;
 	if (kind == EXPR_JQ)
 		result = run_expression(ev, body);
@@ -884,7 +973,12 @@ evaluate_trimmed(Eval *ev, const char *s)
 	bool		is_date;
 
 	if (next == NULL)
-		return json_string_nocheck(s);
+	{
+		append_literal(&out, &out_len, &out_cap, s, strlen(s));
+		result = json_stringn_nocheck(out, out_len);
+		free(out);
+		return result;
+	}
 
 	/* exactly one expression: its value, with its type */
 	if (next == s)
@@ -900,7 +994,7 @@ evaluate_trimmed(Eval *ev, const char *s)
 		const char *close = expression_close(next, kind);
 		json_t	   *value;
 
-		json_text_raw_append(&out, &out_len, &out_cap, p, next - p);
+		append_literal(&out, &out_len, &out_cap, p, next - p);
 		if (close == NULL)
 		{
 			fail(ev, "%s: missing bracket", kind == EXPR_JS ? "js" : "jq");
@@ -922,7 +1016,7 @@ evaluate_trimmed(Eval *ev, const char *s)
 		json_decref(value);
 		p = close + 1;
 	}
-	json_text_raw_append(&out, &out_len, &out_cap, p, strlen(p));
+	append_literal(&out, &out_len, &out_cap, p, strlen(p));
 	result = json_stringn_nocheck(out, out_len);
 	free(out);
 	return result;
@@ -978,9 +1072,12 @@ evaluate_string(Eval *ev, const char *s, size_t len)
 		start += n;
 	while (end > start && (n = white_space_before(start, end)) > 0)
 		end -= n;
-	trimmed = strndup(start, end - start);
+	trimmed = malloc(end - start + 1);
 	if (trimmed == NULL)
 		die(EXIT_FAIL, "out of memory");
+	for (size_t i = 0; i < (size_t) (end - start); i++)
+		trimmed[i] = (start[i] == '\0') ? NUL_STAND_IN : start[i];
+	trimmed[end - start] = '\0';
 	result = evaluate_trimmed(ev, trimmed);
 	free(trimmed);
 	return result;

@@ -240,6 +240,22 @@ static const Case cases[] = {
 	{"js paren in a template literal", "\"a js(`)${ ')' }`) b\"", DATA, NULL, "input: js: SyntaxError: invalid token (line 2)"},
 	{"js missing bracket", "\"js(return ')'\"", DATA, NULL, "input: js: missing bracket"},
 	{"js unterminated comment", "\"x js(return 1 /* )\"", DATA, NULL, "input: js: missing bracket"},
+	{"js line comment on the last line", "\"a js(return 1 // f(x)) b\"", DATA, "\"a 1 b\"", NULL},
+	{"js line comment, no closing", "\"js(return 1 // (\"", DATA, NULL, "input: js: missing bracket"},
+
+	/* a jq comment runs to its line's end; on the last line, to Direktiv's closing ")" */
+	{"jq quote in a comment", "\"jq(.n # it's \\\")\"", DATA, "5", NULL},
+	{"jq paren in a comment", "\"jq(.n # (\\n)\"", DATA, "5", NULL},
+	{"jq hash in a string", "\"jq(\\\"#)\\\")\"", DATA, "\"#)\"", NULL},
+
+	/* a NUL does not cut a template */
+	{"NUL in literal text", "\"a\\u0000b jq(.n)\\u0000\"", DATA, "\"a\\u0000b 5\\u0000\"", NULL},
+	{"NUL alone", "\"\\u0000\"", DATA, "\"\\u0000\"", NULL},
+	{"NUL in a jq string", "\"jq(\\\"\\u0000\\\")\"", DATA, "\"\\u0000\"", NULL},
+
+	/* a negative zero: gojq's -0 is the integer 0, its -0.0 a float64 */
+	{"jq -0.0", "[\"jq(-0.0)\", \"jq(-0)\", \"jq(-1 * 0)\", \"jq([0.0] | map(-.))\"]", DATA,
+		"[-0,0,0,[-0]]", NULL},
 
 	/* nothing to reach */
 	{"js require", "\"js(return typeof require + typeof module + typeof process)\"", DATA,
@@ -259,7 +275,7 @@ static int
 run_case(const Case *c)
 {
 	json_error_t parse_error;
-	json_t	   *template = json_loads(c->template, JSON_DECODE_ANY, &parse_error);
+	json_t	   *template = json_loads(c->template, JSON_DECODE_ANY | JSON_ALLOW_NUL, &parse_error);
 	json_t	   *data = json_loads(c->data, 0, &parse_error);
 	char		error[1024] = "";
 	json_t	   *result;

@@ -341,7 +341,7 @@ static char *
 outcome(const Case *c)
 {
 	json_error_t parse_error;
-	json_t	   *template = json_loads(c->template, JSON_DECODE_ANY, &parse_error);
+	json_t	   *template = json_loads(c->template, JSON_DECODE_ANY | JSON_ALLOW_NUL, &parse_error);
 	json_t	   *data = json_loads(c->data, 0, &parse_error);
 	char		error[1024] = "";
 	json_t	   *result = jx_evaluate(template, data, error, sizeof(error));
@@ -365,7 +365,7 @@ stage_all(const Case *list, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 	{
-		json_t	   *template = json_loads(list[i].template, JSON_DECODE_ANY, &parse_error);
+		json_t	   *template = json_loads(list[i].template, JSON_DECODE_ANY | JSON_ALLOW_NUL, &parse_error);
 
 		jx_stage(template);
 		json_decref(template);

@@ -112,12 +112,15 @@ parse_json_file(const char *path, size_t flags, json_error_t *error)
 	return value;
 }
 
-/* Reads a JSON or YAML file that must hold an object. */
+/*
+ * Reads a JSON or YAML file that must hold an object.  JSON with a key
+ * twice goes to the YAML reader, which refuses it as Direktiv's yaml.v3 does.
+ */
 json_t *
 load_document(const char *path, const char *what)
 {
 	json_error_t json_error;
-	json_t	   *doc = parse_json_file(path, JSON_DECODE_ANY, &json_error);
+	json_t	   *doc = parse_json_file(path, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &json_error);
 	char		error[512];
 
 	/* JSON whose only fault is a number past the double range is refused, as Direktiv refuses it */

@@ -783,35 +783,142 @@ run_workflow_case(const char *path)
 	return ok;
 }
 
-/* YAML scalars resolve to the JSON types of YAML 1.2's core schema. */
-static int
-run_yaml_case(void)
+/*
+ * A YAML file as Direktiv reads a workflow (gopkg.in/yaml.v3, then
+ * encoding/json): the JSON it becomes, or a part of the error it gives.
+ */
+typedef struct YamlCase
+{
+	const char *name;
+	const char *yaml;
+	const char *expected;		/* compact sorted JSON, or NULL */
+	const char *error;			/* part of the expected error, or NULL */
+} YamlCase;
+
+static const YamlCase yaml_cases[] = {
+	/* YAML 1.2's core schema, as before */
+	{"YAML scalars", "i: -42\nf: 1.5\nhex: 0xff\nb: True\nn: ~\nt:\ns: yes\nq: \"123\"\n"
+		"w: x y\nanchor: &a [1, 2]\nalias: *a\n",
+		"{\"alias\":[1,2],\"anchor\":[1,2],\"b\":true,\"f\":1.5,\"hex\":255,\"i\":-42,"
+		"\"n\":null,\"q\":\"123\",\"s\":\"yes\",\"t\":null,\"w\":\"x y\"}", NULL},
+
+	/* merge keys: explicit keys win wherever they stand, earlier sources win */
+	{"YAML merge: a key after <<", "base: &b {a: 1, b: 2}\nm:\n  <<: *b\n  b: 3\n",
+		"{\"base\":{\"a\":1,\"b\":2},\"m\":{\"a\":1,\"b\":3}}", NULL},
+	{"YAML merge: a key before <<", "base: &b {a: 1, b: 2}\nm:\n  b: 3\n  <<: *b\n",
+		"{\"base\":{\"a\":1,\"b\":2},\"m\":{\"a\":1,\"b\":3}}", NULL},
+	{"YAML merge: a list of sources", "x: &x {a: 1}\ny: &y {a: 2, c: 3}\nm: {<<: [*x, *y], d: 4}\n",
+		"{\"m\":{\"a\":1,\"c\":3,\"d\":4},\"x\":{\"a\":1},\"y\":{\"a\":2,\"c\":3}}", NULL},
+	{"YAML merge: a source's own merge comes after its keys",
+		"c: &c {a: 0, z: 9}\nx: &x {<<: *c, a: 1}\nm: {<<: *x}\n",
+		"{\"c\":{\"a\":0,\"z\":9},\"m\":{\"a\":1,\"z\":9},\"x\":{\"a\":1,\"z\":9}}", NULL},
+	{"YAML merge: a mapping in place", "m:\n  <<: {a: 1, b: 1}\n  b: 2\n",
+		"{\"m\":{\"a\":1,\"b\":2}}", NULL},
+	{"YAML merge: a quoted << is a key", "m: {\"<<\": 1}\n",
+		"{\"m\":{\"\\u003c\\u003c\":1}}", NULL},
+	{"YAML merge: a sequence is refused", "s: &s [1]\nm:\n  <<: *s\n", NULL,
+		"line 3: a merge key (<<) needs a mapping or a sequence of mappings"},
+	{"YAML merge: a scalar is refused", "m: {<<: 1}\n", NULL, "line 1: a merge key"},
+
+	/* explicit tags */
+	{"YAML tags", "a: !!str 123\nb: !!int \"42\"\nc: !!bool true\nd: !!null null\ne: !!float 1\n"
+		"f: !!str true\ng: !!float 2.5\nh: !custom 7\ni: ! 12\nj: !!str\n",
+		"{\"a\":\"123\",\"b\":42,\"c\":true,\"d\":null,\"e\":1,\"f\":\"true\",\"g\":2.5,"
+		"\"h\":\"7\",\"i\":12,\"j\":\"\"}", NULL},
+	{"YAML tags: a !!str key", "!!str 1: x\n", "{\"1\":\"x\"}", NULL},
+	{"YAML tags: !!int on text is refused", "a: 1\nb: !!int s3cr3t\n", NULL,
+		"line 2: the scalar does not match its tag !!int"},
+	{"YAML tags: !!bool on yes is refused", "a: !!bool yes\n", NULL,
+		"line 1: the scalar does not match its tag !!bool"},
+	{"YAML tags: !!null on text is refused", "a: !!null x\n", NULL, "line 1: the scalar does not match"},
+
+	/* timestamps: unquoted, in one of yaml.v3's four forms */
+	{"YAML timestamps", "d: 2001-12-14\nt: 2001-12-14t21:59:43.10-05:00\n"
+		"s: 2001-12-14  21:59:43.10\nz: 2002-12-14T21:59:43.1234567891Z\nq: \"2001-12-14\"\n"
+		"bad: 2001-02-30\nshort: 2001-1-5\nutc: 2001-12-14T10:00:00+00:00\n"
+		"tag: !!timestamp 2004-02-29\nnot: 2001-12-14T25:00:00Z\n",
+		"{\"bad\":\"2001-02-30\",\"d\":\"2001-12-14T00:00:00Z\",\"not\":\"2001-12-14T25:00:00Z\","
+		"\"q\":\"2001-12-14\",\"s\":\"2001-12-14T21:59:43.1Z\",\"short\":\"2001-01-05T00:00:00Z\","
+		"\"t\":\"2001-12-14T21:59:43.1-05:00\",\"tag\":\"2004-02-29T00:00:00Z\","
+		"\"utc\":\"2001-12-14T10:00:00Z\",\"z\":\"2002-12-14T21:59:43.123456789Z\"}", NULL},
+
+	/* integers as Go's strconv.ParseInt(s, 0, 64) reads them, _ removed */
+	{"YAML integers", "a: 017\nb: 0b101\nc: 1_000\nd: 0x1F\ne: 0o17\nf: +12\ng: -0x10\nh: 08\n"
+		"i: 0B11\nj: 1_0.5\nk: 0x\nl: 1e3\nm: 9223372036854775807\nn: 1__2\no: -0b101\np: 0.\n"
+		"q: .5\nr: +.5\ns: 0x_1f\n",
+		"{\"a\":15,\"b\":5,\"c\":1000,\"d\":31,\"e\":15,\"f\":12,\"g\":-16,\"h\":8,\"i\":3,"
+		"\"j\":10.5,\"k\":\"0x\",\"l\":1000,\"m\":9223372036854775807,\"n\":12,\"o\":-5,\"p\":0,"
+		"\"q\":0.5,\"r\":0.5,\"s\":31}", NULL},
+	{"YAML numbers too large", "a: 1e400\nb: 0x1ffffffffffffffff\n",
+		"{\"a\":\"1e400\",\"b\":\"0x1ffffffffffffffff\"}", NULL},
+
+	/* what Direktiv's json.Marshal cannot write, or yaml.v3 refuses */
+	{"YAML .inf is refused", "a: 1\nb: .inf\n", NULL, "line 2: an infinite or NaN number"},
+	{"YAML -.Inf is refused", "a: [-.Inf]\n", NULL, "line 1: an infinite or NaN number"},
+	{"YAML .nan is refused", "a: .NaN\n", NULL, "line 1: an infinite or NaN number"},
+	{"YAML an integer key is refused", "1: x\n", NULL, "line 1: a mapping key is not a string"},
+	{"YAML a boolean key is refused", "m: {true: 1}\n", NULL, "line 1: a mapping key is not a string"},
+	{"YAML a null key is refused", "m:\n  ~: 1\n", NULL, "line 2: a mapping key is not a string"},
+	{"YAML a timestamp key is refused", "2001-12-14: x\n", NULL, "line 1: a mapping key is not a string"},
+	{"YAML a sequence key is refused", "? [a]\n: 1\n", NULL, "line 1: a mapping key is not a string"},
+	{"YAML a duplicate key is refused", "s3cr3t: 1\nb: 2\ns3cr3t: 3\n", NULL,
+		"line 3: a mapping key is already defined at line 1"},
+	{"YAML a duplicate quoted key is refused", "m: {a: 1, \"a\": 2}\n", NULL,
+		"line 1: a mapping key is already defined"},
+	{"YAML a key may repeat in another mapping", "a: {x: 1}\nb: {x: 2}\n",
+		"{\"a\":{\"x\":1},\"b\":{\"x\":2}}", NULL},
+	{"YAML an alias to an unknown anchor is refused", "a: *nope\n", NULL, "line 1: an alias"},
+	{"YAML an alias inside its own anchor is refused", "a: &x [1, *x]\n", NULL, "line 1: an alias"},
+	{"YAML an anchor redefined around its alias is refused", "a: &x 1\nb: &x [*x]\n", NULL,
+		"line 2: an alias"},
+	{"YAML excessive aliasing is refused",
+		"a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+		"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+		"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+		"g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n",
+		NULL, "excessive aliasing"},
+	{"YAML !!binary is refused", "a: !!binary aGVsbG8=\n", NULL, "line 1: the !!binary tag"},
+	{"YAML a zone offset of 24 hours is refused", "a: 2001-12-14T10:00:00+24:00\n", NULL,
+		"line 1: a timestamp's zone offset"},
+	{"YAML a zone offset past Go's range is a string", "a: 2001-12-14T10:00:00+25:00\n",
+		"{\"a\":\"2001-12-14T10:00:00+25:00\"}", NULL},
+};
+
+/* Reads text as a YAML file; NULL with the error on failure. */
+static json_t *
+yaml_text_to_json(const char *text, char *error, size_t error_len)
 {
 	char		path[] = "/tmp/test_jx-yaml-XXXXXX";
 	int			fd = mkstemp(path);
 	FILE	   *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	char		error[512] = "";
 	json_t	   *doc;
-	char	   *text = NULL;
-	const char *expected =
-		"{\"alias\":[1,2],\"anchor\":[1,2],\"b\":true,\"f\":1.5,\"hex\":255,\"i\":-42,"
-		"\"n\":null,\"q\":\"123\",\"s\":\"yes\",\"t\":null,\"w\":\"x y\"}";
-	int			ok;
 
 	if (f == NULL)
 	{
-		printf("not ok - YAML scalars\n#   could not create %s\n", path);
-		return 0;
+		snprintf(error, error_len, "could not create %s", path);
+		return NULL;
 	}
-	fputs("i: -42\nf: 1.5\nhex: 0xff\nb: True\nn: ~\nt:\ns: yes\nq: \"123\"\n"
-		  "w: x y\nanchor: &a [1, 2]\nalias: *a\n", f);
+	fputs(text, f);
 	fclose(f);
-	doc = yaml_file_to_json(path, error, sizeof(error));
+	doc = yaml_file_to_json(path, error, error_len);
 	remove(path);
-	if (doc != NULL)
-		text = json_text(doc);
-	ok = text != NULL && strcmp(text, expected) == 0;
-	printf("%s - YAML scalars\n", ok ? "ok" : "not ok");
+	return doc;
+}
+
+/* Runs one YAML case; an error must not show the file's text. */
+static int
+run_yaml_case(const YamlCase *c)
+{
+	char		error[512] = "";
+	json_t	   *doc = yaml_text_to_json(c->yaml, error, sizeof(error));
+	char	   *text = doc ? json_text(doc) : NULL;
+	int			ok;
+
+	if (c->expected != NULL)
+		ok = text != NULL && strcmp(text, c->expected) == 0;
+	else
+		ok = doc == NULL && strstr(error, c->error) != NULL && strstr(error, "s3cr3t") == NULL;
+	printf("%s - %s\n", ok ? "ok" : "not ok", c->name);
 	if (!ok)
 		printf("#   got: %s\n", text ? text : error);
 	free(text);
@@ -874,8 +981,9 @@ main(int argc, char **argv)
 	passed += run_group_speed_case();
 	total += 1;
 	passed += run_workflow_case(argv[1]);
-	passed += run_yaml_case();
-	total += 2;
+	total += 1;
+	for (size_t i = 0; i < lengthof(yaml_cases); i++, total++)
+		passed += run_yaml_case(&yaml_cases[i]);
 	jx_reset();
 	printf("%d passed, %d failed\n", passed, total - passed);
 	return passed == total ? 0 : 1;

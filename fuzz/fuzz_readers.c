@@ -35,7 +35,7 @@ check_round_trip(json_t *doc)
 {
 	json_error_t json_error;
 	char	   *out = json_text(doc);
-	json_t	   *again = json_loads(out, JSON_DECODE_ANY, &json_error);
+	json_t	   *again = json_loads(out, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &json_error);
 
 	if (again == NULL)
 		abort();

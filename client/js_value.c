@@ -147,18 +147,25 @@ number_value(double d)
 	return made(json_real(d));
 }
 
-/*
- * Calls the built-in method kept under key (js_env.c) with the value at
- * idx as this, and pushes what it returns.  Unprotected: a method that
- * cannot fail on the value, or whose failure is the template's error.
- */
+/* Pushes the built-in method kept under key (js_env.c), and the value at idx as its this. */
 static void
-call_kept(duk_context *ctx, const char *key, duk_idx_t idx)
+push_kept_call(duk_context *ctx, const char *key, duk_idx_t idx)
 {
 	duk_push_heap_stash(ctx);
 	duk_get_prop_string(ctx, -1, key);
 	duk_remove(ctx, -2);
 	duk_dup(ctx, idx);
+}
+
+/*
+ * Calls the built-in method kept under key with the value at idx as this,
+ * and pushes what it returns.  Unprotected: a method that cannot fail on
+ * the value, or whose failure is the template's error.
+ */
+static void
+call_kept(duk_context *ctx, const char *key, duk_idx_t idx)
+{
+	push_kept_call(ctx, key, idx);
 	duk_call_method(ctx, 0);
 }
 
@@ -170,10 +177,7 @@ call_kept(duk_context *ctx, const char *key, duk_idx_t idx)
 static bool
 unwrap_kept(duk_context *ctx, const char *key, duk_idx_t idx)
 {
-	duk_push_heap_stash(ctx);
-	duk_get_prop_string(ctx, -1, key);
-	duk_remove(ctx, -2);
-	duk_dup(ctx, idx);
+	push_kept_call(ctx, key, idx);
 	if (duk_pcall_method(ctx, 0) == DUK_EXEC_SUCCESS)
 		return true;
 	if (duk_get_error_code(ctx, -1) != DUK_ERR_TYPE_ERROR)

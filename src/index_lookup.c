@@ -22,6 +22,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "executor/tuptable.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -144,13 +145,12 @@ typedef struct ExpectedIndex
 	const char *indexname;
 	int			ncolumns;
 	const char *columns[3];
-	const char *description;	/* the columns, for the error */
 } ExpectedIndex;
 
 static const ExpectedIndex expected_indexes[] = {
-	{"secrets_pkey", 2, {"namespace", "name"}, "(namespace, name)"},
-	{"secret_versions_pkey", 3, {"namespace", "name", "version"}, "(namespace, name, version)"},
-	{"grants_pkey", 2, {"namespace", "grantee"}, "(namespace, grantee)"},
+	{"secrets_pkey", 2, {"namespace", "name"}},
+	{"secret_versions_pkey", 3, {"namespace", "name", "version"}},
+	{"grants_pkey", 2, {"namespace", "grantee"}},
 };
 
 /* Whether index finds every row of rel by exactly the expected key columns. */
@@ -195,13 +195,21 @@ open_index_of(Relation rel, const char *indexname)
 	if (expected == NULL)
 		elog(ERROR, "index \"nsvault.%s\" has no expected definition", indexname);
 	if (!index_is_as_expected(index, rel, expected))
+	{
+		StringInfoData columns;
+
+		initStringInfo(&columns);
+		for (int i = 0; i < expected->ncolumns; i++)
+			appendStringInfo(&columns, "%s%s", i > 0 ? ", " : "(", expected->columns[i]);
+		appendStringInfoChar(&columns, ')');
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("\"nsvault.%s\" is not a valid index of \"nsvault.%s\"",
 						indexname, RelationGetRelationName(rel)),
 				 errdetail("nsvault reads through a valid unique btree index on %s, with no predicate and no expression.",
-						   expected->description),
+						   columns.data),
 				 errhint("Recreate the index as the extension's scripts define it.")));
+	}
 	return index;
 }
 

@@ -161,7 +161,7 @@ struct Subcommand
 	void		(*run) (const AdminCall *call);
 	const char *sql;
 	const DbShape *answer;
-	unsigned	options;		/* OPTION_BIT of each option it takes besides -d */
+	uint64_t	options;		/* OPTION_BIT of each option it takes besides -d */
 };
 
 typedef struct AdminCommand
@@ -188,7 +188,7 @@ static PGconn *
 connect_or_die(const AdminCall *call)
 {
 	DbError		error;
-	PGconn	   *conn = db_connect(call->cl->value[OPT_DBNAME], &error);
+	PGconn	   *conn = db_connect(call->cl->conninfo, &error);
 
 	if (conn == NULL)
 		die(error.status, "%s", error.message);
@@ -229,7 +229,7 @@ store_value(const AdminCall *call, int nparams, const char *const *params,
 			char *value, size_t len)
 {
 	DbError		error;
-	PGconn	   *conn = db_connect(call->cl->value[OPT_DBNAME], &error);
+	PGconn	   *conn = db_connect(call->cl->conninfo, &error);
 	PGresult   *res = NULL;
 
 	if (conn != NULL)
@@ -295,9 +295,9 @@ version_text(const AdminCall *call, const char *text, const char *what, bool zer
 static void
 print_value(const AdminCall *call)
 {
-	const char *version = call->cl->value[OPT_VERSION];
+	const char *version = call->cl->value[OPT_SECRET_VERSION];
 	const char *params[] = {call->operands[0], call->operands[1],
-	version ? version_text(call, version, "--version", false) : NULL};
+	version ? version_text(call, version, "--secret-version", false) : NULL};
 
 	print_answer(call, 3, params, "");
 }
@@ -480,7 +480,7 @@ static const Subcommand secret_subcommands[] = {
 	{"set", false, 2, 2, "secret set [--no-overwrite] [--cas N] NAMESPACE NAME", set_secret,
 		SET_SECRET_SQL, &set_secret_answer, OPTION_BIT(OPT_NO_OVERWRITE) | OPTION_BIT(OPT_CAS)},
 	{"get", false, 2, 2, "secret get [--version N] NAMESPACE NAME", print_value, GET_SECRET_SQL,
-	&get_secret_answer, OPTION_BIT(OPT_VERSION)},
+	&get_secret_answer, OPTION_BIT(OPT_SECRET_VERSION)},
 	{"list", false, 1, 1, "secret list [--expiring INTERVAL] NAMESPACE", list_secrets,
 	LIST_SECRETS_SQL, &list_secrets_answer, OPTION_BIT(OPT_EXPIRING)},
 	{"delete", false, 2, 2, "secret delete NAMESPACE NAME", delete_named, DELETE_SECRET_SQL,
@@ -600,4 +600,16 @@ cmd_registry(const CommandLine *cl)
 	if (global && strcmp(name, "docker-config") == 0)
 		die(EXIT_USAGE, "registry docker-config: use --global-service, not --global");
 	return run_subcommand(&registry_command, cl, global);
+}
+
+const char *
+secret_usage_of(const CommandLine *cl)
+{
+	return secret_usage;
+}
+
+const char *
+registry_usage_of(const CommandLine *cl)
+{
+	return registry_usage;
 }

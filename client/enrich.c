@@ -825,16 +825,16 @@ read_data(const char *path)
 	{
 		data = parse_json_file(path, JSON_DECODE_ANY, &parse_error);
 		if (data == NULL)
-			die(EXIT_FAIL, "could not read the data: %s: %s", path, parse_error.text);
+			die(EXIT_FAIL, "enrich: could not read the data: %s: %s", path, parse_error.text);
 		return data;
 	}
 	text = read_all(0, &len);
 	if (text == NULL)
-		die(EXIT_FAIL, "could not read the data from standard input");
+		die(EXIT_FAIL, "enrich: could not read the data from standard input");
 	data = parse_json(text, len, JSON_DECODE_ANY, &parse_error);
 	wipe_and_free(text, len);
 	if (data == NULL)
-		die(EXIT_FAIL, "the data on standard input is not JSON: line %d: %s",
+		die(EXIT_FAIL, "enrich: the data on standard input is not JSON: line %d: %s",
 			parse_error.line, parse_error.text);
 	return data;
 }
@@ -855,7 +855,7 @@ enrich_one(Enricher *en, const CommandLine *cl)
 	check_action_options(cl);
 	action = load_action(cl, &doc, &is_subflow);
 	data = read_data(cl->value[OPT_DATA]);
-	input = enrich_action(en, cl->value[OPT_NAMESPACE], action, data, is_subflow, &out);
+	input = enrich_action(en, cl->namespace, action, data, is_subflow, &out);
 	PQfinish(en->conn);
 	en->conn = NULL;
 	json_decref(data);
@@ -879,7 +879,7 @@ enrich_one(Enricher *en, const CommandLine *cl)
 int
 cmd_enrich(const CommandLine *cl)
 {
-	Enricher	en = {cl->value[OPT_DBNAME], NULL, ""};
+	Enricher	en = {cl->conninfo, NULL, ""};
 	int			status;
 
 	if (cl->nargs > 0)

@@ -57,8 +57,11 @@ static const struct option long_options[] = {
 	/* every command's */
 	[OPT_DBNAME] = {"dbname", required_argument, NULL, 'd'},
 	[OPT_HELP] = {"help", no_argument, NULL, 'h'},
-	/* enrich's */
+	[OPT_VERSION] = {"version", optional_argument, NULL, 'V'},
 	[OPT_NAMESPACE] = {"namespace", required_argument, NULL, 'n'},
+	[OPT_QUIET] = {"quiet", no_argument, NULL, 'q'},
+	[OPT_JSON] = {"json", no_argument, NULL, LONG_ONLY(OPT_JSON)},
+	/* enrich's */
 	[OPT_WORKFLOW] = {"workflow", required_argument, NULL, 'w'},
 	[OPT_STATE] = {"state", required_argument, NULL, 's'},
 	[OPT_ACTION] = {"action", required_argument, NULL, 'a'},
@@ -72,7 +75,8 @@ static const struct option long_options[] = {
 	[OPT_PRIVATE] = {"private", no_argument, NULL, LONG_ONLY(OPT_PRIVATE)},
 	[OPT_GLOBAL_SERVICE] = {"global-service", no_argument, NULL, LONG_ONLY(OPT_GLOBAL_SERVICE)},
 	[OPT_CAS] = {"cas", required_argument, NULL, LONG_ONLY(OPT_CAS)},
-	[OPT_VERSION] = {"version", required_argument, NULL, LONG_ONLY(OPT_VERSION)},
+	[OPT_SECRET_VERSION] = {"secret-version", required_argument, NULL, LONG_ONLY(OPT_SECRET_VERSION)},
+	[OPT_NO_NEWLINE] = {"no-newline", no_argument, NULL, LONG_ONLY(OPT_NO_NEWLINE)},
 	[OPT_DESCRIPTION] = {"description", required_argument, NULL, LONG_ONLY(OPT_DESCRIPTION)},
 	[OPT_EXPIRES] = {"expires", required_argument, NULL, LONG_ONLY(OPT_EXPIRES)},
 	[OPT_EXPIRING] = {"expiring", required_argument, NULL, LONG_ONLY(OPT_EXPIRING)},
@@ -81,6 +85,8 @@ static const struct option long_options[] = {
 	[OPT_ENV] = {"env", required_argument, NULL, 'e'},
 	[OPT_NO_MASK] = {"no-mask", no_argument, NULL, LONG_ONLY(OPT_NO_MASK)},
 	[OPT_MIN_LENGTH] = {"min-length", required_argument, NULL, LONG_ONLY(OPT_MIN_LENGTH)},
+	[OPT_ALL] = {"all", no_argument, NULL, LONG_ONLY(OPT_ALL)},
+	[OPT_PREFIX] = {"prefix", required_argument, NULL, LONG_ONLY(OPT_PREFIX)},
 	[NUM_OPTIONS] = {NULL, 0, NULL, 0}
 };
 
@@ -89,37 +95,49 @@ static const struct option long_options[] = {
  * whatever POSIXLY_CORRECT says, and ":", which tells a missing value from
  * an unknown option.  -? is help too; getopt reports it as unknown.
  */
-#define SHORT_OPTIONS "-:d:hn:w:s:a:e:"
+#define SHORT_OPTIONS "-:d:hVn:qw:s:a:e:"
 
 #define ADMIN_OPTIONS \
 	(OPTION_BIT(OPT_NO_OVERWRITE) | OPTION_BIT(OPT_GLOBAL) | \
 	 OPTION_BIT(OPT_PRIVATE) | OPTION_BIT(OPT_GLOBAL_SERVICE) | OPTION_BIT(OPT_CAS) | \
-	 OPTION_BIT(OPT_VERSION) | OPTION_BIT(OPT_DESCRIPTION) | OPTION_BIT(OPT_EXPIRES) | \
-	 OPTION_BIT(OPT_EXPIRING))
+	 OPTION_BIT(OPT_SECRET_VERSION) | OPTION_BIT(OPT_NO_NEWLINE) | OPTION_BIT(OPT_DESCRIPTION) | \
+	 OPTION_BIT(OPT_EXPIRES) | OPTION_BIT(OPT_EXPIRING) | OPTION_BIT(OPT_JSON))
 #define ENRICH_OPTIONS \
-	(OPTION_BIT(OPT_NAMESPACE) | OPTION_BIT(OPT_WORKFLOW) | OPTION_BIT(OPT_STATE) | \
+	(OPTION_BIT(OPT_WORKFLOW) | OPTION_BIT(OPT_STATE) | \
 	 OPTION_BIT(OPT_ACTION) | OPTION_BIT(OPT_DATA) | OPTION_BIT(OPT_BATCH) | \
 	 OPTION_BIT(OPT_JS_TIMEOUT) | OPTION_BIT(OPT_JS_MEMORY))
 #define MASK_OPTIONS \
-	(OPTION_BIT(OPT_NAMESPACE) | OPTION_BIT(OPT_SECRET) | OPTION_BIT(OPT_ACTION) | \
+	(OPTION_BIT(OPT_SECRET) | OPTION_BIT(OPT_ACTION) | \
 	 OPTION_BIT(OPT_WORKFLOW) | OPTION_BIT(OPT_STATE) | OPTION_BIT(OPT_MIN_LENGTH))
 #define RUN_OPTIONS \
-	(OPTION_BIT(OPT_NAMESPACE) | OPTION_BIT(OPT_ENV) | OPTION_BIT(OPT_NO_MASK) | \
-	 OPTION_BIT(OPT_MIN_LENGTH))
+	(OPTION_BIT(OPT_ENV) | OPTION_BIT(OPT_NO_MASK) | OPTION_BIT(OPT_MIN_LENGTH) | \
+	 OPTION_BIT(OPT_ALL) | OPTION_BIT(OPT_PREFIX))
 /* options that may be given more than once, each value kept */
 #define REPEATED_OPTIONS (OPTION_BIT(OPT_SECRET) | OPTION_BIT(OPT_ENV))
 /* every command takes these */
-#define COMMON_OPTIONS (OPTION_BIT(OPT_DBNAME) | OPTION_BIT(OPT_HELP))
+#define COMMON_OPTIONS \
+	(OPTION_BIT(OPT_DBNAME) | OPTION_BIT(OPT_HELP) | OPTION_BIT(OPT_VERSION) | \
+	 OPTION_BIT(OPT_NAMESPACE) | OPTION_BIT(OPT_QUIET))
 
 typedef struct Command
 {
 	const char *name;
 	int			(*run) (const CommandLine *cl);
 	const char *usage;			/* what --help prints */
-	unsigned	options;		/* OPTION_BIT of each option it takes */
+	uint64_t	options;		/* OPTION_BIT of each option it takes */
+	/* what --help prints after the command's first operand, if not usage */
+	const char *(*usage_of) (const CommandLine *cl);
 } Command;
 
 static int	print_usage(const CommandLine *cl);
+static int	print_version(const CommandLine *cl);
+
+static const char version_usage[] =
+"Usage:\n"
+"  nsvault version\n"
+"  nsvault -V, --version\n"
+"\n"
+"Prints the client's version, \"nsvault X.Y.Z\", then exits.\n";
 
 /* An option's long name, without "--". */
 const char *
@@ -129,12 +147,13 @@ option_name(Option opt)
 }
 
 static const Command commands[] = {
-	{"secret", cmd_secret, secret_usage, COMMON_OPTIONS | ADMIN_OPTIONS},
-	{"registry", cmd_registry, registry_usage, COMMON_OPTIONS | ADMIN_OPTIONS},
-	{"enrich", cmd_enrich, enrich_usage, COMMON_OPTIONS | ENRICH_OPTIONS},
-	{"mask", cmd_mask, mask_usage, COMMON_OPTIONS | MASK_OPTIONS},
-	{"run", cmd_run, run_usage, COMMON_OPTIONS | RUN_OPTIONS},
-	{"help", print_usage, usage, COMMON_OPTIONS},
+	{"secret", cmd_secret, secret_usage, COMMON_OPTIONS | ADMIN_OPTIONS, secret_usage_of},
+	{"registry", cmd_registry, registry_usage, COMMON_OPTIONS | ADMIN_OPTIONS, registry_usage_of},
+	{"enrich", cmd_enrich, enrich_usage, COMMON_OPTIONS | ENRICH_OPTIONS, NULL},
+	{"mask", cmd_mask, mask_usage, COMMON_OPTIONS | MASK_OPTIONS, NULL},
+	{"run", cmd_run, run_usage, COMMON_OPTIONS | RUN_OPTIONS, NULL},
+	{"version", print_version, version_usage, COMMON_OPTIONS, NULL},
+	{"help", print_usage, usage, COMMON_OPTIONS, NULL},
 };
 
 #define lengthof(array) (sizeof(array) / sizeof((array)[0]))
@@ -143,6 +162,13 @@ static int
 print_usage(const CommandLine *cl)
 {
 	fputs(usage, stdout);
+	return EXIT_OK;
+}
+
+static int
+print_version(const CommandLine *cl)
+{
+	printf("nsvault %s\n", NSVAULT_CLIENT_VERSION);
 	return EXIT_OK;
 }
 
@@ -193,7 +219,7 @@ option_of(int code)
  * letter).
  */
 static void
-bad_option(const Command *command, const char *arg, bool missing_value)
+bad_option(const Command *command, const CommandLine *cl, const char *arg, bool missing_value)
 {
 	char		name[64];
 	const char *equals = strchr(arg, '=');
@@ -208,6 +234,10 @@ bad_option(const Command *command, const char *arg, bool missing_value)
 	for (int opt = 0; equals != NULL && opt < NUM_OPTIONS; opt++)
 		if (strcmp(name + 2, long_options[opt].name) == 0)
 			usage_error(command, "option \"%s\" takes no value", name);
+	/* run's command, once named, takes its own options only after "--" */
+	if (command != NULL && command->run == cmd_run && cl->nargs > 0)
+		usage_error(command, "unknown option \"%s\"; if it is an option of \"%s\", put \"--\" before the command: nsvault run ... -- %s %s",
+					name, cl->args[0], cl->args[0], arg);
 	usage_error(command, "unknown option \"%s\"", name);
 }
 
@@ -250,6 +280,7 @@ read_command_line(int argc, char **argv, CommandLine *cl)
 
 	memset(cl, 0, sizeof(*cl));
 	cl->dashes_at = -1;
+	cl->version_bare_at = -1;
 	cl->args = calloc(argc + 1, sizeof(char *));	/* NULL after the last, as for exec */
 	if (cl->args == NULL)
 		die(EXIT_FAIL, "out of memory");
@@ -261,14 +292,19 @@ read_command_line(int argc, char **argv, CommandLine *cl)
 		if (code == 1)
 			command = add_operand(cl, command, optarg);
 		else if (code == ':' || (code == '?' && optopt != '?'))
-			bad_option(command, argv[arg], code == ':');
+			bad_option(command, cl, argv[arg], code == ':');
 		else if ((opt = option_of(code)) == OPT_HELP)
 		{
 			cl->value[OPT_HELP] = "";
 			return command;
 		}
 		else
+		{
+			/* "--version N" in secret get: N may be its value (see secret_version_spelling) */
+			if (opt == OPT_VERSION && optarg == NULL && strncmp(argv[arg], "--", 2) == 0)
+				cl->version_bare_at = cl->nargs;
 			set_option(cl, opt, optarg, argc);
+		}
 		arg = optind;
 	}
 	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0)
@@ -295,6 +331,36 @@ free_command_line(CommandLine *cl)
 		free(cl->repeated[opt]);
 }
 
+/*
+ * Reads "secret get --version N", the spelling of --secret-version before
+ * --version printed the version: true if cl is such a command, which then
+ * has its --secret-version.  In any other command --version prints the
+ * version.
+ */
+static bool
+secret_version_spelling(const Command *command, CommandLine *cl)
+{
+	const char *value = cl->value[OPT_VERSION];
+
+	if (command == NULL || command->run != cmd_secret || cl->nargs < 1 ||
+		strcmp(cl->args[0], "get") != 0)
+		return false;
+	if (option_given(cl, OPT_SECRET_VERSION))
+		usage_error(command, "give --secret-version once, not with --version too");
+	if (value[0] == '\0')
+	{
+		if (cl->version_bare_at < 1 || cl->version_bare_at >= cl->nargs)
+			usage_error(command, "option \"--version\" needs a value");
+		value = cl->args[cl->version_bare_at];
+		memmove(&cl->args[cl->version_bare_at], &cl->args[cl->version_bare_at + 1],
+				sizeof(char *) * (cl->nargs - cl->version_bare_at));
+		cl->nargs--;
+	}
+	cl->value[OPT_SECRET_VERSION] = value;
+	cl->value[OPT_VERSION] = NULL;
+	return true;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -310,13 +376,21 @@ main(int argc, char **argv)
 	command = read_command_line(argc, argv, &cl);
 	if (option_given(&cl, OPT_HELP))
 	{
-		fputs(command != NULL ? command->usage : usage, stdout);
+		if (command == NULL)
+			fputs(usage, stdout);
+		else if (command->usage_of != NULL)
+			fputs(command->usage_of(&cl), stdout);
+		else
+			fputs(command->usage, stdout);
 		free_command_line(&cl);
 		return EXIT_OK;
 	}
+	if (option_given(&cl, OPT_VERSION) && !secret_version_spelling(command, &cl))
+		command = find_command("version");
 	if (command == NULL)
 		usage_error(NULL, "no command given");
 	refuse_other_options(command, &cl);
+	config_apply(&cl);
 	status = command->run(&cl);
 	free_command_line(&cl);
 	return status;

@@ -190,8 +190,8 @@ check_mask_options(const CommandLine *cl)
 		die(EXIT_USAGE, "mask: give --secret NAME, --action FILE or --workflow FILE --state ID (see \"nsvault mask --help\")");
 	if (option_given(cl, OPT_WORKFLOW) != option_given(cl, OPT_STATE))
 		die(EXIT_USAGE, "mask: --workflow and --state go together");
-	if (!option_given(cl, OPT_NAMESPACE))
-		die(EXIT_USAGE, "mask: --namespace is required");
+	if (cl->namespace == NULL)
+		die(EXIT_USAGE, "mask: --namespace is required (or NSVAULT_NAMESPACE, or the config file's namespace)");
 }
 
 /* Copies standard input through the masker to standard output. */
@@ -241,7 +241,7 @@ cmd_mask(const CommandLine *cl)
 	if (set.n == 0)
 		warn("mask: the action names no secrets: nothing is masked");
 	else
-		secrets_fetch(&set, cl->value[OPT_DBNAME], cl->value[OPT_NAMESPACE], "mask");
+		secrets_fetch(&set, cl->conninfo, cl->namespace, "mask");
 	patterns = secrets_patterns(&set, min_length, "mask");
 	secrets_wipe(&set);
 	masker = masker_new(patterns, mask_write_fd, &out_fd);

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/uio.h>
 
 #include <jansson.h>
@@ -104,8 +105,11 @@ typedef enum Option
 {
 	OPT_DBNAME,
 	OPT_HELP,
-	/* enrich */
+	OPT_VERSION,				/* --version, -V; in secret get, the old --secret-version */
 	OPT_NAMESPACE,
+	OPT_QUIET,
+	OPT_JSON,
+	/* enrich */
 	OPT_WORKFLOW,
 	OPT_STATE,
 	OPT_ACTION,
@@ -119,7 +123,8 @@ typedef enum Option
 	OPT_PRIVATE,
 	OPT_GLOBAL_SERVICE,
 	OPT_CAS,
-	OPT_VERSION,
+	OPT_SECRET_VERSION,
+	OPT_NO_NEWLINE,
 	OPT_DESCRIPTION,
 	OPT_EXPIRES,
 	OPT_EXPIRING,
@@ -128,8 +133,19 @@ typedef enum Option
 	OPT_ENV,
 	OPT_NO_MASK,
 	OPT_MIN_LENGTH,
+	OPT_ALL,
+	OPT_PREFIX,
 	NUM_OPTIONS
 } Option;
+
+/* Where the namespace in effect came from: flags beat the environment, which beats the file. */
+typedef enum NamespaceSource
+{
+	NAMESPACE_NONE,
+	NAMESPACE_FLAG,				/* -n, --namespace */
+	NAMESPACE_ENV,				/* NSVAULT_NAMESPACE */
+	NAMESPACE_FILE				/* the config file's namespace */
+} NamespaceSource;
 
 typedef struct CommandLine
 {
@@ -138,15 +154,23 @@ typedef struct CommandLine
 	int			nargs;			/* the operands after the command */
 	char	  **args;			/* followed by NULL */
 	int			dashes_at;		/* how many operands came before "--", or -1 */
+	int			version_bare_at;	/* how many came before a bare "--version", or -1 */
 	/* every value of an option that may be repeated (--secret, --env) */
 	int			nrepeated[NUM_OPTIONS];
 	const char **repeated[NUM_OPTIONS];
+	/* the defaults in effect, from the flags, the environment and the file */
+	const char *conninfo;		/* NULL: libpq's own defaults */
+	const char *namespace;		/* NULL: none */
+	NamespaceSource namespace_from;
 } CommandLine;
 
-#define OPTION_BIT(opt) (1u << (opt))
+#define OPTION_BIT(opt) (UINT64_C(1) << (opt))
 
 /* main.c */
 extern const char *option_name(Option opt);
+
+/* config.c */
+extern void config_apply(CommandLine *cl);
 
 static inline bool
 option_given(const CommandLine *cl, Option opt)
@@ -157,6 +181,8 @@ option_given(const CommandLine *cl, Option opt)
 /* admin.c */
 extern const char secret_usage[];
 extern const char registry_usage[];
+extern const char *secret_usage_of(const CommandLine *cl);
+extern const char *registry_usage_of(const CommandLine *cl);
 extern int	cmd_secret(const CommandLine *cl);
 extern int	cmd_registry(const CommandLine *cl);
 

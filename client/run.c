@@ -114,8 +114,8 @@ read_env_options(const CommandLine *cl, SecretSet *set)
 static void
 check_run_options(const CommandLine *cl)
 {
-	if (!option_given(cl, OPT_NAMESPACE))
-		die(EXIT_USAGE, "run: --namespace is required (see \"nsvault run --help\")");
+	if (cl->namespace == NULL)
+		die(EXIT_USAGE, "run: --namespace is required (or NSVAULT_NAMESPACE, or the config file's namespace; see \"nsvault run --help\")");
 	if (!option_given(cl, OPT_ENV))
 		die(EXIT_USAGE, "run: give at least one --env VAR=SECRET (see \"nsvault run --help\")");
 	if (cl->dashes_at != 0 || cl->nargs == 0)
@@ -341,7 +341,7 @@ cmd_run(const CommandLine *cl)
 
 	check_run_options(cl);
 	var_lens = read_env_options(cl, &set);
-	secrets_fetch(&set, cl->value[OPT_DBNAME], cl->value[OPT_NAMESPACE], "run");
+	secrets_fetch(&set, cl->conninfo, cl->namespace, "run");
 	if (masking)
 	{
 		MaskPatterns *patterns = secrets_patterns(&set, min_length, "run");

@@ -66,6 +66,7 @@ db_connect(const char *conninfo, DbError *error)
 		snprintf(error->message, sizeof(error->message), "could not connect: %s", reason);
 		error->status = EXIT_FAIL;
 		error->expired = false;
+		error->sqlstate[0] = '\0';
 		PQfinish(conn);
 		return NULL;
 	}
@@ -116,6 +117,7 @@ db_result_ok(PGconn *conn, PGresult *res, DbError *error)
 	else if (sqlstate != NULL && strcmp(sqlstate, DB_SQLSTATE_CONFLICT) == 0)
 		error->status = EXIT_CONFLICT;
 	error->expired = sqlstate != NULL && strcmp(sqlstate, DB_SQLSTATE_EXPIRED) == 0;
+	snprintf(error->sqlstate, sizeof(error->sqlstate), "%s", sqlstate ? sqlstate : "");
 	PQclear(res);
 	return false;
 }
@@ -216,6 +218,7 @@ db_answer_ok(PGconn *conn, PGresult *res, const DbShape *shape, DbError *error)
 			 "the server answered an unexpected result for %s (%s)", shape->function, reason);
 	error->status = EXIT_FAIL;
 	error->expired = false;
+	error->sqlstate[0] = '\0';
 	db_wipe_result(res);
 	return false;
 }
@@ -294,6 +297,7 @@ secrets_shape_error(json_t *secrets, DbError *error, const char *fmt,...)
 			 db_get_secrets_answer.function, reason);
 	error->status = EXIT_FAIL;
 	error->expired = false;
+	error->sqlstate[0] = '\0';
 	return NULL;
 }
 
@@ -335,6 +339,7 @@ db_secrets_from_answer(PGresult *res, const char *const *names, size_t n,
 					 "secret \"%s\" not found in namespace \"%s\"", names[i], namespace);
 			error->status = EXIT_NOT_FOUND;
 			error->expired = false;
+			error->sqlstate[0] = '\0';
 			return NULL;
 		}
 	return secrets;

@@ -21,7 +21,7 @@ static const char usage[] =
 "action-input enrichment for workflow engines.\n"
 "\n"
 "Usage:\n"
-"  nsvault [-d CONNINFO] COMMAND ...\n"
+"  nsvault [OPTION]... COMMAND ...\n"
 "\n"
 "Commands:\n"
 "  secret set|get|list|delete|versions|rollback|undelete|destroy|purge|meta\n"
@@ -31,18 +31,30 @@ static const char usage[] =
 "  enrich                            print an action's input, with its secrets\n"
 "  mask                              copy standard input, masking secret values\n"
 "  run                               run a command with secrets in its environment\n"
+"  version                           print the client's version, then exit\n"
 "  help                              show this help, then exit\n"
 "\n"
 "Options:\n"
 "  -d, --dbname=CONNINFO  database to use: a keyword string or URI; without it\n"
 "                         the PG* environment variables, ~/.pgpass and service\n"
-"                         files apply, as for psql\n"
+"                         files apply, as for psql, else the config file's\n"
+"                         service\n"
+"  -n, --namespace=NS     namespace to use; without it NSVAULT_NAMESPACE, else\n"
+"                         the config file's namespace\n"
+"  -q, --quiet            no confirmation of a change on standard error\n"
+"      --json             print JSON (the commands that print listings or\n"
+"                         versions)\n"
+"  -V, --version          print the client's version, then exit\n"
 "  -?, --help             show this help, then exit\n"
 "\n"
 "Options may stand anywhere: before the command, between its words, after its\n"
 "operands; \"--\" makes all that follows operands.  \"nsvault COMMAND --help\"\n"
-"describes each command.  Values are read from standard input, never from\n"
-"arguments.\n"
+"describes each command, \"nsvault secret set --help\" one subcommand.  Values\n"
+"are read from standard input, never from arguments.\n"
+"\n"
+"The config file, $NSVAULT_CONFIG or else ~/.config/nsvault/config, is\n"
+"optional: \"service = NAME\" and \"namespace = NS\" lines.  Flags beat the\n"
+"environment, which beats the file.\n"
 "\n"
 "Exit status: 0 done, 2 usage error or a value that is not valid UTF-8, 3 a\n"
 "named secret or registry does not exist, 4 a check-and-set found another\n"
@@ -105,7 +117,7 @@ static const struct option long_options[] = {
 #define ENRICH_OPTIONS \
 	(OPTION_BIT(OPT_WORKFLOW) | OPTION_BIT(OPT_STATE) | \
 	 OPTION_BIT(OPT_ACTION) | OPTION_BIT(OPT_DATA) | OPTION_BIT(OPT_BATCH) | \
-	 OPTION_BIT(OPT_JS_TIMEOUT) | OPTION_BIT(OPT_JS_MEMORY))
+	 OPTION_BIT(OPT_JS_TIMEOUT) | OPTION_BIT(OPT_JS_MEMORY) | OPTION_BIT(OPT_JSON))
 #define MASK_OPTIONS \
 	(OPTION_BIT(OPT_SECRET) | OPTION_BIT(OPT_ACTION) | \
 	 OPTION_BIT(OPT_WORKFLOW) | OPTION_BIT(OPT_STATE) | OPTION_BIT(OPT_MIN_LENGTH))
@@ -116,8 +128,8 @@ static const struct option long_options[] = {
 #define REPEATED_OPTIONS (OPTION_BIT(OPT_SECRET) | OPTION_BIT(OPT_ENV))
 /* every command takes these */
 #define COMMON_OPTIONS \
-	(OPTION_BIT(OPT_DBNAME) | OPTION_BIT(OPT_HELP) | OPTION_BIT(OPT_VERSION) | \
-	 OPTION_BIT(OPT_NAMESPACE) | OPTION_BIT(OPT_QUIET))
+	(OPTION_BIT(OPT_DBNAME) | OPTION_BIT(OPT_HELP) | OPTION_BIT(OPT_NAMESPACE) | \
+	 OPTION_BIT(OPT_QUIET))
 
 typedef struct Command
 {
@@ -134,10 +146,11 @@ static int	print_version(const CommandLine *cl);
 
 static const char version_usage[] =
 "Usage:\n"
-"  nsvault version\n"
+"  nsvault version [--json]\n"
 "  nsvault -V, --version\n"
 "\n"
-"Prints the client's version, \"nsvault X.Y.Z\", then exits.\n";
+"Prints the client's version, \"nsvault X.Y.Z\" (--json: an object with\n"
+"\"program\" and \"version\"), then exits.\n";
 
 /* An option's long name, without "--". */
 const char *
@@ -147,12 +160,13 @@ option_name(Option opt)
 }
 
 static const Command commands[] = {
-	{"secret", cmd_secret, secret_usage, COMMON_OPTIONS | ADMIN_OPTIONS, secret_usage_of},
-	{"registry", cmd_registry, registry_usage, COMMON_OPTIONS | ADMIN_OPTIONS, registry_usage_of},
+	{"secret", cmd_secret, NULL, COMMON_OPTIONS | ADMIN_OPTIONS, secret_usage_of},
+	{"registry", cmd_registry, NULL, COMMON_OPTIONS | ADMIN_OPTIONS, registry_usage_of},
 	{"enrich", cmd_enrich, enrich_usage, COMMON_OPTIONS | ENRICH_OPTIONS, NULL},
 	{"mask", cmd_mask, mask_usage, COMMON_OPTIONS | MASK_OPTIONS, NULL},
 	{"run", cmd_run, run_usage, COMMON_OPTIONS | RUN_OPTIONS, NULL},
-	{"version", print_version, version_usage, COMMON_OPTIONS, NULL},
+	{"version", print_version, version_usage,
+	COMMON_OPTIONS | OPTION_BIT(OPT_VERSION) | OPTION_BIT(OPT_JSON), NULL},
 	{"help", print_usage, usage, COMMON_OPTIONS, NULL},
 };
 
@@ -168,7 +182,10 @@ print_usage(const CommandLine *cl)
 static int
 print_version(const CommandLine *cl)
 {
-	printf("nsvault %s\n", NSVAULT_CLIENT_VERSION);
+	if (option_given(cl, OPT_JSON))
+		printf("{\"program\":\"nsvault\",\"version\":\"%s\"}\n", NSVAULT_CLIENT_VERSION);
+	else
+		printf("nsvault %s\n", NSVAULT_CLIENT_VERSION);
 	return EXIT_OK;
 }
 
@@ -334,8 +351,7 @@ free_command_line(CommandLine *cl)
 /*
  * Reads "secret get --version N", the spelling of --secret-version before
  * --version printed the version: true if cl is such a command, which then
- * has its --secret-version.  In any other command --version prints the
- * version.
+ * has its --secret-version.  Any other command refuses --version.
  */
 static bool
 secret_version_spelling(const Command *command, CommandLine *cl)
@@ -385,8 +401,11 @@ main(int argc, char **argv)
 		free_command_line(&cl);
 		return EXIT_OK;
 	}
-	if (option_given(&cl, OPT_VERSION) && !secret_version_spelling(command, &cl))
+	/* alone, --version is the version command; with another, it is refused */
+	if (option_given(&cl, OPT_VERSION) && command == NULL)
 		command = find_command("version");
+	else if (option_given(&cl, OPT_VERSION))
+		secret_version_spelling(command, &cl);
 	if (command == NULL)
 		usage_error(NULL, "no command given");
 	refuse_other_options(command, &cl);

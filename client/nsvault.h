@@ -38,6 +38,7 @@ typedef struct DbError
 	int			status;			/* EXIT_NOT_FOUND for a missing secret, EXIT_CONFLICT
 								 * for a check-and-set that failed, else EXIT_FAIL */
 	bool		expired;		/* the secret is past its expires_at */
+	char		sqlstate[6];	/* the server's, or "" */
 	char		message[1024];
 } DbError;
 
@@ -55,6 +56,9 @@ typedef struct DbError
 #define DB_SQLSTATE_CONFLICT	"40001"
 #define DB_SQLSTATE_EXPIRED		"55V01"
 #define DB_SQLSTATE_UNDEFINED_FUNCTION	"42883"
+#define DB_SQLSTATE_INSUFFICIENT_PRIVILEGE	"42501"
+#define DB_SQLSTATE_BAD_DATETIME	"22007"
+#define DB_SQLSTATE_DATETIME_OVERFLOW	"22008"
 
 #define DB_ANY_ROWS		(-1)
 #define DB_AT_MOST_ONE_ROW	(-2)
@@ -179,8 +183,6 @@ option_given(const CommandLine *cl, Option opt)
 }
 
 /* admin.c */
-extern const char secret_usage[];
-extern const char registry_usage[];
 extern const char *secret_usage_of(const CommandLine *cl);
 extern const char *registry_usage_of(const CommandLine *cl);
 extern int	cmd_secret(const CommandLine *cl);

@@ -77,6 +77,13 @@ is("$rc:$out", '3:', 'get --version of a version that is not there exits 3');
 ($rc, $out) = nsvault('', 'secret', 'versions', 'ver', 'key');
 like($out, qr/^1\t[^\t]+\t\w+\t\tf\n2\t[^\t]+\t\w+\t\tf\n3\t[^\t]+\t\w+\t\tf\n\z/,
 	'versions: version, created, by whom, not deleted, not destroyed');
+# the JSON forms (here for the valgrind run too) and the default namespace
+($rc, $out) = nsvault('', '-n', 'ver', 'secret', 'versions', 'key', '--json');
+like($out, qr/^\[\{"version":1,.*"destroyed":false\}\]\n\z/, 'versions --json, with -n');
+($rc, $out) = nsvault('', 'secret', 'list', 'ver', '--json');
+like($out, qr/^\[\{"name":"key","created_at":"[^"]+Z",.*"current_version":3,/, 'list --json');
+($rc, $out) = nsvault('', 'secret', 'meta', 'ver', 'key', '--json');
+like($out, qr/^\{"current_version":3,.*"max_versions":\d+\}\n\z/, 'meta --json');
 is((nsvault('', 'secret', 'rollback', 'ver', 'key', '1'))[1], "4\n", 'rollback prints the new version');
 is((nsvault('', 'secret', 'get', 'ver', 'key'))[1], 'value 1', "which holds version 1's value");
 is((nsvault('', 'secret', 'delete', 'ver', 'key'))[0], 0, 'delete marks it deleted');
@@ -293,14 +300,14 @@ for my $to ('full', 'closed')
 		[ 'registry', 'list', 'out' ], [ 'registry', 'list', '--global' ],
 		[ 'registry', 'docker-config', 'out' ], ['--help'], [ 'secret', 'help' ])
 	{
-		my ($status, $e) = NsvaultClient::run_program_output_to($to, 'nsvault', 'v2', '-d', $connstr, @$args);
+		my ($status, $e) = NsvaultClient::run_program_output_to($to, 'nsvault', 'v2', '-d', $connstr, '-q', @$args);
 		push @stderrs, $e;
 		is($status >> 8, 1, "stdout $to: nsvault @$args exits 1");
 		like($e, qr/^nsvault: error: (?:[a-z -]+: )?could not write to standard output: $reason{$to}\n\z/,
 			"stdout $to: nsvault @$args says so, in one line");
 	}
 	my ($status, $e) = NsvaultClient::run_program_output_to($to, 'nsvault', '', '-d', $connstr,
-		'secret', 'meta', 'out', 'key', '--description', 'd');
+		'-q', 'secret', 'meta', 'out', 'key', '--description', 'd');
 	is("$status:$e", '0:', "stdout $to: a command that prints nothing exits 0");
 }
 

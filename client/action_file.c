@@ -116,8 +116,8 @@ parse_json_file(const char *path, size_t flags, json_error_t *error)
  * Reads a JSON or YAML file that must hold an object.  JSON with a key
  * twice goes to the YAML reader, which refuses it as Direktiv's yaml.v3 does.
  */
-json_t *
-load_document(const char *path, const char *what)
+static json_t *
+load_document(const char *path, const char *what, const char *command)
 {
 	json_error_t json_error;
 	json_t	   *doc = parse_json_file(path, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &json_error);
@@ -125,19 +125,20 @@ load_document(const char *path, const char *what)
 
 	/* JSON whose only fault is a number past the double range is refused, as Direktiv refuses it */
 	if (doc == NULL && json_error_code(&json_error) == json_error_numeric_overflow)
-		die(EXIT_FAIL, "could not read the %s: \"%s\" holds a number out of range", what, path);
+		die(EXIT_FAIL, "%s: could not read the %s: \"%s\" holds a number out of range", command, what, path);
 	if (doc == NULL)
 		doc = yaml_file_to_json(path, error, sizeof(error));
 	if (doc == NULL)
-		die(EXIT_FAIL, "could not read the %s: %s", what, error);
+		die(EXIT_FAIL, "%s: could not read the %s: %s", command, what, error);
 	if (!json_is_object(doc))
-		die(EXIT_FAIL, "the %s in \"%s\" is not a mapping", what, path);
+		die(EXIT_FAIL, "%s: the %s in \"%s\" is not a mapping", command, what, path);
 	return doc;
 }
 
 /* Finds the action of state id in a workflow; tells whether it calls a subflow. */
-const json_t *
-workflow_action(const json_t *workflow, const char *path, const char *id, bool *is_subflow)
+static const json_t *
+workflow_action(const json_t *workflow, const char *path, const char *id, bool *is_subflow,
+				const char *command)
 {
 	const json_t *states = json_object_get(workflow, "states");
 	const json_t *functions = json_object_get(workflow, "functions");
@@ -154,13 +155,13 @@ workflow_action(const json_t *workflow, const char *path, const char *id, bool *
 			state = candidate;
 	}
 	if (state == NULL)
-		die(EXIT_FAIL, "workflow \"%s\" has no state \"%s\"", path, id);
+		die(EXIT_FAIL, "%s: workflow \"%s\" has no state \"%s\"", command, path, id);
 	if (!json_is_string(json_object_get(state, "type")) ||
 		strcmp(json_string_value(json_object_get(state, "type")), "action") != 0)
-		die(EXIT_FAIL, "state \"%s\" of workflow \"%s\" is not of type action", id, path);
+		die(EXIT_FAIL, "%s: state \"%s\" of workflow \"%s\" is not of type action", command, id, path);
 	action = json_object_get(state, "action");
 	if (!json_is_object(action))
-		die(EXIT_FAIL, "state \"%s\" of workflow \"%s\" has no action", id, path);
+		die(EXIT_FAIL, "%s: state \"%s\" of workflow \"%s\" has no action", command, id, path);
 
 	*is_subflow = json_object_get(action, "workflow") != NULL;
 	function = json_string_value(json_object_get(action, "function"));
@@ -179,19 +180,19 @@ workflow_action(const json_t *workflow, const char *path, const char *id, bool *
 
 /*
  * Loads the action the options name; *doc is the document that holds it,
- * for the caller to free.
+ * for the caller to free.  Errors name command ("enrich", "mask").
  */
 const json_t *
-load_action(const CommandLine *cl, json_t **doc, bool *is_subflow)
+load_action(const CommandLine *cl, const char *command, json_t **doc, bool *is_subflow)
 {
 	const char *workflow_path = cl->value[OPT_WORKFLOW];
 
 	if (workflow_path != NULL)
 	{
-		*doc = load_document(workflow_path, "workflow");
-		return workflow_action(*doc, workflow_path, cl->value[OPT_STATE], is_subflow);
+		*doc = load_document(workflow_path, "workflow", command);
+		return workflow_action(*doc, workflow_path, cl->value[OPT_STATE], is_subflow, command);
 	}
-	*doc = load_document(cl->value[OPT_ACTION], "action");
+	*doc = load_document(cl->value[OPT_ACTION], "action", command);
 	*is_subflow = json_object_get(*doc, "workflow") != NULL;
 	return *doc;
 }

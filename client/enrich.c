@@ -34,7 +34,8 @@ const char enrich_usage[] =
 "template evaluated against the instance data, with the secrets the action\n"
 "names under .secrets.\n"
 "\n"
-"  -n, --namespace=NS   namespace of the secrets (needed when the action names any)\n"
+"  -n, --namespace=NS   namespace of the secrets (needed when the action names\n"
+"                       any); default NSVAULT_NAMESPACE, then the config file's\n"
 "  -w, --workflow=FILE  workflow definition (YAML); with --state, its action state\n"
 "  -s, --state=ID       the state of type action to enrich\n"
 "  -a, --action=FILE    an action definition alone (JSON or YAML)\n"
@@ -853,7 +854,7 @@ enrich_one(Enricher *en, const CommandLine *cl)
 	int			reason;
 
 	check_action_options(cl);
-	action = load_action(cl, &doc, &is_subflow);
+	action = load_action(cl, "enrich", &doc, &is_subflow);
 	data = read_data(cl->value[OPT_DATA]);
 	input = enrich_action(en, cl->namespace, action, data, is_subflow, &out);
 	PQfinish(en->conn);

@@ -164,7 +164,7 @@ names_to_mask(const CommandLine *cl, SecretSet *set, json_t **doc)
 		set->names = cl->repeated[OPT_SECRET];
 		return;
 	}
-	action = load_action(cl, doc, &is_subflow);
+	action = load_action(cl, "mask", doc, &is_subflow);
 	names = json_object_get(action, "secrets");
 	if (names != NULL && !json_is_array(names))
 		die(EXIT_FAIL, "mask: the action's secrets field is not a list");

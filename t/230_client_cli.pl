@@ -262,6 +262,10 @@ append_to_file($action, '{"input": {"x": 1}}');
 like($err, qr/^nsvault: error: enrich: could not read the data: /, 'enrich\'s data errors name enrich');
 ($rc, $out, $err) = nsvault('not json', 'enrich', '--action', $action);
 like($err, qr/^nsvault: error: enrich: the data on standard input is not JSON/, 'on standard input too');
+($rc, $out, $err) = nsvault('{}', 'enrich', '--workflow', $action, '--state', 'nope');
+like($err, qr/^nsvault: error: enrich: workflow "[^"]+" has no state "nope"/, 'and its workflow errors');
+($rc, $out, $err) = nsvault('', 'mask', '-n', 'cli', '--action', "$tmp/none.yaml");
+like($err, qr/^nsvault: error: mask: could not read the action: /, 'mask\'s name its command');
 
 # values never reach stderr
 unlike(join('', @stderrs), qr/s1|s5|tok-en/, 'no value in any stderr');

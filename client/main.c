@@ -172,10 +172,23 @@ static const Command commands[] = {
 
 #define lengthof(array) (sizeof(array) / sizeof((array)[0]))
 
+static const Command *find_command(const char *name);
+static void print_help_of(const Command *command, const CommandLine *cl);
+
+/* Prints the help, or with operands (help secret set) the help they name. */
 static int
 print_usage(const CommandLine *cl)
 {
-	fputs(usage, stdout);
+	CommandLine rest = *cl;
+
+	if (cl->nargs == 0)
+	{
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	rest.args = cl->args + 1;
+	rest.nargs = cl->nargs - 1;
+	print_help_of(find_command(cl->args[0]), &rest);
 	return EXIT_OK;
 }
 
@@ -218,6 +231,18 @@ find_command(const char *name)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	usage_error(NULL, "unknown command \"%s\"", name);
+}
+
+/* Prints the help of command (NULL: the client's), or of the subcommand cl names. */
+static void
+print_help_of(const Command *command, const CommandLine *cl)
+{
+	if (command == NULL || command->run == print_usage)
+		fputs(usage, stdout);
+	else if (command->usage_of != NULL)
+		fputs(command->usage_of(cl), stdout);
+	else
+		fputs(command->usage, stdout);
 }
 
 /* Maps getopt_long's code for an option to the option. */
@@ -392,12 +417,7 @@ main(int argc, char **argv)
 	command = read_command_line(argc, argv, &cl);
 	if (option_given(&cl, OPT_HELP))
 	{
-		if (command == NULL)
-			fputs(usage, stdout);
-		else if (command->usage_of != NULL)
-			fputs(command->usage_of(&cl), stdout);
-		else
-			fputs(command->usage, stdout);
+		print_help_of(command, &cl);
 		free_command_line(&cl);
 		return EXIT_OK;
 	}

@@ -82,6 +82,9 @@ like($out, qr/registry docker-config/, 'registry docker-config --help shows it')
 unlike($out, qr/registry set/, 'and not registry set');
 ($rc, $out) = nsvault('', 'secret', 'help', 'get');
 unlike($out, qr/secret set/, 'secret help get shows get only');
+($rc, $out) = nsvault('', 'help', 'secret', 'get');
+like($out, qr/secret get \[--secret-version N\]/, 'help secret get shows it');
+unlike($out, qr/secret set/, 'and only it');
 
 # 3. set with metadata, in one transaction; confirmations and -q
 ($rc, $out, $err) = nsvault('v1', 'secret', 'set', 'cli', 'db/password',

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "action_file.h"
+#include "mask.h"
 #include "masker.h"
 #include "nsvault.h"
 
@@ -45,15 +46,22 @@ const char mask_usage[] =
 
 #define MASK_MAX_MIN_LENGTH 4096
 
-/* Copies each named value out of get_secrets' answer, {NAME: value, ...}. */
-static void
-take_values(SecretSet *set, PGresult *res, const char *namespace, const char *command)
+/* get_secrets leaving the missing names out (nsvault 0.5's form) */
+#define GET_PRESENT_SECRETS_SQL "SELECT nsvault.get_secrets($1, $2, true)"
+
+/*
+ * Copies each named value out of get_secrets' answer, {NAME: value, ...};
+ * with missing_ok, a name the answer leaves out gets a NULL value.
+ */
+static bool
+take_values(SecretSet *set, PGresult *res, const char *namespace, bool missing_ok,
+			DbError *error)
 {
-	DbError		error;
-	json_t	   *secrets = db_secrets_from_answer(res, set->names, set->n, namespace, false, &error);
+	json_t	   *secrets = db_secrets_from_answer(res, set->names, set->n, namespace, missing_ok,
+												 error);
 
 	if (secrets == NULL)
-		die(error.status, "%s: %s", command, error.message);
+		return false;
 	set->values = calloc(set->n + 1, sizeof(char *));
 	set->lens = calloc(set->n + 1, sizeof(size_t));
 	if (set->values == NULL || set->lens == NULL)
@@ -62,6 +70,8 @@ take_values(SecretSet *set, PGresult *res, const char *namespace, const char *co
 	{
 		const json_t *value = json_object_get(secrets, set->names[i]);
 
+		if (value == NULL)
+			continue;
 		set->lens[i] = json_string_length(value);
 		set->values[i] = malloc(set->lens[i] + 1);
 		if (set->values[i] == NULL)
@@ -69,6 +79,28 @@ take_values(SecretSet *set, PGresult *res, const char *namespace, const char *co
 		memcpy(set->values[i], json_string_value(value), set->lens[i] + 1);
 	}
 	json_decref(secrets);
+	return true;
+}
+
+/*
+ * Fetches the values of set->names in one get_secrets call on conn.  A
+ * missing secret fails with EXIT_NOT_FOUND, or with missing_ok gets a NULL
+ * value.  Returns false with the error, and no values, when the call fails.
+ */
+bool
+secrets_fetch_on(PGconn *conn, SecretSet *set, const char *namespace, bool missing_ok,
+				 DbError *error)
+{
+	const char *params[2];
+	char	   *array = db_text_array(set->names, set->n);
+	PGresult   *res;
+
+	params[0] = namespace;
+	params[1] = array;
+	res = db_call(conn, missing_ok ? GET_PRESENT_SECRETS_SQL : DB_GET_SECRETS_SQL, 2, params,
+				  &db_get_secrets_answer, error);
+	free(array);
+	return res != NULL && take_values(set, res, namespace, missing_ok, error);
 }
 
 /*
@@ -81,23 +113,14 @@ secrets_fetch(SecretSet *set, const char *conninfo, const char *namespace,
 {
 	DbError		error;
 	PGconn	   *conn = db_connect(conninfo, &error);
-	const char *params[2];
-	char	   *array;
-	PGresult   *res;
 
 	if (conn == NULL)
 		die(error.status, "%s: %s", command, error.message);
-	array = db_text_array(set->names, set->n);
-	params[0] = namespace;
-	params[1] = array;
-	res = db_call(conn, DB_GET_SECRETS_SQL, 2, params, &db_get_secrets_answer, &error);
-	free(array);
-	if (res == NULL)
+	if (!secrets_fetch_on(conn, set, namespace, false, &error))
 	{
 		PQfinish(conn);
 		die(error.status, "%s: %s", command, error.message);
 	}
-	take_values(set, res, namespace, command);
 	PQfinish(conn);
 }
 
@@ -121,7 +144,10 @@ mask_min_length(const CommandLine *cl, const char *command)
 										MASK_MAX_MIN_LENGTH, MASK_DEFAULT_MIN_LENGTH);
 }
 
-/* The patterns of every value; warns, by name, of what is too short to mask. */
+/*
+ * The patterns of every value (a secret left out has none); warns, by name,
+ * of what is too short to mask.
+ */
 struct MaskPatterns *
 secrets_patterns(const SecretSet *set, size_t min_length, const char *command)
 {
@@ -129,9 +155,12 @@ secrets_patterns(const SecretSet *set, size_t min_length, const char *command)
 
 	for (size_t i = 0; i < set->n; i++)
 	{
-		MaskShort	too_short = mask_patterns_add_value(patterns, set->values[i],
-														set->lens[i], min_length);
+		MaskShort	too_short;
 
+		if (set->values[i] == NULL)
+			continue;
+		too_short = mask_patterns_add_value(patterns, set->values[i], set->lens[i],
+											min_length);
 		if (too_short == MASK_SHORT_VALUE)
 			warn("%s: secret \"%s\" is shorter than %zu bytes: it is not masked",
 				 command, set->names[i], min_length);

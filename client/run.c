@@ -2,10 +2,11 @@
  * run.c — the run command: a command started with secrets in its
  * environment, its output masked.
  *
- * The values go into the child's environment only, never its argv.  Its
- * standard output and standard error each pass through a masker of their
- * own, to ours, so the two streams stay apart.  Once the child has started
- * the values are wiped: the maskers keep only the patterns.
+ * Which variables hold which secrets is run_env.c's.  The values go into
+ * the child's environment only, never its argv.  Its standard output and
+ * standard error each pass through a masker of their own, to ours, so the
+ * two streams stay apart.  Once the child has started the values are
+ * wiped: the maskers keep only the patterns.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,27 +21,40 @@
 
 #include "masker.h"
 #include "nsvault.h"
-
-extern char **environ;
+#include "run_env.h"
 
 const char run_usage[] =
 "Usage:\n"
-"  nsvault [-d CONNINFO] run --namespace NS --env VAR=SECRET [--env VAR=SECRET ...]\n"
+"  nsvault [-d CONNINFO] run --namespace NS [--env VAR=SECRET ...] [--all | --prefix PREFIX]\n"
 "                            [--no-mask] [--min-length N] -- COMMAND [ARG ...]\n"
 "\n"
-"Runs COMMAND with each secret's value in its environment variable VAR.  Its\n"
-"standard output and standard error are masked as \"nsvault mask\" masks\n"
-"(see \"nsvault mask --help\"), each on its own stream.  SIGINT, SIGTERM and\n"
-"SIGHUP are passed on to it.\n"
+"Runs COMMAND with secrets' values in its environment.  Its standard output\n"
+"and standard error are masked as \"nsvault mask\" masks (see \"nsvault mask\n"
+"--help\"), each on its own stream.  SIGINT, SIGTERM and SIGHUP are passed\n"
+"on to it.\n"
+"\n"
+"The secrets: each --env's, in its VAR; in each variable of ours whose whole\n"
+"value is a reference, nsvault://SECRET, that secret; with --all every\n"
+"secret of the namespace that the role can read, with --prefix those whose\n"
+"names start with PREFIX, each in the variable its name gives: the name\n"
+"(after PREFIX) upper-cased, each character other than a letter, digit or\n"
+"_ as _, so db/password is DB_PASSWORD, and PASSWORD with --prefix db/.\n"
+"--env wins a variable over a reference, a reference over --all, and each\n"
+"over a variable of ours.  --all and --prefix leave out, with a warning, an\n"
+"expired secret and one whose name gives no variable.\n"
 "\n"
 "  -n, --namespace=NS     namespace of the secrets\n"
 "  -e, --env=VAR=SECRET   put secret SECRET's value in variable VAR; may be repeated\n"
+"      --all              put every secret the role can read in the environment\n"
+"      --prefix=PREFIX    the same for the secrets whose names start with PREFIX\n"
 "      --no-mask          pass the command's output through untouched\n"
 "      --min-length=N     leave values shorter than N bytes unmasked (default 4)\n"
 "\n"
 "Exit status: the command's; 128+N if a signal N ended it; 127 if it could\n"
-"not be started; 2 usage error; 3 a named secret does not exist (the command\n"
-"is not started); 1 any other failure.\n";
+"not be started; 2 usage error, two listed secrets that give one variable\n"
+"or a reference that is not nsvault://SECRET; 3 a secret named by --env or\n"
+"a reference does not exist (the command is not started); 1 any other\n"
+"failure.\n";
 
 #define RUN_EXIT_NOT_STARTED 127
 
@@ -70,100 +84,25 @@ handle_signals(void)
 		sigaction(signals[i], &action, NULL);
 }
 
-/* Whether name is a valid environment variable name: [A-Za-z_][A-Za-z0-9_]*. */
-static bool
-valid_variable(const char *name, size_t len)
-{
-	if (len == 0 || (name[0] >= '0' && name[0] <= '9'))
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!(name[i] == '_' || (name[i] >= 'A' && name[i] <= 'Z') ||
-			  (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9')))
-			return false;
-	return true;
-}
-
-/* Reads each --env VAR=SECRET: the secrets' names into set; the variables' lengths. */
-static size_t *
-read_env_options(const CommandLine *cl, SecretSet *set)
-{
-	int			n = cl->nrepeated[OPT_ENV];
-	size_t	   *var_lens = malloc(sizeof(size_t) * (n + 1));
-
-	set->n = n;
-	set->names = malloc(sizeof(char *) * (n + 1));
-	if (var_lens == NULL || set->names == NULL)
-		die(EXIT_FAIL, "out of memory");
-	for (int i = 0; i < n; i++)
-	{
-		const char *spec = cl->repeated[OPT_ENV][i];
-		const char *equals = strchr(spec, '=');
-
-		if (equals == NULL || equals[1] == '\0')
-			die(EXIT_USAGE, "run: --env takes VAR=SECRET, not \"%s\" (see \"nsvault run --help\")", spec);
-		if (!valid_variable(spec, equals - spec))
-			die(EXIT_USAGE, "run: \"%.*s\" is not a valid environment variable name: it takes letters, digits and _, and does not start with a digit",
-				(int) (equals - spec), spec);
-		var_lens[i] = equals - spec;
-		set->names[i] = equals + 1;
-	}
-	return var_lens;
-}
-
-/* Checks run's command line: a namespace, at least one --env, and a command after "--". */
+/*
+ * Checks run's command line: a namespace, not both --all and --prefix, a
+ * prefix that is not empty, and a command after "--".  run_plan_named
+ * checks that something names a secret.
+ */
 static void
 check_run_options(const CommandLine *cl)
 {
 	if (cl->namespace == NULL)
 		die(EXIT_USAGE, "run: --namespace is required (or NSVAULT_NAMESPACE, or the config file's namespace; see \"nsvault run --help\")");
-	if (!option_given(cl, OPT_ENV))
-		die(EXIT_USAGE, "run: give at least one --env VAR=SECRET (see \"nsvault run --help\")");
+	if (option_given(cl, OPT_ALL) && option_given(cl, OPT_PREFIX))
+		die(EXIT_USAGE, "run: give --all or --prefix PREFIX, not both (see \"nsvault run --help\")");
+	if (option_given(cl, OPT_PREFIX) && cl->value[OPT_PREFIX][0] == '\0')
+		die(EXIT_USAGE, "run: --prefix takes a prefix that is not empty; --all takes every secret (see \"nsvault run --help\")");
 	if (cl->dashes_at != 0 || cl->nargs == 0)
 		die(EXIT_USAGE, "run: give the command after \"--\" (see \"nsvault run --help\")");
 }
 
-/*
- * The child's environment: ours, less any variable that --env sets, and
- * then each VAR=value.  The caller wipes the entries it added.
- */
-static char **
-child_environment(const CommandLine *cl, const SecretSet *set, const size_t *var_lens,
-				  size_t *first_added)
-{
-	size_t		n = 0;
-	char	  **env;
-
-	while (environ[n] != NULL)
-		n++;
-	env = malloc(sizeof(char *) * (n + set->n + 1));
-	if (env == NULL)
-		die(EXIT_FAIL, "out of memory");
-	*first_added = 0;
-	for (size_t i = 0; i < n; i++)
-	{
-		bool		replaced = false;
-
-		for (size_t k = 0; k < set->n; k++)
-			if (strncmp(environ[i], cl->repeated[OPT_ENV][k], var_lens[k] + 1) == 0)
-				replaced = true;
-		if (!replaced)
-			env[(*first_added)++] = environ[i];
-	}
-	for (size_t k = 0; k < set->n; k++)
-	{
-		char	   *entry = malloc(var_lens[k] + 1 + set->lens[k] + 1);
-
-		if (entry == NULL)
-			die(EXIT_FAIL, "out of memory");
-		memcpy(entry, cl->repeated[OPT_ENV][k], var_lens[k] + 1);
-		memcpy(entry + var_lens[k] + 1, set->values[k], set->lens[k] + 1);
-		env[*first_added + k] = entry;
-	}
-	env[*first_added + set->n] = NULL;
-	return env;
-}
-
-/* Wipes and frees the entries child_environment added, and the array. */
+/* Wipes and frees the entries run_plan_environment added, and the array. */
 static void
 wipe_environment(char **env, size_t first_added)
 {
@@ -308,11 +247,10 @@ open_streams(Stream *streams, const MaskPatterns *patterns)
 
 /* Starts the command with the secrets in its environment, then wipes them. */
 static pid_t
-start_with_secrets(const CommandLine *cl, SecretSet *set, const size_t *var_lens,
-				   Stream *streams)
+start_with_secrets(const CommandLine *cl, RunPlan *plan, Stream *streams)
 {
 	size_t		first_added;
-	char	  **env = child_environment(cl, set, var_lens, &first_added);
+	char	  **env = run_plan_environment(plan, &first_added);
 	pid_t		pid;
 
 	handle_signals();
@@ -321,7 +259,7 @@ start_with_secrets(const CommandLine *cl, SecretSet *set, const size_t *var_lens
 	if (pending_signal != 0)
 		kill(pid, pending_signal);
 	wipe_environment(env, first_added);
-	secrets_wipe(set);
+	secrets_wipe(&plan->set);
 	for (int i = 0; streams != NULL && i < 2; i++)
 		close(streams[i].pipe[1]);
 	return pid;
@@ -330,9 +268,8 @@ start_with_secrets(const CommandLine *cl, SecretSet *set, const size_t *var_lens
 int
 cmd_run(const CommandLine *cl)
 {
-	SecretSet	set = {0};
+	RunPlan		plan;
 	size_t		min_length = mask_min_length(cl, "run");
-	size_t	   *var_lens;
 	bool		masking = !option_given(cl, OPT_NO_MASK);
 	Stream		streams[2] = {0};
 	int			relay_status = EXIT_OK;
@@ -340,22 +277,21 @@ cmd_run(const CommandLine *cl)
 	pid_t		pid;
 
 	check_run_options(cl);
-	var_lens = read_env_options(cl, &set);
-	secrets_fetch(&set, cl->conninfo, cl->namespace, "run");
+	run_plan_named(&plan, cl);
+	run_plan_fetch(&plan, cl);
 	if (masking)
 	{
-		MaskPatterns *patterns = secrets_patterns(&set, min_length, "run");
+		MaskPatterns *patterns = secrets_patterns(&plan.set, min_length, "run");
 
 		open_streams(streams, patterns);
 		mask_patterns_free(patterns);
 	}
-	pid = start_with_secrets(cl, &set, var_lens, masking ? streams : NULL);
+	pid = start_with_secrets(cl, &plan, masking ? streams : NULL);
 	if (masking)
 		relay_status = relay_output(streams);
 	status = wait_command(pid);
 	for (int i = 0; masking && i < 2; i++)
 		masker_free(streams[i].masker);
-	free(var_lens);
-	free(set.names);
+	run_plan_free(&plan);
 	return relay_status != EXIT_OK && status == EXIT_OK ? relay_status : status;
 }

@@ -130,7 +130,8 @@ build-install: deps
 test: build-install
 	@scripts/run-tests.sh
 
-# Starts a key cluster (TLS only) and a main cluster, and runs the seed's demo.
+# Starts a key cluster (TLS only) and a main cluster, and runs the demo with
+# Direktiv's httpget example (scripts/demo.sh).
 demo: build-install
 	@scripts/demo.sh
 

@@ -4,6 +4,8 @@
 # PostgreSQL refuses to run as root, so root's runs happen as postgres in a
 # copy of the tree under /tmp that postgres owns (root's checkout may sit in
 # a folder postgres cannot enter).  The copy's path is printed on stderr.
+# With NSVAULT_STAGE_REUSE set, a copy an earlier call made is used as it is
+# (run-tests.sh's phases share one, each leaving its results there).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # the tests' clusters are UTF-8 whatever the caller's locale (a minimal
@@ -17,12 +19,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 stage=${NSVAULT_STAGE:-/tmp/nsvault-$(basename "$top")-stage}
-rm -rf "$stage"
-mkdir -p "$stage"
-tar -C "$top" --exclude=./.git --exclude=./tmp_check --exclude=./tmp_check_regress \
-	--exclude=./results --exclude=./.demo --exclude=./.bench --exclude=./fuzz/build \
-	-cf - . | tar -C "$stage" -xf -
-chown -R postgres:postgres "$stage"
-echo "as-postgres: running in $stage" >&2
+if [ -z "${NSVAULT_STAGE_REUSE:-}" ] || [ ! -d "$stage" ]; then
+	rm -rf "$stage"
+	mkdir -p "$stage"
+	tar -C "$top" --exclude=./.git --exclude=./tmp_check --exclude=./tmp_check_regress \
+		--exclude=./tmp_check_tap --exclude=./results --exclude=./.demo --exclude=./.bench \
+		--exclude=./fuzz/build --exclude=./setup.log -cf - . | tar -C "$stage" -xf -
+	chown -R postgres:postgres "$stage"
+	echo "as-postgres: running in $stage" >&2
+fi
 cd "$stage"
 exec runuser -u postgres -- "$@"

@@ -60,10 +60,16 @@ if [ "$(id -u)" -eq 0 ]; then
 	chown -R postgres:postgres "$DEMO"
 	runuser -u postgres -- test -x "$top/scripts/bench.sh" ||
 		{ echo "bench: postgres cannot enter $top; run make bench as a user who can" >&2; exit 1; }
+	# postgres writes to root's setup log through the descriptor opened here
+	# shellcheck source=progress.sh
+	. "$top/scripts/progress.sh"
 	exec runuser -u postgres -- env DEMO="$DEMO" ROUNDS="$ROUNDS" SECONDS_PER_RUN="$SECONDS_PER_RUN" \
-		NSVAULT_BENCH_KEY_PORT="$KEY_PORT" NSVAULT_BENCH_MAIN_PORT="$MAIN_PORT" bash "$top/scripts/bench.sh"
+		NSVAULT_BENCH_KEY_PORT="$KEY_PORT" NSVAULT_BENCH_MAIN_PORT="$MAIN_PORT" \
+		NSVAULT_SETUP_LOG="$NSVAULT_SETUP_LOG" NSVAULT_SETUP_LOG_FD="$NSVAULT_SETUP_LOG_FD" \
+		bash "$top/scripts/bench.sh"
 fi
 
+progress_prefix=bench
 # shellcheck source=clusters.sh
 . "$top/scripts/clusters.sh"
 clusters_stop
@@ -185,13 +191,14 @@ enrich_once() { "$client" -d "$conninfo user=bench_reader" enrich --namespace de
 psql_once() { "$bindir/psql" -X -A -t -d "$conninfo user=bench_reader" \
 	-c "SELECT nsvault.get_secret('demo', 'secretToken')"; }
 
-# 5,000 requests with the seed's header written by template $1, into file $2
+# 5,000 requests with the header of Direktiv's httpget example written by
+# template $1, into file $2
 batch_requests() {
 	local line='{"namespace": "demo", "action": {"secrets": ["secretToken"], "input": {"method": "GET", "headers": {"Authorization": "bearer '"$1"'"}}}, "data": {}}'
 	for _ in $(seq 5000); do echo "$line"; done > "$work/$2"
 }
-# 100,000 requests, each with its own data (.i), into file $2: the seed's
-# header written by template $1, and for P10 a field "n" written by
+# 100,000 requests, each with its own data (.i), into file $2: Direktiv's
+# httpget example's header written by template $1, and for P10 a field "n" written by
 # jq(.i + K), with K = the request's number mod $3 (1: the same template
 # throughout, 1000: 1,000 distinct templates, each first met within the
 # first 1,000 requests and used 100 times in all)

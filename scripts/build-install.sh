@@ -2,10 +2,16 @@
 # build-install.sh — builds nsvault and installs it into the PostgreSQL tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+progress_prefix=setup
+# shellcheck source=progress.sh
+. scripts/progress.sh
 
-make -s -j2 all
+# the compiler's output goes to the log: make's own -s keeps it short
+step "building and installing nsvault"
+quietly make -s -j2 all
 if [ "$(id -u)" -eq 0 ] || [ -w "$(pg_config --pkglibdir)" ]; then
-	make -s install
+	quietly make -s install
 else
-	sudo make -s install
+	# sudo asks for its password on the terminal, not on quietly's output
+	quietly sudo make -s install
 fi

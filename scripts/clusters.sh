@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # clusters.sh — sourced: starts nsvault's two throwaway clusters in a folder.
 #
 #   key cluster:  TCP on 127.0.0.1 with TLS and SCRAM only (hostssl), plus a
@@ -10,6 +11,9 @@
 
 bindir=$(pg_config --bindir)
 scripts_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# one line per cluster started; initdb's and pg_ctl's output go to the log
+# shellcheck source=progress.sh
+. "$scripts_dir/progress.sh"
 
 # psql on one of the clusters, quiet and stopping at the first error.
 key_psql() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$DEMO/run" -p "$KEY_PORT" "$@"; }
@@ -27,14 +31,25 @@ clusters_stop() {
 
 # Creates and starts both clusters and links them.
 clusters_start() {
-	local reader_password
+	local reader_password admin_password
 	mkdir -p "$DEMO/run" "$DEMO/log"
 	chmod 700 "$DEMO" "$DEMO/run"
-	bash "$scripts_dir/make-certs.sh" "$DEMO/certs"
+	# the reader's and the key administrator's passwords live only in the
+	# key cluster (as SCRAM verifiers) and in the main cluster's user
+	# mappings: they reach psql on standard input, never on a command line
+	# or in a file
+	reader_password=$(openssl rand -hex 24)
+	admin_password=$(openssl rand -hex 24)
+	clusters_start_key
+	clusters_start_main
+	unset reader_password admin_password
+}
 
-	"$bindir/initdb" -D "$DEMO/key" -A peer -E UTF8 --locale=C.UTF-8 --no-instructions >"$DEMO/log/initdb-key.log"
-	"$bindir/initdb" -D "$DEMO/main" -A peer -E UTF8 --locale=C.UTF-8 --no-instructions >"$DEMO/log/initdb-main.log"
-
+# Starts the key cluster: TLS and SCRAM over the network.
+clusters_start_key() {
+	step "starting the key cluster"
+	quietly bash "$scripts_dir/make-certs.sh" "$DEMO/certs"
+	quietly "$bindir/initdb" -D "$DEMO/key" -A peer -E UTF8 --locale=C.UTF-8 --no-instructions
 	cat >>"$DEMO/key/postgresql.conf" <<CONF
 port = $KEY_PORT
 listen_addresses = '127.0.0.1'
@@ -51,6 +66,19 @@ local   all           all                            peer
 hostssl nsvault_keys  nsvault_reader  127.0.0.1/32   scram-sha-256
 hostssl nsvault_keys  nsvault_admin   127.0.0.1/32   scram-sha-256
 HBA
+	clusters_pg_ctl_start key
+	key_psql -d postgres -c 'CREATE DATABASE nsvault_keys'
+	key_psql -d nsvault_keys <<SQL
+\\set reader_password '$reader_password'
+\\set admin_password '$admin_password'
+\\i '$scripts_dir/sql/key-database.sql'
+SQL
+}
+
+# Starts the main cluster, nsvault preloaded, linked to the key cluster.
+clusters_start_main() {
+	step "starting the main cluster"
+	quietly "$bindir/initdb" -D "$DEMO/main" -A peer -E UTF8 --locale=C.UTF-8 --no-instructions
 	# preloaded, nsvault keeps its key cache in shared memory
 	cat >>"$DEMO/main/postgresql.conf" <<CONF
 port = $MAIN_PORT
@@ -58,22 +86,7 @@ listen_addresses = ''
 unix_socket_directories = '$DEMO/run'
 shared_preload_libraries = 'nsvault'
 CONF
-
-	"$bindir/pg_ctl" -D "$DEMO/key" -l "$DEMO/log/key.log" -w start >/dev/null
-	"$bindir/pg_ctl" -D "$DEMO/main" -l "$DEMO/log/main.log" -w start >/dev/null
-
-	# the reader's and the key administrator's passwords live only in the
-	# key cluster (as SCRAM verifiers) and in the main cluster's user
-	# mappings: they reach psql on standard input, never on a command line
-	# or in a file
-	reader_password=$(openssl rand -hex 24)
-	admin_password=$(openssl rand -hex 24)
-	key_psql -d postgres -c 'CREATE DATABASE nsvault_keys'
-	key_psql -d nsvault_keys <<SQL
-\\set reader_password '$reader_password'
-\\set admin_password '$admin_password'
-\\i '$scripts_dir/sql/key-database.sql'
-SQL
+	clusters_pg_ctl_start main
 	main_psql -d postgres -c 'CREATE DATABASE nsvault_demo'
 	main_psql -d nsvault_demo <<SQL
 \\set key_port '$KEY_PORT'
@@ -82,5 +95,13 @@ SQL
 \\set admin_password '$admin_password'
 \\i '$scripts_dir/sql/link-key-database.sql'
 SQL
-	unset reader_password admin_password
+}
+
+# Starts cluster $1 (key or main); if it cannot, prints its server log's end.
+clusters_pg_ctl_start() {
+	if ! quietly "$bindir/pg_ctl" -D "$DEMO/$1" -l "$DEMO/log/$1.log" -w start; then
+		echo "the $1 cluster's log, $DEMO/log/$1.log, ends:" >&2
+		tail -n 15 "$DEMO/log/$1.log" | sed 's/^/  | /' >&2
+		return 1
+	fi
 }

@@ -2,7 +2,10 @@
 # deps.sh — installs with apt whatever building and testing nsvault needs.
 #
 # postgresql-server-dev-15 is pinned to the installed server's version: an
-# unpinned install would upgrade the server along with it.
+# unpinned install would upgrade the server along with it.  Installing
+# postgresql-15 makes Debian's own cluster 15/main on port 5432; when this
+# run made it, it is stopped and disabled (a cluster that was there before
+# is left alone: it may hold someone's data).
 set -euo pipefail
 
 # jq and nodejs: test_mask masks values as the jq and node programs write them
@@ -41,16 +44,34 @@ if [ ${#missing[@]} -eq 0 ] && $dev_ok; then
 	exit 0
 fi
 
+# the development files are installed after the server, pinned to its version
+wanted=("${missing[@]}")
+$dev_ok || wanted+=(postgresql-server-dev-15)
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing packages: ${missing[*]} ${dev_ok/true/}${dev_ok/false/postgresql-server-dev-15}" >&2
-	echo "deps: run 'make deps' as root to install them" >&2
+	echo "setup: missing packages: ${wanted[*]}" >&2
+	echo "setup: run 'make deps' as root to install them" >&2
 	exit 1
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-echo "deps: installing ${missing[*]} postgresql-server-dev-15"
-apt-get update -qq
+progress_prefix=setup
+# shellcheck source=progress.sh
+. "$(dirname "$0")/progress.sh"
+step "installing packages: ${wanted[*]}"
+main_cluster_before=false
+[ -e /etc/postgresql/15/main ] && main_cluster_before=true
+quietly apt-get update -q
 if [ ${#missing[@]} -gt 0 ]; then
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	quietly apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-apt-get install -y -qq --no-install-recommends "postgresql-server-dev-15=$(server_version)" >/dev/null
+$dev_ok || quietly apt-get install -y -q --no-install-recommends "postgresql-server-dev-15=$(server_version)"
+
+if ! $main_cluster_before && [ -e /etc/postgresql/15/main ]; then
+	step "stopping and disabling the cluster 15/main (port 5432) that installing postgresql-15 made"
+	# it may not be running (in a chroot, nothing starts it)
+	if pg_ctlcluster 15 main status >/dev/null 2>&1; then
+		quietly pg_ctlcluster 15 main stop
+	fi
+	# neither the boot nor pg_ctlcluster starts a disabled cluster
+	echo disabled >/etc/postgresql/15/main/start.conf
+fi

@@ -1,5 +1,5 @@
 /*
- * enrich.c — the enrich command: an action's input, as the seed's engine
+ * enrich.c — the enrich command: an action's input, as Direktiv's engine
  * makes it.
  *
  * Copy the instance data; if the action names secrets, fetch them all in

@@ -3,7 +3,7 @@
  * without a fraction, other numbers in their shortest exact form.
  *
  * jansson's own encoder writes reals with 17 significant digits (0.1 as
- * 0.10000000000000001) and keeps 100.0 as "100.0"; the seed's engine writes
+ * 0.10000000000000001) and keeps 100.0 as "100.0"; Direktiv's engine writes
  * neither, so the client writes JSON itself.
  */
 #include <math.h>

@@ -95,7 +95,7 @@ tap() {
 tap_valgrind() {
 	scripts/as-postgres.sh env NSVAULT_CLIENT_WRAPPER="valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --soname-synonyms=somalloc=NONE" \
 		make -s installcheck REGRESS= \
-		PROVE_TESTS="t/050_client_admin.pl t/060_client_enrich.pl t/170_client_answers.pl t/190_credential_helpers.pl t/200_mask_run.pl"
+		PROVE_TESTS="t/050_client_admin.pl t/060_client_enrich.pl t/170_client_answers.pl t/190_credential_helpers.pl t/200_mask_run.pl t/215_run_all.pl"
 }
 
 start=$SECONDS

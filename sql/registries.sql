@@ -2,7 +2,7 @@
 -- registries: three scopes, precedence, listing hints, docker_config
 --
 
--- the seed's example: POST .../registries/namespaces/NAMESPACE
+-- Direktiv's example: POST .../registries/namespaces/NAMESPACE
 --   {"data": "admin:8QwFLg%D$qg*", "reg": "https://index.docker.io"}
 SELECT nsvault.set_registry('shop', 'https://index.docker.io', 'admin:8QwFLg%D$qg*');
 SELECT * FROM nsvault.docker_config('shop');

@@ -1,4 +1,4 @@
-# 060_client_enrich.pl — nsvault enrich against real clusters: the seed's
+# 060_client_enrich.pl — nsvault enrich against real clusters: Direktiv's
 # workflow, .secrets replaced, no connection without secrets, a missing
 # secret, the warnings, batch mode over one connection, template errors
 # that quote no secret, and no value in the server log or stderr.
@@ -39,13 +39,13 @@ sub write_file
 
 my $token = 'tok-' . NsvaultPair::random_hex(12);
 my $other = 'other-' . NsvaultPair::random_hex(12);
-is((nsvault($token, 'secret', 'set', 'demo', 'secretToken'))[0], 0, 'the seed secret is stored');
+is((nsvault($token, 'secret', 'set', 'demo', 'secretToken'))[0], 0, 'the example's secret is stored');
 is((nsvault($other, 'secret', 'set', 'demo', 'db/password'))[0], 0, 'a second secret is stored');
 
-# the seed's workflow, shipped in examples/
+# Direktiv's httpget example workflow, shipped in examples/
 my ($rc, $out, $err) = nsvault('', 'enrich', '--namespace', 'demo',
 	'--workflow', 'examples/httpget.yaml', '--state', 'getter', '--data', 'examples/httpget-data.json');
-is($rc, 0, "enrich of the seed's httpget workflow exits 0") or diag($err);
+is($rc, 0, "enrich of Direktiv's httpget example workflow exits 0") or diag($err);
 is($out,
 	qq({"headers":{"Authorization":"bearer $token","Content-type":"application/json; charset=UTF-8"},)
 	  . qq("method":"GET","url":"https://jsonplaceholder.typicode.com/todos/1"}\n),

@@ -5,7 +5,7 @@
  * result, as compact sorted JSON, or the expected error.  Built with
  * AddressSanitizer and UndefinedBehaviorSanitizer by "make unit-test".
  *
- *	test_jx WORKFLOW	(WORKFLOW: the seed's examples/httpget.yaml)
+ *	test_jx WORKFLOW	(WORKFLOW: Direktiv's httpget example, examples/httpget.yaml)
  *
  * js_flood.sh, beside it, stands in for nsvault-js in one case.
  */
@@ -83,7 +83,7 @@ static const Case cases[] = {
 	{"pipe", "\"jq(.o | keys)\"", DATA, "[\"a\",\"b\"]", NULL},
 
 	/* otherwise the parts are concatenated */
-	{"the seed's header", "\"bearer jq(.secrets.secretToken)\"", DATA, "\"bearer abc123\"", NULL},
+	{"Direktiv's example header", "\"bearer jq(.secrets.secretToken)\"", DATA, "\"bearer abc123\"", NULL},
 	{"number in text", "\"n=jq(.n)\"", DATA, "\"n=5\"", NULL},
 	{"real in text", "\"f=jq(.f) w=jq(.whole)\"", DATA, "\"f=0.1 w=100\"", NULL},
 	{"object in text", "\"o=jq(.o)\"", DATA, "\"o={\\\"a\\\":[true,null],\\\"b\\\":1}\"", NULL},
@@ -129,7 +129,7 @@ static const Case cases[] = {
 
 	/* arrays and objects, element by element */
 	{"array of templates", "[\"jq(.n)\", \"lit\", 3]", DATA, "[5,\"lit\",3]", NULL},
-	{"the seed's input",
+	{"Direktiv's example input",
 		"{\"method\": \"GET\", \"url\": \"https://jsonplaceholder.typicode.com/todos/1\", "
 		"\"headers\": {\"Content-type\": \"application/json; charset=UTF-8\", "
 		"\"Authorization\": \"bearer jq(.secrets.secretToken)\"}}",
@@ -753,7 +753,7 @@ run_flood_case(const char *flood_path)
 	return ok + (seconds < BOMB_MAX_SECONDS && reaped) + quiet;
 }
 
-/* The seed's workflow file, through the YAML reader and the engine. */
+/* Direktiv's httpget example workflow file, through the YAML reader and the engine. */
 static int
 run_workflow_case(const char *path)
 {
@@ -773,7 +773,7 @@ run_workflow_case(const char *path)
 	if (result != NULL)
 		text = json_text(result);
 	ok = text != NULL && strcmp(text, expected) == 0;
-	printf("%s - the seed's httpget workflow\n", ok ? "ok" : "not ok");
+	printf("%s - Direktiv's httpget example workflow\n", ok ? "ok" : "not ok");
 	if (!ok)
 		printf("#   got: %s\n", text ? text : error);
 	free(text);
@@ -936,7 +936,7 @@ main(int argc, char **argv)
 
 	if (argc != 2)
 	{
-		fprintf(stderr, "usage: test_jx WORKFLOW (the seed's examples/httpget.yaml)\n");
+		fprintf(stderr, "usage: test_jx WORKFLOW (Direktiv's httpget example, examples/httpget.yaml)\n");
 		return 2;
 	}
 	if (realpath(argv[0], self) == NULL)

@@ -42,6 +42,7 @@ static const char usage[] =
 "                               image of the registry's host (default), or\n"
 "                               one image; Image where one host has registries\n"
 "                               with different paths (quay.io, quay.io/org)\n"
+"  -V, --version                show the version, then exit\n"
 "  -?, -h, --help               show this help, then exit\n"
 "\n"
 "Exit status: 0 answered (auth is {} when no registry serves the image),\n"
@@ -199,7 +200,10 @@ build_response(const ProviderRequest *req, const ProviderOptions *options, PGres
 	return response;
 }
 
-/* Reads the options; there are no operands. */
+/*
+ * Reads the options; --help and --version print, then exit.  There are no
+ * operands.
+ */
 static void
 read_options(int argc, char **argv, ProviderOptions *options)
 {
@@ -209,12 +213,13 @@ read_options(int argc, char **argv, ProviderOptions *options)
 		{"cache-duration", required_argument, NULL, 'c'},
 		{"cache-key-type", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
 	int			code;
 
 	opterr = 0;
-	while ((code = getopt_long(argc, argv, "+:d:n:h", long_options, NULL)) != -1)
+	while ((code = getopt_long(argc, argv, "+:d:n:hV", long_options, NULL)) != -1)
 	{
 		if (code == 'd')
 			options->conninfo = optarg;
@@ -227,6 +232,11 @@ read_options(int argc, char **argv, ProviderOptions *options)
 		else if (code == 'h' || (code == '?' && optopt == '?'))
 		{
 			fputs(usage, stdout);
+			exit(EXIT_OK);
+		}
+		else if (code == 'V')
+		{
+			printf("%s %s\n", progname, NSVAULT_CLIENT_VERSION);
 			exit(EXIT_OK);
 		}
 		else

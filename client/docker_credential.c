@@ -3,10 +3,11 @@
  * helper (the docker-credential-helpers protocol) over nsvault's registries.
  *
  * Docker runs it with one action (get, store, erase, list, version) and
- * reads its answer from standard output; an error is one line there too,
- * with exit status 1, and "credentials not found in native keychain" is
- * the line Docker takes for "none".  The namespace is NSVAULT_NAMESPACE;
- * NSVAULT_GLOBAL_SERVICE=1 acts for a global service instead.
+ * reads its answer from standard output (--help and --version are for
+ * people); an error is one line there too, with exit status 1, and
+ * "credentials not found in native keychain" is the line Docker takes for
+ * "none".  The namespace is NSVAULT_NAMESPACE; NSVAULT_GLOBAL_SERVICE=1
+ * acts for a global service instead.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -25,6 +26,40 @@ const char *progname = "docker-credential-nsvault";
 #define NO_USERNAME_MESSAGE		"no credentials username"
 
 #define USAGE_LINE "Usage: docker-credential-nsvault [-d CONNINFO] <store|get|erase|list|version>"
+
+/* --help's; Docker itself passes only the action */
+static const char usage[] =
+"docker-credential-nsvault is Docker's credential helper for the registry\n"
+"credentials of an nsvault namespace.\n"
+"\n"
+"Usage:\n"
+"  docker-credential-nsvault [-d CONNINFO] ACTION\n"
+"  docker-credential-nsvault -V, --version\n"
+"\n"
+"Actions:\n"
+"  get      reads a server URL, host or image on standard input, and prints\n"
+"           {\"ServerURL\", \"Username\", \"Secret\"} of the registry that\n"
+"           serves it\n"
+"  store    reads {\"ServerURL\", \"Username\", \"Secret\"} on standard input,\n"
+"           and sets the namespace's registry\n"
+"  erase    reads a server URL on standard input, and deletes the\n"
+"           namespace's registry\n"
+"  list     prints {\"URL\": \"USER-HINT\", ...} of the namespace's registries\n"
+"  version  prints \"docker-credential-nsvault X.Y.Z\"\n"
+"\n"
+"Options:\n"
+"  -d, --dbname=CONNINFO  database to use (else the PG* environment,\n"
+"                         ~/.pgpass and service files)\n"
+"  -V, --version          show the version, then exit\n"
+"  -?, -h, --help         show this help, then exit\n"
+"\n"
+"The namespace is NSVAULT_NAMESPACE.  NSVAULT_GLOBAL_SERVICE=1 acts for a\n"
+"global service instead: get and list then see global and global-private\n"
+"registries, and store and erase act on global-private ones.\n"
+"\n"
+"Exit status: 0 done, 1 any failure, reported as one line on standard\n"
+"output, as Docker's protocol wants (\"credentials not found in native\n"
+"keychain\" when no registry serves the server URL).\n";
 
 static const DbShape list_registries_answer =
 {"nsvault.list_registries", DB_ANY_ROWS, 2, {DB_TYPE_TEXT, DB_TYPE_TEXT}, 0};
@@ -275,6 +310,7 @@ action_list(const HelperCall *call)
 	json_decref(answer);
 }
 
+/* version: "docker-credential-nsvault X.Y.Z", as --version prints it. */
 static void
 action_version(const HelperCall *call)
 {
@@ -296,19 +332,34 @@ read_environment(HelperCall *call)
 		fail("NSVAULT_NAMESPACE is not set: it names the nsvault namespace whose registries to use");
 }
 
-/* Returns the action, the one operand, after -d CONNINFO if given. */
+/*
+ * Returns the action, the one operand, after -d CONNINFO if given; prints
+ * the help or the version and exits if asked.
+ */
 static const char *
 read_command_line(int argc, char **argv, HelperCall *call)
 {
 	static const struct option options[] = {
 		{"dbname", required_argument, NULL, 'd'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
 	int			code;
 
 	opterr = 0;
-	while ((code = getopt_long(argc, argv, "+:d:", options, NULL)) != -1)
+	while ((code = getopt_long(argc, argv, "+:d:Vh", options, NULL)) != -1)
 	{
+		if (code == 'V')
+		{
+			action_version(call);
+			exit(EXIT_OK);
+		}
+		if (code == 'h' || (code == '?' && optopt == '?'))
+		{
+			fputs(usage, stdout);
+			exit(EXIT_OK);
+		}
 		if (code != 'd')
 			fail(USAGE_LINE);
 		call->conninfo = optarg;

@@ -13,10 +13,12 @@
 #include <libpq-fe.h>
 
 /*
- * The version of the client's programs: the distribution's (META.json),
- * which the credential helpers report.
+ * The version of the client's programs: the distribution's, META.json's
+ * "version", which client/Makefile passes as -DNSVAULT_CLIENT_VERSION.
  */
-#define NSVAULT_CLIENT_VERSION	"0.8.0"
+#ifndef NSVAULT_CLIENT_VERSION
+#error "NSVAULT_CLIENT_VERSION is not defined: client/Makefile passes META.json's version"
+#endif
 
 /* exit statuses */
 #define EXIT_OK			0

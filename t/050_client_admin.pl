@@ -117,7 +117,7 @@ $main->safe_psql('older', "CREATE EXTENSION nsvault VERSION '0.5' CASCADE");
 	'ver', 'key');
 push @stderrs, $err;
 is(($rc >> 8) . ":$out", '1:', 'a command nsvault 0.5 lacks exits 1');
-my $client_version = (slurp_file('client/nsvault.h') =~ /#define NSVAULT_CLIENT_VERSION\s+"([^"]+)"/)[0];
+my $client_version = NsvaultClient::version();
 like($err, qr/function nsvault\.list_secret_versions\(.*\) does not exist; the database's nsvault is older than this client \(\Q$client_version\E\): ALTER EXTENSION nsvault UPDATE updates it\n\z/,
 	'saying that the database is older and how to update it');
 for my $usage ([ 'secret', 'get', '--cas', '1', 'ver', 'key' ],

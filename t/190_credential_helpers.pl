@@ -2,8 +2,8 @@
 # nsvault-credential-provider against real clusters, driven with each
 # protocol's exact JSON: the credential each hands out (the most specific
 # registry, Docker Hub's aliases, the three scopes), every error line and
-# exit status, the namespace's precedence, and no value in stderr or in
-# either server's log.
+# exit status, the namespace's precedence, their --version and --help, and
+# no value in stderr or in either server's log.
 use strict;
 use warnings;
 use lib 't';
@@ -105,10 +105,21 @@ sub docker_get_is
 # --- docker-credential-nsvault -------------------------------------------
 
 my ($rc, $out, $err);
-my $version = (slurp_file('client/nsvault.h') =~ /#define NSVAULT_CLIENT_VERSION\s+"([^"]+)"/)[0];
-($rc, $out) = docker({}, '', 'version');
-is("$rc|$out", "0|docker-credential-nsvault $version\n", 'version: the client\'s version, exit 0');
+my $version = NsvaultClient::version();
+for my $args (['version'], ['--version'], ['-V'], [ '-d', $connstr, '--version' ])
+{
+	($rc, $out, $err) = docker({}, '', @$args);
+	is("$rc|$out|$err", "0|docker-credential-nsvault $version\n|",
+		"@$args: the version of META.json, exit 0");
+}
 like($version, qr/^\d+\.\d+\.\d+$/, 'the client\'s version is MAJOR.MINOR.PATCH');
+for my $args (['--help'], ['-h'], ['-?'], [ '--help', 'get' ])
+{
+	($rc, $out, $err) = docker({}, '', @$args);
+	is("$rc|$err", '0|', "@$args: exit 0, nothing on stderr");
+	like($out, qr/^docker-credential-nsvault is Docker's credential helper.*\nUsage:\n.*\nActions:\n.*\nOptions:\n.*\n  -V, --version .*\nExit status: /s,
+		"@$args: the help, with its actions and options");
+}
 
 docker_get_is(\%shop, "quay.io/org/app\n", 'quay.io/org/app', 'org-user', $token{org},
 	'quay.io/org/app (quay.io/org over quay.io)');
@@ -161,7 +172,8 @@ is($rc, 1, 'NSVAULT_GLOBAL_SERVICE other than 0 or 1 exits 1');
 like($out, qr/^NSVAULT_GLOBAL_SERVICE must be 1 \(a global service\) or 0\n\z/, 'saying so');
 
 # usage: what Docker never sends
-for my $args ([], ['frob'], [ 'get', 'list' ], [ '-x', 'get' ], ['-d'], [ '--help' ])
+for my $args ([], ['frob'], [ 'get', 'list' ], [ '-x', 'get' ], ['-d'], [ 'get', '--help' ],
+	[ '--versions', 'get' ])
 {
 	($rc, $out, $err) = docker(\%shop, "quay.io\n", @$args);
 	is("$rc|$out|$err", "1|$usage|", "usage line on stdout, exit 1: @$args");
@@ -370,6 +382,17 @@ for my $usage ([ '--cache-duration', '5' ], [ '--cache-duration=-5m' ], [ '--cac
 	like($err, qr/^nsvault-credential-provider: error: [^\n]+\(see --help\)\n\z|--cache-duration is not a duration|--cache-key-type is neither Registry nor Image/,
 		"provider, usage error: @$usage: one line");
 }
+# --version and --help, before any request is read
+for my $args (['--version'], ['-V'], [ '--namespace', 'shop', '--version' ])
+{
+	($rc, $out, $err) = provider({}, '', @$args);
+	is("$rc|$out|$err", "0|nsvault-credential-provider $version\n|",
+		"provider @$args: the version of META.json, exit 0");
+}
+($rc, $out, $err) = provider({}, '', '--help');
+is("$rc|$err", '0|', 'provider --help: exit 0, nothing on stderr');
+like($out, qr/^nsvault-credential-provider answers .*\nOptions:\n.*\n  -V, --version .*\nExit status: /s,
+	'provider --help: the help, --version among its options');
 
 # --- answers of the wrong shape ----------------------------------------------
 
@@ -420,7 +443,9 @@ for my $to ('full', 'closed')
 	for my $call ([ 'docker-credential-nsvault', \%shop, '', 'version' ],
 		[ 'docker-credential-nsvault', \%shop, "quay.io\n", 'get' ],
 		[ 'docker-credential-nsvault', \%shop, '', 'list' ],
+		[ 'docker-credential-nsvault', {}, '', '--help' ],
 		[ 'nsvault-credential-provider', {}, '', '--help' ],
+		[ 'nsvault-credential-provider', {}, '', '--version' ],
 		[ 'nsvault-credential-provider', {}, request('quay.io/app'), @shop, '-d', "$connstr user=node" ])
 	{
 		my ($program, $env, $stdin, @args) = @$call;

@@ -8,6 +8,7 @@ use warnings;
 
 use Cwd qw(abs_path);
 use IPC::Run;
+use JSON::PP;
 use PostgreSQL::Test::Utils;
 
 my @wrapper = split(' ', $ENV{NSVAULT_CLIENT_WRAPPER} // '');
@@ -20,6 +21,13 @@ sub run
 {
 	my ($stdin, @args) = @_;
 	return run_program('nsvault', $stdin, @args);
+}
+
+# The version the client's programs print: the distribution's, META.json's
+# "version", which client/Makefile builds into them.
+sub version
+{
+	return decode_json(slurp_file('META.json'))->{version};
 }
 
 # Runs client/$program as run runs the client.

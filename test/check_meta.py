@@ -7,10 +7,10 @@ The spec's rules (https://pgxn.org/spec/): the mandatory fields, names as
 terms, SemVer versions, a known license, provides, prereqs and tags of the
 right shape.  Then the tree: every file named exists, and each extension's
 version is its control file's default_version, and the distribution's is
-the client's (NSVAULT_CLIENT_VERSION).  Prints each problem and
-exits 1, or prints "META.json is OK".
+what client/Makefile reads as the client's version (client/meta_version.awk).
+Prints each problem and exits 1, or prints "META.json is OK".
 """
-import json, os, re, sys
+import json, os, re, subprocess, sys
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$")
 LICENSES = {"agpl_3", "apache_1_1", "apache_2_0", "artistic_1", "artistic_2", "bsd", "freebsd",
@@ -84,16 +84,13 @@ def problems(meta):
     for tag in meta.get("tags", []):
         if not isinstance(tag, str) or not 0 < len(tag) < 256:
             yield f"tags: {tag!r} is not a string of 1 to 255 characters"
-    client = client_version()
-    if client != meta.get("version"):
-        yield f"version {meta.get('version')} is not the client's NSVAULT_CLIENT_VERSION {client}"
 
 
-def client_version():
-    """The client's version (its programs print it), from client/nsvault.h."""
-    with open("client/nsvault.h") as f:
-        found = re.search(r'^#define NSVAULT_CLIENT_VERSION\s+"([^"]*)"', f.read(), re.M)
-    return found.group(1) if found else None
+def client_version(path):
+    """The version client/Makefile builds into the client's programs."""
+    done = subprocess.run(["awk", "-f", "client/meta_version.awk", path],
+                          capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def main():
@@ -101,6 +98,10 @@ def main():
     with open(path) as f:
         meta = json.load(f)
     found = list(problems(meta))
+    client = client_version(path)
+    if client != meta.get("version"):
+        found.append(f"version {meta.get('version')} is not the one client/meta_version.awk "
+                     f"reads for the client, {client}")
     for p in found:
         print(f"{path}: {p}")
     if found:

@@ -8,10 +8,11 @@
 # is left alone: it may hold someone's data).
 set -euo pipefail
 
-# jq and nodejs: test_mask masks values as the jq and node programs write them
+# jq and nodejs: test_mask masks values as the jq and node programs write them;
+# groff-base: the man pages are checked with groff
 packages=(postgresql-15 postgresql-contrib libpq-dev libipc-run-perl openssl
 		  libssl-dev make gcc libjansson-dev libjq-dev libonig-dev libyaml-dev duktape-dev valgrind
-		  python3 jq nodejs)
+		  python3 jq nodejs groff-base)
 # make fuzz: clang and its libFuzzer runtime
 if [ "${1:-}" = "--fuzz" ]; then
 	packages+=(clang libclang-rt-dev)

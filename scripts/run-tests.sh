@@ -43,6 +43,10 @@ count_unit() {
 	programs=$(sed -n 's/^\(test_[a-z_]*\): all passed$/\1/p' "$1" | paste -sd ' ')
 	echo "test_jx: ${jx:-did not finish}; all passed: ${programs:-none}"
 }
+count_man() {
+	sed -n 's/^man-check: \([0-9]* pages, no warnings\)$/\1/p' "$1" | grep . ||
+		echo "$(grep -c '^man-check: ' "$1") problems"
+}
 count_conformance() {
 	grep -m 1 -E '^[0-9]+ passed, [0-9]+ failed$' "$1" || echo "did not finish"
 }
@@ -103,6 +107,8 @@ phase metadata "the PGXN metadata: the spec's rules, the control files' versions
 	python3 test/check_meta.py
 phase unit "the client's unit tests (client/test/), no database" unit \
 	make -s -C client unit-test
+phase man "the man pages, made from the --help texts, through groff -ww" man \
+	make -s -C client man-check
 phase conformance "the template engine against Direktiv's answers (client/test/jx-conformance/)" conformance \
 	make -s -C client conformance
 # as root, one copy of the tree for the phases that run as postgres

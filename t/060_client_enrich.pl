@@ -39,7 +39,7 @@ sub write_file
 
 my $token = 'tok-' . NsvaultPair::random_hex(12);
 my $other = 'other-' . NsvaultPair::random_hex(12);
-is((nsvault($token, 'secret', 'set', 'demo', 'secretToken'))[0], 0, 'the example's secret is stored');
+is((nsvault($token, 'secret', 'set', 'demo', 'secretToken'))[0], 0, 'the example secret is stored');
 is((nsvault($other, 'secret', 'set', 'demo', 'db/password'))[0], 0, 'a second secret is stored');
 
 # Direktiv's httpget example workflow, shipped in examples/

@@ -6,6 +6,7 @@
  * null, jsonb as JSON, and timestamps in RFC 3339, UTC (the session's time
  * zone is set to UTC first: see OUTPUT_SESSION_SQL).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,17 +87,27 @@ output_row_json(const PGresult *res, int row, const char *const *fields)
 	return object;
 }
 
-/* Prints value as one line of JSON, and frees it. */
+/*
+ * Prints value as one line of JSON, and frees it.  Written past stdio, whose
+ * buffer nothing wipes: the JSON may hold a value (secret get --json).
+ */
 void
 output_json(json_t *value)
 {
 	char	   *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+	size_t		len;
+	bool		written;
 
 	json_decref(value);
 	if (text == NULL)
 		die(EXIT_FAIL, "out of memory");
-	printf("%s\n", text);
-	free(text);
+	len = strlen(text);
+	text[len] = '\n';
+	fflush(stdout);
+	written = write_all(1, text, len + 1);
+	wipe_and_free(text, len + 1);
+	if (!written)
+		die(EXIT_FAIL, "could not write to standard output: %s", strerror(errno));
 }
 
 /*

@@ -104,7 +104,11 @@ parse_json_file(const char *path, size_t flags, json_error_t *error)
 		close(fd);
 	if (text == NULL)
 	{
-		snprintf(error->text, sizeof(error->text), "%s", strerror(errno));
+		int			reason = errno;
+
+		/* no code of jansson's: json_error_code() reads the last byte */
+		memset(error, 0, sizeof(*error));
+		snprintf(error->text, sizeof(error->text), "%s", strerror(reason));
 		return NULL;
 	}
 	value = parse_json(text, len, flags, error);

@@ -17,6 +17,10 @@
 
 #define CONFIG_LINE_MAX 1024
 
+/* what config_apply made for the command line, until config_release */
+static char *made_conninfo;
+static char *file_namespace;
+
 typedef struct ConfigFile
 {
 	char		path[4096];
@@ -174,7 +178,7 @@ config_apply(CommandLine *cl)
 			*out++ = *p;
 		}
 		strcpy(out, "'");
-		cl->conninfo = conninfo;
+		cl->conninfo = made_conninfo = conninfo;
 	}
 	if (option_given(cl, OPT_NAMESPACE))
 	{
@@ -192,6 +196,14 @@ config_apply(CommandLine *cl)
 		cl->namespace_from = NAMESPACE_FILE;
 	}
 	free(config.service);
-	if (cl->namespace != config.namespace)
-		free(config.namespace);
+	file_namespace = config.namespace;
+}
+
+/* Frees what config_apply made; the command line must not use it after. */
+void
+config_release(void)
+{
+	free(made_conninfo);
+	free(file_namespace);
+	made_conninfo = file_namespace = NULL;
 }

@@ -432,5 +432,6 @@ main(int argc, char **argv)
 	config_apply(&cl);
 	status = command->run(&cl);
 	free_command_line(&cl);
+	config_release();
 	return status;
 }

@@ -177,6 +177,7 @@ extern const char *option_name(Option opt);
 
 /* config.c */
 extern void config_apply(CommandLine *cl);
+extern void config_release(void);
 
 static inline bool
 option_given(const CommandLine *cl, Option opt)

@@ -20,9 +20,9 @@
 
 const char mask_usage[] =
 "Usage:\n"
-"  nsvault [-d CONNINFO] mask --namespace NS --secret NAME [--secret NAME ...] [--min-length N]\n"
-"  nsvault [-d CONNINFO] mask --namespace NS --action FILE [--min-length N]\n"
-"  nsvault [-d CONNINFO] mask --namespace NS --workflow FILE --state ID [--min-length N]\n"
+"  nsvault [-d CONNINFO] mask [--namespace NS] --secret NAME [--secret NAME ...] [--min-length N]\n"
+"  nsvault [-d CONNINFO] mask [--namespace NS] --action FILE [--min-length N]\n"
+"  nsvault [-d CONNINFO] mask [--namespace NS] --workflow FILE --state ID [--min-length N]\n"
 "\n"
 "Copies standard input to standard output, with \"***\" wherever a secret's\n"
 "value appears: the value, each line of a multi-line value, its base64\n"
@@ -32,7 +32,8 @@ const char mask_usage[] =
 "multi-line value becomes one \"***\" per line.  Output follows input line\n"
 "by line, so mask can follow a live log.\n"
 "\n"
-"  -n, --namespace=NS   namespace of the secrets\n"
+"  -n, --namespace=NS   namespace of the secrets; default NSVAULT_NAMESPACE, then\n"
+"                       the config file's\n"
 "      --secret=NAME    a secret to mask; may be repeated\n"
 "  -a, --action=FILE    mask the secrets this action names (JSON or YAML)\n"
 "  -w, --workflow=FILE  with --state: mask the secrets of that action state\n"

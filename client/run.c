@@ -25,7 +25,7 @@
 
 const char run_usage[] =
 "Usage:\n"
-"  nsvault [-d CONNINFO] run --namespace NS [--env VAR=SECRET ...] [--all | --prefix PREFIX]\n"
+"  nsvault [-d CONNINFO] run [--namespace NS] [--env VAR=SECRET ...] [--all | --prefix PREFIX]\n"
 "                            [--no-mask] [--min-length N] -- COMMAND [ARG ...]\n"
 "\n"
 "Runs COMMAND with secrets' values in its environment.  Its standard output\n"
@@ -43,7 +43,8 @@ const char run_usage[] =
 "over a variable of ours.  --all and --prefix leave out, with a warning, an\n"
 "expired secret and one whose name gives no variable.\n"
 "\n"
-"  -n, --namespace=NS     namespace of the secrets\n"
+"  -n, --namespace=NS     namespace of the secrets; default NSVAULT_NAMESPACE,\n"
+"                         then the config file's\n"
 "  -e, --env=VAR=SECRET   put secret SECRET's value in variable VAR; may be repeated\n"
 "      --all              put every secret the role can read in the environment\n"
 "      --prefix=PREFIX    the same for the secrets whose names start with PREFIX\n"

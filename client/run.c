@@ -143,10 +143,11 @@ exec_command(char **argv, char **env, const Stream *streams, int report)
 
 /*
  * Starts the command with env, its output to the streams' pipes unless
- * streams is NULL.  Fails with 127 and one line if it cannot be started.
+ * streams is NULL.  Returns -1 with *exec_error set if it could not be
+ * started.
  */
 static pid_t
-start_command(char **argv, char **env, const Stream *streams)
+start_command(char **argv, char **env, const Stream *streams, int *exec_error)
 {
 	int			report[2];
 	int			err = 0;
@@ -167,7 +168,8 @@ start_command(char **argv, char **env, const Stream *streams)
 	if (got == sizeof(err))
 	{
 		waitpid(pid, NULL, 0);
-		die(RUN_EXIT_NOT_STARTED, "run: could not start \"%s\": %s", argv[0], strerror(err));
+		*exec_error = err;
+		return -1;
 	}
 	return pid;
 }
@@ -246,21 +248,28 @@ open_streams(Stream *streams, const MaskPatterns *patterns)
 	}
 }
 
-/* Starts the command with the secrets in its environment, then wipes them. */
+/*
+ * Starts the command with the secrets in its environment, then wipes them;
+ * fails with 127 and one line, once they are wiped, if it cannot start.
+ */
 static pid_t
 start_with_secrets(const CommandLine *cl, RunPlan *plan, Stream *streams)
 {
 	size_t		first_added;
 	char	  **env = run_plan_environment(plan, &first_added);
+	int			exec_error = 0;
 	pid_t		pid;
 
 	handle_signals();
-	pid = start_command(cl->args, env, streams);
+	pid = start_command(cl->args, env, streams, &exec_error);
+	wipe_environment(env, first_added);
+	secrets_wipe(&plan->set);
+	if (pid < 0)
+		die(RUN_EXIT_NOT_STARTED, "run: could not start \"%s\": %s", cl->args[0],
+			strerror(exec_error));
 	child_pid = pid;
 	if (pending_signal != 0)
 		kill(pid, pending_signal);
-	wipe_environment(env, first_added);
-	secrets_wipe(&plan->set);
 	for (int i = 0; streams != NULL && i < 2; i++)
 		close(streams[i].pipe[1]);
 	return pid;

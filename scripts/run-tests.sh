@@ -95,10 +95,11 @@ tap() {
 
 # the client's end-to-end tests again, under valgrind: any invalid access or
 # leak makes the client exit 99, which fails them (--vgdb=no: no pipes left
-# in /tmp)
+# in /tmp).  Two at a time: valgrind keeps one core busy per client, and
+# each test has clusters of its own.
 tap_valgrind() {
 	scripts/as-postgres.sh env NSVAULT_CLIENT_WRAPPER="valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --soname-synonyms=somalloc=NONE" \
-		make -s installcheck REGRESS= \
+		make -s installcheck REGRESS= PROVE_FLAGS=-j2 \
 		PROVE_TESTS="t/050_client_admin.pl t/060_client_enrich.pl t/170_client_answers.pl t/190_credential_helpers.pl t/200_mask_run.pl t/215_run_all.pl"
 }
 

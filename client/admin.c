@@ -156,23 +156,74 @@ read_value(size_t *len, const char *what)
 	return value;
 }
 
-/* Connects, and with --json makes the session write timestamps in UTC. */
+/*
+ * Runs a statement without an answer (BEGIN, COMMIT); false on an error,
+ * with the reason in error.
+ */
+static bool
+transaction_command(PGconn *conn, const char *sql, DbError *error)
+{
+	PGresult   *res = PQexec(conn, sql);
+	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+	{
+		const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+		snprintf(error->message, sizeof(error->message), "%s failed: %s",
+				 strncmp(sql, "COMMIT", 6) == 0 ? "COMMIT" : "BEGIN",
+				 message ? message : PQerrorMessage(conn));
+		error->status = EXIT_FAIL;
+	}
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * Whether the call runs in a transaction of its own: with --json, whose
+ * settings are SET LOCAL so that they end with it (behind a pooler the
+ * session goes on to other clients), and for metadata stored with a value.
+ */
+static bool
+in_transaction(const AdminCall *call, bool metadata)
+{
+	return metadata || option_given(call->cl, OPT_JSON);
+}
+
+/* Opens the call's transaction, if it runs in one (in_transaction). */
+static bool
+begin_call(const AdminCall *call, PGconn *conn, bool metadata, DbError *error)
+{
+	if (option_given(call->cl, OPT_JSON))
+		return transaction_command(conn, OUTPUT_TRANSACTION_SQL, error);
+	return !metadata || transaction_command(conn, "BEGIN", error);
+}
+
+/* Connects, and opens the call's transaction; NULL with the error on failure. */
 static PGconn *
-connect_or_die(const AdminCall *call, DbError *error)
+connect_for_call(const AdminCall *call, bool metadata, DbError *error)
 {
 	PGconn	   *conn = db_connect(call->cl->conninfo, error);
-	PGresult   *res;
 
-	if (conn == NULL)
+	if (conn != NULL && !begin_call(call, conn, metadata, error))
+	{
+		PQfinish(conn);
 		return NULL;
-	if (!option_given(call->cl, OPT_JSON))
-		return conn;
-	res = PQexec(conn, OUTPUT_SESSION_SQL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		die(EXIT_FAIL, "%s: could not set the session's time zone to UTC: %s",
-			call->what, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-	PQclear(res);
+	}
 	return conn;
+}
+
+/* Commits the call's transaction, if it runs in one; fails on an error. */
+static void
+end_call(const AdminCall *call, PGconn *conn, bool metadata)
+{
+	DbError		error;
+
+	if (in_transaction(call, metadata) && !transaction_command(conn, "COMMIT", &error))
+	{
+		PQfinish(conn);
+		die(error.status, "%s: %s", call->what, error.message);
+	}
 }
 
 /*
@@ -228,15 +279,19 @@ call_sql_or_die(const AdminCall *call, const char *sql, const DbShape *shape,
 				int nparams, const char *const *params)
 {
 	DbError		error;
-	PGconn	   *conn = connect_or_die(call, &error);
+	PGconn	   *conn = connect_for_call(call, false, &error);
 	PGresult   *res;
 
 	if (conn == NULL)
 		die(error.status, "%s", error.message);
 	res = db_call(conn, sql, nparams, params, shape, &error);
-	PQfinish(conn);
 	if (res == NULL)
+	{
+		PQfinish(conn);
 		die_call(call, &error);
+	}
+	end_call(call, conn, false);
+	PQfinish(conn);
 	return res;
 }
 
@@ -291,22 +346,6 @@ transaction_call(const AdminCall *call, PGconn *conn, const char *sql, const DbS
 	return res;
 }
 
-/* Runs a statement without an answer (BEGIN, COMMIT); fails on an error. */
-static void
-transaction_command(const AdminCall *call, PGconn *conn, const char *sql)
-{
-	PGresult   *res = PQexec(conn, sql);
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-	{
-		const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-
-		die(EXIT_FAIL, "%s: %s failed: %s", call->what, sql,
-			message ? message : PQerrorMessage(conn));
-	}
-	PQclear(res);
-}
-
 /*
  * Stores value, one of params, with the subcommand's call, and wipes it
  * whether or not the call succeeds.  Where metadata is given (secret set
@@ -318,7 +357,7 @@ store_value(const AdminCall *call, int nparams, const char *const *params,
 			char *value, size_t len, const char *const *metadata)
 {
 	DbError		error;
-	PGconn	   *conn = connect_or_die(call, &error);
+	PGconn	   *conn = connect_for_call(call, metadata != NULL, &error);
 	PGresult   *res;
 
 	if (conn == NULL)
@@ -326,8 +365,6 @@ store_value(const AdminCall *call, int nparams, const char *const *params,
 		wipe_and_free(value, len);
 		die(error.status, "%s", error.message);
 	}
-	if (metadata != NULL)
-		transaction_command(call, conn, "BEGIN");
 	res = db_call(conn, call->sub->sql, nparams, params, call->sub->answer, &error);
 	wipe_and_free(value, len);
 	if (res == NULL)
@@ -336,11 +373,9 @@ store_value(const AdminCall *call, int nparams, const char *const *params,
 		die_call(call, &error);
 	}
 	if (metadata != NULL)
-	{
 		PQclear(transaction_call(call, conn, SET_METADATA_SQL, &set_metadata_answer, 4,
 								 metadata, &error));
-		transaction_command(call, conn, "COMMIT");
-	}
+	end_call(call, conn, metadata != NULL);
 	PQfinish(conn);
 	return res;
 }

@@ -4,7 +4,7 @@
  *
  * JSON keeps each column's type: integers and booleans as such, NULL as
  * null, jsonb as JSON, and timestamps in RFC 3339, UTC (the session's time
- * zone is set to UTC first: see OUTPUT_SESSION_SQL).
+ * zone is set to UTC first: see OUTPUT_TRANSACTION_SQL).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,10 +16,12 @@
 #include "output.h"
 
 /*
- * Makes the session write timestamps as ISO 8601 in UTC, which
- * rfc3339_of turns into RFC 3339.
+ * Opens a transaction that writes timestamps as ISO 8601 in UTC, which
+ * rfc3339_of turns into RFC 3339.  SET LOCAL: the settings end with the
+ * transaction, so a pooler's next client of the session never has them.
  */
-const char OUTPUT_SESSION_SQL[] = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'";
+const char OUTPUT_TRANSACTION_SQL[] =
+"BEGIN; SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'";
 
 /*
  * Writes a timestamp of a UTC, ISO session ("2026-12-07 01:29:25.5+00")

@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-extern const char OUTPUT_SESSION_SQL[];
+extern const char OUTPUT_TRANSACTION_SQL[];
 extern json_t *output_row_json(const PGresult *res, int row, const char *const *fields);
 extern void output_json(json_t *value);
 extern void output_rows(const PGresult *res, const char *const *fields,

@@ -6,11 +6,12 @@
 # pooled backend never serving one role's rights to another, and a revoke
 # seen at once by the backend that cached the right; the audit trail naming
 # the role; enrich --batch (libpq's pipeline mode) through it; the key link
-# of pooled backends closed when idle; and what session state does: a
-# session SET of nsvault.* or SET ROLE sticks to the server connection in
-# transaction mode and reaches the pool's next client, SET LOCAL does not,
-# and ALTER ROLE … SET reaches the pool's new server connections; the
-# client's --json times, and what the pool's next client sees of them.
+# of pooled backends closed when idle, also after a failed statement; and
+# what session state does: a session SET of nsvault.* or SET ROLE sticks to
+# the server connection in transaction mode and reaches the pool's next
+# client, SET LOCAL does not, and ALTER ROLE … SET reaches the pool's new
+# server connections; the client's --json times, and what the pool's next
+# client sees of them; no server connection lost, no pooler error.
 use strict;
 use warnings;
 use lib 't';
@@ -212,7 +213,6 @@ for my $mode (qw(transaction session))
 	my $b = $bouncers{$mode};
 	my $ns = $mode eq 'transaction' ? 'pooltx' : 'poolsession';
 	my $since = last_audit_id();
-	my @writes;    # app's values, in order
 
 	# 1. a pool per user: one backend each, kept across clients
 	my %backend = map { $_ => backend_of($b, $_) } qw(vault_admin app engine gateway);
@@ -228,18 +228,18 @@ SELECT string_agg(usename, ' ' ORDER BY usename) FROM pg_stat_activity
 	via_safe($b, 'vault_admin', qq{
 SELECT nsvault.grant_namespace('$ns', 'app', 'write');
 SELECT nsvault.grant_namespace('$ns', 'engine', 'read');});
-	my ($rc, $out, $err) = nsvault($b, 'app', 'v1-' . NsvaultPair::random_hex(8), 'secret', 'set', $ns, 'db');
+	my $v1 = 'v1-' . NsvaultPair::random_hex(8);
+	my ($rc, $out, $err) = nsvault($b, 'app', $v1, 'secret', 'set', $ns, 'db');
 	is($rc, 0, "$mode: app writes through the pooler") or diag($err);
 	($rc, $out, $err) = nsvault($b, 'engine', '', 'secret', 'get', $ns, 'db');
-	is("$rc $out", '0 ' . $main->safe_psql('postgres', "SELECT nsvault.get_secret('$ns', 'db')"),
-		"$mode: engine reads it through the pooler");
+	is("$rc $out", "0 $v1", "$mode: engine reads it through the pooler");
 	my $engine_value = 'engine-' . NsvaultPair::random_hex(8);
 	($rc, $out, $err) = nsvault($b, 'engine', $engine_value, 'secret', 'set', $ns, 'db');
 	is($rc, 1, "$mode: engine cannot write, though app's backend just wrote");
 	like($err, qr/permission denied for namespace "$ns".*Role "engine" does not hold the write privilege/,
 		"$mode: refused by nsvault's check, naming engine");
 	($rc, $out) = nsvault($b, 'app', '', 'secret', 'get', $ns, 'db');
-	isnt($out, $engine_value, "$mode: and wrote nothing");
+	is($out, $v1, "$mode: and wrote nothing");
 	is(backend_of($b, 'app'), $backend{app}, "$mode: app is still on the backend that cached its right");
 
 	# 3. a revoke reaches the backend that cached app's write at once
@@ -248,8 +248,7 @@ SELECT nsvault.grant_namespace('$ns', 'engine', 'read');});
 	is($rc, 1, "$mode: after the revoke app's pooled backend refuses app's write");
 	like($err, qr/Role "app" does not hold the write privilege/, "$mode: naming app and write");
 	($rc, $out) = nsvault($b, 'app', '', 'secret', 'get', $ns, 'db');
-	is($rc, 0, "$mode: app keeps read");
-	isnt($out, 'after-revoke', "$mode: nothing was written");
+	is("$rc $out", "0 $v1", "$mode: app keeps read, and nothing was written");
 	is(backend_of($b, 'app'), $backend{app}, "$mode: on the same pooled backend");
 	via_safe($b, 'vault_admin', "SELECT nsvault.grant_namespace('$ns', 'app', 'write')");
 	($rc) = nsvault($b, 'app', 'v2', 'secret', 'set', $ns, 'db');
@@ -262,7 +261,8 @@ BEGIN; SET LOCAL ROLE app; SELECT nsvault.set_secret('$ns', 'gw', 'by-app'); COM
 	is($rc, 0, "$mode: gateway as app writes") or diag($err);
 	($rc, $out, $err) = via($b, 'gateway', qq{
 BEGIN; SET LOCAL ROLE engine; SELECT nsvault.set_secret('$ns', 'gw', 'by-engine'); COMMIT;});
-	like($err, qr/permission denied for namespace "$ns"/, "$mode: gateway as engine, next, cannot write");
+	like($err, qr/permission denied for namespace "$ns".*Role "engine" does not hold the write privilege/s,
+		"$mode: gateway as engine, next, cannot write");
 	is(via_safe($b, 'gateway', qq{
 BEGIN; SET LOCAL ROLE engine; SELECT pg_backend_pid(), nsvault.get_secret('$ns', 'gw'); COMMIT;}),
 		"$backend{gateway}|by-app", "$mode: but reads, on the backend that cached app's write");
@@ -279,18 +279,21 @@ BEGIN; SET LOCAL ROLE app; SELECT nsvault.set_secret('$ns', 'gw', 'after-revoke'
 	my $expected = join("\n",
 		'app read db', 'app read db', 'app write db', 'app write db', 'app write gw',
 		'engine read db', 'engine read gw',
-		'postgres grant -', 'postgres read db',
+		'postgres grant -',
 		('vault_admin grant -') x 4, ('vault_admin revoke -') x 2);
 	is(wait_for_audit($since, $ns, $expected), $expected,
 		"$mode: the audit trail names the role of each read, write, grant and revoke");
 
 	# 6. enrich --batch: libpq's pipeline mode, a sync after each call, two
-	# namespaces to a window, three windows
+	# namespaces to a window, three windows; in the second, a name the server
+	# refuses fails its group's call inside the pipeline, and the group is
+	# asked again one request at a time
 	my %value = ("$ns/db" => 'v2', "$ns/gw" => 'by-app', 'engineown/own' => 'engine-own-value');
 	my (@requests, @expected);
 	for my $i (1 .. 150)
 	{
-		my ($n, $name) = $i % 3 == 0 ? ('engineown', 'own')
+		my ($n, $name) = $i == 100 ? ($ns, 'bad//name')
+		  : $i % 3 == 0 ? ('engineown', 'own')
 		  : $i % 10 == 1 ? ($ns, "gone$i")
 		  : ($ns, $i % 2 ? 'db' : 'gw');
 		push @requests, qq({"namespace": "$n", "action": {"secrets": ["$name"],)
@@ -302,11 +305,16 @@ BEGIN; SET LOCAL ROLE app; SELECT nsvault.set_secret('$ns', 'gw', 'after-revoke'
 	is($rc, 0, "$mode: enrich --batch as engine exits 0") or diag($err);
 	my @replies = split /\n/, $out;
 	is(scalar(@replies), 150, "$mode: enrich --batch: 150 requests, 150 replies");
-	is_deeply([ grep { ($replies[$_] // '') ne $expected[$_] } 0 .. 149 ], [],
-		"$mode: enrich --batch: each reply is its request's, in order");
+	like($replies[99] // '', qr/^\{"error":\{"code":"\w+","message":"invalid secret name/,
+		"$mode: enrich --batch: the name the server refuses fails its own request");
+	is_deeply([ grep { $_ != 99 && ($replies[$_] // '') ne $expected[$_] } 0 .. 149 ], [],
+		"$mode: enrich --batch: each other reply is its request's, in order");
 
 	# 7. --json sets the session's time zone and date style; its times are
 	# RFC 3339 UTC, and the pool's next client has the server's settings
+	# (PgBouncer tracks TimeZone and DateStyle per client and sets them again
+	# on the server connection a client gets; SET LOCAL in the client's
+	# transaction would not need it)
 	($rc, $out, $err) = nsvault($b, 'app', '', 'secret', 'list', $ns, '--json');
 	is($rc, 0, "$mode: secret list --json as app") or diag($err);
 	my $list = eval { decode_json($out) } // [];
@@ -421,5 +429,17 @@ SELECT pg_backend_pid(), nsvault.get_secret('pooltx', 'db');
 COMMIT;}), "$pooled{postgres}|v2", 'idle: the pooled backend reads again');
 my $reopened = () = slurp_file($key->logfile, $offset) =~ /connection authorized: user=nsvault_reader/g;
 is($reopened, 1, 'idle: over a new link');
+
+# 13. PgBouncer kept every server connection until RECONNECT (a client
+# that left in a transaction, or a pipeline out of step, would have cost
+# one) and logged no warning or error but the wrong password's.
+for my $mode (sort keys %bouncers)
+{
+	my @log = split /\n/, slurp_file("$bouncers{$mode}{dir}/pgbouncer.log");
+	is_deeply([ grep { /\b(WARNING|ERROR)\b/ && !/engine\@127\.0\.0\.1:\d+ (pooler error: )?(SASL|password) authentication failed/ } @log ],
+		[], "pgbouncer ($mode): no warning or error but the wrong password's");
+	is_deeply([ grep { /S-\S+: .* closing because: (?!database configuration changed)/ } @log ],
+		[], "pgbouncer ($mode): no server connection closed but by RECONNECT");
+}
 
 done_testing();

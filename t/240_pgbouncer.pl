@@ -7,7 +7,8 @@
 # seen at once by the backend that cached the right; the audit trail naming
 # the role; enrich --batch (libpq's pipeline mode) through it; the key link
 # of pooled backends closed when idle, also after a failed statement; and
-# what session state does: a session SET of nsvault.* or SET ROLE sticks to
+# what session state does: a session SET of nsvault.* (key_cache_seconds,
+# audit) or SET ROLE sticks to
 # the server connection in transaction mode and reaches the pool's next
 # client, SET LOCAL does not, and ALTER ROLE … SET reaches the pool's new
 # server connections; the client's --json times, and what the pool's next
@@ -348,6 +349,17 @@ SELECT nsvault.get_secret('$ns', 'db');}),
 		? "$mode: which fetches the key for each of its reads"
 		: "$mode: whose reads use the cached key");
 	via_safe($b, 'postgres', 'RESET nsvault.key_cache_seconds');
+
+	# nsvault.audit = off the same way: the pool's next client's write
+	# (recorded in its own transaction, when it is) goes unrecorded
+	via_safe($b, 'postgres', 'SET nsvault.audit = off');
+	my $before = last_audit_id();
+	via_safe($b, 'postgres', "SELECT nsvault.set_secret('$ns', 'audited', 'x')");
+	is(audit_since($before, $ns), $mode eq 'transaction' ? '' : 'postgres write audited',
+		$mode eq 'transaction'
+		? "$mode: a client's SET nsvault.audit = off leaves the pool's next client's write out of the trail"
+		: "$mode: a client's SET nsvault.audit = off ends with it");
+	via_safe($b, 'postgres', 'RESET nsvault.audit');
 
 	# 9. a session SET ROLE
 	via_safe($b, 'gateway', 'SET ROLE engine');

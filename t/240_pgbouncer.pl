@@ -8,11 +8,11 @@
 # the role; enrich --batch (libpq's pipeline mode) through it; the key link
 # of pooled backends closed when idle, also after a failed statement; and
 # what session state does: a session SET of nsvault.* (key_cache_seconds,
-# audit) or SET ROLE sticks to
-# the server connection in transaction mode and reaches the pool's next
-# client, SET LOCAL does not, and ALTER ROLE … SET reaches the pool's new
-# server connections; the client's --json times, and what the pool's next
-# client sees of them; no server connection lost, no pooler error.
+# audit) or SET ROLE sticks to the server connection in transaction mode
+# and reaches the pool's next client, SET LOCAL does not, and ALTER ROLE …
+# SET reaches the pool's new server connections; the client's --json times,
+# and what the pool's next client sees of them; no server connection lost,
+# no pooler error.
 use strict;
 use warnings;
 use lib 't';

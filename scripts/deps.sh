@@ -5,14 +5,17 @@
 # unpinned install would upgrade the server along with it.  Installing
 # postgresql-15 makes Debian's own cluster 15/main on port 5432; when this
 # run made it, it is stopped and disabled (a cluster that was there before
-# is left alone: it may hold someone's data).
+# is left alone: it may hold someone's data).  Installing pgbouncer likewise
+# starts and enables its service on port 6432; when this run installed it,
+# it is stopped and disabled (the tests start their own).
 set -euo pipefail
 
 # jq and nodejs: test_mask masks values as the jq and node programs write them;
-# groff-base: the man pages are checked with groff
+# groff-base: the man pages are checked with groff; pgbouncer: t/240 runs
+# nsvault behind it
 packages=(postgresql-15 postgresql-contrib libpq-dev libipc-run-perl openssl
 		  libssl-dev make gcc libjansson-dev libjq-dev libonig-dev libyaml-dev duktape-dev valgrind
-		  python3 jq nodejs groff-base)
+		  python3 jq nodejs groff-base pgbouncer)
 # make fuzz: clang and its libFuzzer runtime
 if [ "${1:-}" = "--fuzz" ]; then
 	packages+=(clang libclang-rt-dev)
@@ -61,6 +64,8 @@ progress_prefix=setup
 step "installing packages: ${wanted[*]}"
 main_cluster_before=false
 [ -e /etc/postgresql/15/main ] && main_cluster_before=true
+pgbouncer_before=false
+installed pgbouncer && pgbouncer_before=true
 quietly apt-get update -q
 if [ ${#missing[@]} -gt 0 ]; then
 	quietly apt-get install -y -q --no-install-recommends "${missing[@]}"
@@ -75,4 +80,18 @@ if ! $main_cluster_before && [ -e /etc/postgresql/15/main ]; then
 	fi
 	# neither the boot nor pg_ctlcluster starts a disabled cluster
 	echo disabled >/etc/postgresql/15/main/start.conf
+fi
+
+if ! $pgbouncer_before && installed pgbouncer; then
+	step "stopping and disabling the pgbouncer service (port 6432) that installing pgbouncer started"
+	# it may not be running (in a chroot, nothing starts it)
+	if /etc/init.d/pgbouncer status >/dev/null 2>&1; then
+		quietly /etc/init.d/pgbouncer stop
+	fi
+	# the boot does not start a disabled service
+	if command -v systemctl >/dev/null; then
+		quietly systemctl disable pgbouncer.service
+	else
+		quietly update-rc.d pgbouncer disable
+	fi
 fi

@@ -26,6 +26,10 @@
  * close it itself (it fires in a signal handler); it asks the backend for
  * a sinval catch-up, which an idle backend answers with an empty
  * transaction, and the link is closed as that (or any) transaction ends.
+ * An error disables every timeout of the backend (PostgresMain's error
+ * recovery), so a transaction that aborts arms the timer again: else a
+ * session, or a pooler's server connection, that once failed a statement
+ * after using its link would hold it until its next key request.
  *
  * Each dblink call runs in an internal subtransaction, so that its error
  * can be examined and replaced by one with a fixed SQLSTATE that names the
@@ -107,9 +111,10 @@ static KeyLink links[] = {
 /* the link the current request uses */
 static KeyLink *current = READER_LINK;
 
-/* the link's idle timer, and whether it has run out */
+/* the link's idle timer, whether it has run out, and when a link was last used */
 static TimeoutId idle_timeout = MAX_TIMEOUTS;
 static volatile sig_atomic_t link_idle = false;
+static TimestampTz link_last_used = 0;
 
 static SPIPlanPtr connect_plan = NULL;
 static SPIPlanPtr disconnect_plan = NULL;
@@ -353,14 +358,13 @@ idle_timer_fired(void)
 }
 
 /*
- * As a transaction commits, closes the link if it has been idle long
- * enough.  There may be no statement (an idle backend's catch-up), so
- * dblink is called without SPI.
+ * Closes the links that have been idle long enough.  There may be no
+ * statement (an idle backend's catch-up), so dblink is called without SPI.
  */
 static void
-close_idle_link(XactEvent event, void *arg)
+close_idle_links(void)
 {
-	if (event != XACT_EVENT_PRE_COMMIT || !link_idle)
+	if (!link_idle)
 		return;
 	link_idle = false;
 	for (int i = 0; i < lengthof(links); i++)
@@ -373,6 +377,40 @@ close_idle_link(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * Arms the idle timer again for the links still open, once an error has
+ * disabled it; one whose time has passed fires at once.  Not while the
+ * backend exits: its links close with it.
+ */
+static void
+rearm_idle_timer(void)
+{
+	bool		open = false;
+
+	if (proc_exit_inprogress || get_timeout_active(idle_timeout))
+		return;
+	for (int i = 0; i < lengthof(links); i++)
+		open |= links[i].connected_server != NULL;
+	if (open)
+		enable_timeout_at(idle_timeout,
+						  TimestampTzPlusMilliseconds(link_last_used,
+													  (int64) nsvault_key_link_idle_seconds * 1000));
+}
+
+/*
+ * As a transaction commits, closes the links that have been idle long
+ * enough; as one aborts, arms their timer again (error recovery disabled
+ * it).
+ */
+static void
+idle_links_at_xact_end(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_PRE_COMMIT)
+		close_idle_links();
+	else if (event == XACT_EVENT_ABORT)
+		rearm_idle_timer();
+}
+
 /* Starts the idle timer anew: the link was just used. */
 static void
 link_used(void)
@@ -380,9 +418,10 @@ link_used(void)
 	if (idle_timeout == MAX_TIMEOUTS)
 	{
 		idle_timeout = RegisterTimeout(USER_TIMEOUT, idle_timer_fired);
-		RegisterXactCallback(close_idle_link, NULL);
+		RegisterXactCallback(idle_links_at_xact_end, NULL);
 	}
 	link_idle = false;
+	link_last_used = GetCurrentTimestamp();
 	enable_timeout_after(idle_timeout, nsvault_key_link_idle_seconds * 1000);
 }
 

@@ -66,14 +66,21 @@ endif
 CLIENT_FUZZ_TARGETS = fuzz/build/fuzz_jx fuzz/build/fuzz_batch fuzz/build/fuzz_readers \
 	fuzz/build/fuzz_mask
 
+# with_client = no leaves the client out of all and install: the Debian
+# packaging builds the extension out of tree with pg_buildext (PGXS only)
+# and the client in a step of its own (debian/rules)
+with_client ?= yes
+
+ifeq ($(with_client),yes)
 all: all-client
+install: install-client
+endif
 all-client:
 	$(MAKE) -C client all
 
 client/nsvault client/nsvault-js client/test/test_jx:
 	$(MAKE) -C client $(@:client/%=%)
 
-install: install-client
 install-client:
 	$(MAKE) -C client install
 
@@ -117,7 +124,7 @@ fuzz: fuzz-deps
 
 .PHONY: deps build-install test demo demo-stop all-client install-client clean-client unit-test \
 	check-client $(CLIENT_FUZZ_TARGETS) client/nsvault client/nsvault-js client/test/test_jx \
-	fuzz fuzz-deps bench
+	fuzz fuzz-deps bench package package-test
 
 # Installs the system packages the build and tests need (apt, as root).
 deps:
@@ -137,3 +144,14 @@ demo: build-install
 
 demo-stop:
 	@scripts/demo-stop.sh
+
+# The Debian packages (debian/), built into build/packages/ (not part of
+# make test; needs dpkg-dev, debhelper and postgresql-server-dev-all).
+package:
+	@scripts/package.sh
+
+# Builds the packages, installs them with apt into a fresh Debian 12
+# minbase root and runs the demo's steps there; then the same from 0.7.0's
+# packages upgraded to these (scripts/package-test.sh; as root, slow).
+package-test:
+	@scripts/package-test.sh

@@ -109,8 +109,9 @@ as_postgres() { in_root runuser -u postgres -- "$@"; }
 # SQL (and any password) comes on standard input
 key_psql() { as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$KEY_PORT" "$@"; }
 main_psql() { as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$MAIN_PORT" "$@"; }
-# one value from the main database
-main_value() { main_psql -At -d nsvault_demo -c "$1"; }
+# one value from the main database; the query on standard input, as it may
+# hold a test value
+main_value() { printf '%s\n' "$1" | main_psql -At -d nsvault_demo; }
 # the client, as one of the main database's login roles
 client_as() {
 	local role=$1
@@ -317,6 +318,10 @@ clusters_restart() {
 # shellcheck disable=SC2016
 package_version() { in_root dpkg-query -W -f '${Version}' "$1"; }
 
+# Stores value $2 as secret $1 of namespace demo, as app: the value on
+# standard input, as the demo does.
+secret_set() { printf %s "$2" | client_as app nsvault secret set demo "$1"; }
+
 # Is secret $1 in app's listing of namespace demo?
 secret_listed() { client_as app nsvault secret list demo | cut -f1 | grep -qx "$1"; }
 
@@ -348,8 +353,7 @@ demo_steps() {
 		main_value "SELECT extversion FROM pg_extension WHERE extname = 'nsvault'"
 	check_output "the key database has nsvault_keys 0.2" 0.2 \
 		key_psql -At -d nsvault_keys -c "SELECT extversion FROM pg_extension WHERE extname = 'nsvault_keys'"
-	check "nsvault secret set (app)" \
-		as_postgres sh -c "printf %s '$token' | nsvault -d 'port=$MAIN_PORT dbname=nsvault_demo user=app' secret set demo secretToken"
+	check "nsvault secret set (app)" secret_set secretToken "$token"
 	check "nsvault secret list (app)" secret_listed secretToken
 	check_output "nsvault secret get (engine)" "$token" client_as engine nsvault secret get demo secretToken
 	check_output "the table holds ciphertext only" 0 \
@@ -452,8 +456,8 @@ read_back() {
 		main_value "SELECT count(*) FROM nsvault.list_secret_versions('demo', 'secretToken')"
 	check_output "metadata" "the httpget bearer token|ops" \
 		main_value "SELECT description, custom->>'owner' FROM nsvault.get_secret_metadata('demo', 'secretToken')"
-	check_output "registry" "https://index.docker.io|admin|8QwFLg%D\$qg*" \
-		main_value "SELECT registry, username, secret FROM nsvault.registry_credential('demo', 'alpine:3')"
+	check_output "registry" "docker.io|admin|8QwFLg%D\$qg*" \
+		main_value "SELECT registry, username, secret FROM nsvault.registry_credential('demo', 'alpine')"
 	check_output "grants: auditor reads" t \
 		main_psql -At -d nsvault_demo -c "SET ROLE auditor; SELECT nsvault.has_namespace_privilege('demo', 'read')"
 	check_output "grants: engine may not write" f \

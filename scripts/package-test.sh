@@ -49,6 +49,9 @@ for port in "$KEY_PORT" "$MAIN_PORT"; do
 	fi
 done
 
+# the terminal's stderr, for the last words of a run stopped by a signal
+# while a check's output went to the log
+exec {terminal_fd}>&2
 work=$(mktemp -d /tmp/nsvault-package-test.XXXXXX)
 log=$work/test.log
 root=
@@ -146,7 +149,7 @@ root_teardown() {
 # would go through a bind mount of /dev into the host's).
 remove_tree() {
 	if findmnt -rn -o TARGET | grep -qF "$1/"; then
-		echo "package-test: $1 still has mounts; not removing it" >&2
+		echo "package-test: $1 still has mounts; not removing it" >&"$terminal_fd"
 		return 1
 	fi
 	rm -rf "$1"
@@ -158,7 +161,7 @@ cleanup() {
 	if [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]; then
 		remove_tree "$work" || true
 	else
-		echo "package-test: kept $work for a look (rm -rf it when done)" >&2
+		echo "package-test: kept $work for a look (rm -rf it when done)" >&"$terminal_fd"
 	fi
 	return "$status"
 }

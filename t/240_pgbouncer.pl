@@ -193,6 +193,8 @@ sub wait_for_audit
 }
 
 my %bouncers = map { $_ => start_bouncer($_) } qw(transaction session);
+# the values the nsvault client sent through the poolers
+my @client_values;
 END
 {
 	local $?;
@@ -232,11 +234,13 @@ SELECT string_agg(usename, ' ' ORDER BY usename) FROM pg_stat_activity
 SELECT nsvault.grant_namespace('$ns', 'app', 'write');
 SELECT nsvault.grant_namespace('$ns', 'engine', 'read');});
 	my $v1 = 'v1-' . NsvaultPair::random_hex(8);
+	push @client_values, $v1;
 	my ($rc, $out, $err) = nsvault($b, 'app', $v1, 'secret', 'set', $ns, 'db');
 	is($rc, 0, "$mode: app writes through the pooler") or diag($err);
 	($rc, $out, $err) = nsvault($b, 'engine', '', 'secret', 'get', $ns, 'db');
 	is("$rc $out", "0 $v1", "$mode: engine reads it through the pooler");
 	my $engine_value = 'engine-' . NsvaultPair::random_hex(8);
+	push @client_values, $engine_value;
 	($rc, $out, $err) = nsvault($b, 'engine', $engine_value, 'secret', 'set', $ns, 'db');
 	is($rc, 1, "$mode: engine cannot write, though app's backend just wrote");
 	like($err, qr/permission denied for namespace "$ns".*Role "engine" does not hold the write privilege/,
@@ -456,6 +460,9 @@ for my $mode (sort keys %bouncers)
 		[], "pgbouncer ($mode): no warning or error but the wrong password's");
 	is_deeply([ grep { /S-\S+: .* closing because: (?!database configuration changed)/ } @log ],
 		[], "pgbouncer ($mode): no server connection closed but by RECONNECT");
+	my $whole = join("\n", @log);
+	is_deeply([ grep { index($whole, $_) >= 0 } @client_values ], [],
+		"pgbouncer ($mode): no value the client sent through it is in its log");
 }
 
 done_testing();

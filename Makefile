@@ -124,7 +124,7 @@ fuzz: fuzz-deps
 
 .PHONY: deps build-install test demo demo-stop all-client install-client clean-client unit-test \
 	check-client $(CLIENT_FUZZ_TARGETS) client/nsvault client/nsvault-js client/test/test_jx \
-	fuzz fuzz-deps bench package package-test
+	fuzz fuzz-deps bench package package-test deps-citus
 
 # Installs the system packages the build and tests need (apt, as root).
 deps:
@@ -144,6 +144,11 @@ demo: build-install
 
 demo-stop:
 	@scripts/demo-stop.sh
+
+# Citus, for the scale-out tests (not part of make test; nsvault never
+# needs it): built once from its build tree (scripts/deps-citus.sh).
+deps-citus: deps
+	@scripts/deps-citus.sh
 
 # The Debian packages (debian/), built into build/packages/ (not part of
 # make test; needs dpkg-dev, debhelper and postgresql-server-dev-all).

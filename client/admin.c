@@ -157,11 +157,11 @@ read_value(size_t *len, const char *what)
 }
 
 /*
- * Runs a statement without an answer (BEGIN, COMMIT); false on an error,
- * with the reason in error.
+ * Runs a statement without an answer, named step in messages (BEGIN,
+ * COMMIT); false on an error, with the reason in error.
  */
 static bool
-transaction_command(PGconn *conn, const char *sql, DbError *error)
+transaction_command(PGconn *conn, const char *sql, const char *step, DbError *error)
 {
 	PGresult   *res = PQexec(conn, sql);
 	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
@@ -171,8 +171,7 @@ transaction_command(PGconn *conn, const char *sql, DbError *error)
 		const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
 		snprintf(error->message, sizeof(error->message), "%s failed: %s",
-				 strncmp(sql, "COMMIT", 6) == 0 ? "COMMIT" : "BEGIN",
-				 message ? message : PQerrorMessage(conn));
+				 step, message ? message : PQerrorMessage(conn));
 		error->status = EXIT_FAIL;
 	}
 	PQclear(res);
@@ -194,9 +193,10 @@ in_transaction(const AdminCall *call, bool metadata)
 static bool
 begin_call(const AdminCall *call, PGconn *conn, bool metadata, DbError *error)
 {
-	if (option_given(call->cl, OPT_JSON))
-		return transaction_command(conn, OUTPUT_TRANSACTION_SQL, error);
-	return !metadata || transaction_command(conn, "BEGIN", error);
+	if (!in_transaction(call, metadata))
+		return true;
+	return transaction_command(conn, option_given(call->cl, OPT_JSON) ?
+							   OUTPUT_TRANSACTION_SQL : "BEGIN", "BEGIN", error);
 }
 
 /* Connects, and opens the call's transaction; NULL with the error on failure. */
@@ -219,7 +219,7 @@ end_call(const AdminCall *call, PGconn *conn, bool metadata)
 {
 	DbError		error;
 
-	if (in_transaction(call, metadata) && !transaction_command(conn, "COMMIT", &error))
+	if (in_transaction(call, metadata) && !transaction_command(conn, "COMMIT", "COMMIT", &error))
 	{
 		PQfinish(conn);
 		die(error.status, "%s: %s", call->what, error.message);
@@ -271,9 +271,26 @@ die_call(const AdminCall *call, DbError *error)
 }
 
 /*
- * Runs sql, which must answer shape, on a connection of its own, and
- * returns its answer; on failure prints "what: server message" and exits.
+ * Runs sql, which must answer shape, on conn and returns its answer; on
+ * failure closes conn (rolling back its transaction) and fails with
+ * "what: server message".
  */
+static PGresult *
+call_on_or_die(const AdminCall *call, PGconn *conn, const char *sql, const DbShape *shape,
+			   int nparams, const char *const *params)
+{
+	DbError		error;
+	PGresult   *res = db_call(conn, sql, nparams, params, shape, &error);
+
+	if (res == NULL)
+	{
+		PQfinish(conn);
+		die_call(call, &error);
+	}
+	return res;
+}
+
+/* Runs sql as call_on_or_die does, on a connection of its own. */
 static PGresult *
 call_sql_or_die(const AdminCall *call, const char *sql, const DbShape *shape,
 				int nparams, const char *const *params)
@@ -284,12 +301,7 @@ call_sql_or_die(const AdminCall *call, const char *sql, const DbShape *shape,
 
 	if (conn == NULL)
 		die(error.status, "%s", error.message);
-	res = db_call(conn, sql, nparams, params, shape, &error);
-	if (res == NULL)
-	{
-		PQfinish(conn);
-		die_call(call, &error);
-	}
+	res = call_on_or_die(call, conn, sql, shape, nparams, params);
 	end_call(call, conn, false);
 	PQfinish(conn);
 	return res;
@@ -331,21 +343,6 @@ print_version_made(const AdminCall *call, const char *version)
 		printf("%s\n", version);
 }
 
-/* Runs one call of a transaction; on failure rolls it back and fails. */
-static PGresult *
-transaction_call(const AdminCall *call, PGconn *conn, const char *sql, const DbShape *shape,
-				 int nparams, const char *const *params, DbError *error)
-{
-	PGresult   *res = db_call(conn, sql, nparams, params, shape, error);
-
-	if (res == NULL)
-	{
-		PQfinish(conn);
-		die_call(call, error);
-	}
-	return res;
-}
-
 /*
  * Stores value, one of params, with the subcommand's call, and wipes it
  * whether or not the call succeeds.  Where metadata is given (secret set
@@ -373,8 +370,7 @@ store_value(const AdminCall *call, int nparams, const char *const *params,
 		die_call(call, &error);
 	}
 	if (metadata != NULL)
-		PQclear(transaction_call(call, conn, SET_METADATA_SQL, &set_metadata_answer, 4,
-								 metadata, &error));
+		PQclear(call_on_or_die(call, conn, SET_METADATA_SQL, &set_metadata_answer, 4, metadata));
 	end_call(call, conn, metadata != NULL);
 	PQfinish(conn);
 	return res;

@@ -7,6 +7,7 @@ OBJS = \
 	src/validate.o \
 	src/secure_mem.o \
 	src/catalog.o \
+	src/distribution.o \
 	src/spi_plans.o \
 	src/index_lookup.o \
 	src/jsonb_build.o \
@@ -124,7 +125,7 @@ fuzz: fuzz-deps
 
 .PHONY: deps build-install test demo demo-stop all-client install-client clean-client unit-test \
 	check-client $(CLIENT_FUZZ_TARGETS) client/nsvault client/nsvault-js client/test/test_jx \
-	fuzz fuzz-deps bench package package-test deps-citus
+	fuzz fuzz-deps bench package package-test deps-citus test-citus
 
 # Installs the system packages the build and tests need (apt, as root).
 deps:
@@ -149,6 +150,11 @@ demo-stop:
 # needs it): built once from its build tree (scripts/deps-citus.sh).
 deps-citus: deps
 	@scripts/deps-citus.sh
+
+# nsvault on Citus (t/citus/, not part of make test): a key cluster, a
+# coordinator and workers per scenario, on this machine.
+test-citus: deps-citus build-install
+	@scripts/test-citus.sh
 
 # The Debian packages (debian/), built into build/packages/ (not part of
 # make test; needs dpkg-dev, debhelper and postgresql-server-dev-all).

@@ -31,6 +31,7 @@
 #include "utils/rel.h"
 
 #include "audit_insert.h"
+#include "distribution.h"
 #include "spi_plans.h"
 
 /* Rows handed to table_multi_insert at a time, as COPY buffers them. */
@@ -321,6 +322,9 @@ audit_insert_events(const AuditEvent *events, int n)
 										 RowExclusiveLock, false);
 	Relation	rel = table_open(relid, NoLock);
 	AuditColumn *column_of = palloc(sizeof(AuditColumn) * Max(RelationGetDescr(rel)->natts, 1));
+
+	/* filled directly, it must be the table, not a shell or a leftover heap */
+	nsvault_distribution_check();
 
 	if (direct_insert_map(rel, column_of))
 		insert_directly(rel, column_of, events, n);

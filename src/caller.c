@@ -27,6 +27,7 @@
 #include "utils/syscache.h"
 
 #include "caller.h"
+#include "distribution.h"
 
 /*
  * Identifies the caller of the SQL function fcinfo belongs to.  Version 0.1
@@ -60,6 +61,8 @@ caller_identify(FunctionCallInfo fcinfo, Caller *caller)
 void
 caller_identify_current(Caller *caller, Oid owner)
 {
+	/* every call, even one answered without a table, refuses a layout nsvault cannot read */
+	nsvault_distribution_check();
 	caller->owner = owner;
 	caller->role = GetUserId();
 	caller->session_role = GetOuterUserId();

@@ -31,6 +31,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
+#include "distribution.h"
 #include "index_lookup.h"
 
 #define LOOKUP_MAX_KEYS 2
@@ -133,6 +134,19 @@ open_relation(const char *relname, char relkind, LOCKMODE lockmode)
 						relkind == RELKIND_INDEX ? "index" : "table")));
 	if (known != NULL)
 		known->relid = RelationGetRelid(rel);
+	return rel;
+}
+
+/*
+ * Opens table nsvault.<relname> to read through an index, once its lock has
+ * taken in any distribution by Citus committed before.
+ */
+static Relation
+open_table(const char *relname)
+{
+	Relation	rel = open_relation(relname, RELKIND_RELATION, AccessShareLock);
+
+	nsvault_distribution_check();
 	return rel;
 }
 
@@ -253,7 +267,7 @@ void
 nsvault_index_lookup(const char *relname, const char *indexname, int nkeys, int nsets,
 					 const char *const *keys, Snapshot snapshot, IndexRowCallback on_row, void *arg)
 {
-	Relation	rel = open_relation(relname, RELKIND_RELATION, AccessShareLock);
+	Relation	rel = open_table(relname);
 	Relation	index = open_index_of(rel, indexname);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	/* one scan, rescanned per set: a btree scan's state is some 27 kB */
@@ -281,7 +295,7 @@ void
 nsvault_version_lookup(const char *namespace, const char *name, int32 version,
 					   Snapshot snapshot, IndexRowCallback on_row, void *arg)
 {
-	Relation	rel = open_relation("secret_versions", RELKIND_RELATION, AccessShareLock);
+	Relation	rel = open_table("secret_versions");
 	Relation	index = open_index_of(rel, "secret_versions_pkey");
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	IndexScanDesc scan = index_beginscan(rel, index, snapshot, 3, 0);

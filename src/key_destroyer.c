@@ -38,6 +38,7 @@
 #include "utils/snapmgr.h"
 
 #include "catalog.h"
+#include "distribution.h"
 #include "index_lookup.h"
 #include "key_cache.h"
 #include "key_lifecycle.h"
@@ -158,6 +159,7 @@ destroy_batch(void)
 	{
 		int			spi;
 
+		nsvault_distribution_check();
 		GetUserIdAndSecContext(&saved_user, &saved_context);
 		SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
 		spi = nsvault_spi_connect();

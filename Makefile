@@ -10,6 +10,7 @@ OBJS = \
 	src/distribution.o \
 	src/spi_plans.o \
 	src/index_lookup.o \
+	src/query_lookup.o \
 	src/jsonb_build.o \
 	src/crypto.o \
 	src/keydb.o \
@@ -36,10 +37,10 @@ OBJS = \
 	src/listing.o
 
 EXTENSION = nsvault nsvault_keys
-DATA = nsvault--0.1.sql nsvault--0.1--0.2.sql nsvault--0.2--0.3.sql nsvault--0.3--0.4.sql nsvault--0.4--0.5.sql nsvault--0.5--0.6.sql nsvault--0.6--0.7.sql nsvault--0.7--0.8.sql nsvault_keys--0.1.sql nsvault_keys--0.1--0.2.sql
+DATA = nsvault--0.1.sql nsvault--0.1--0.2.sql nsvault--0.2--0.3.sql nsvault--0.3--0.4.sql nsvault--0.4--0.5.sql nsvault--0.5--0.6.sql nsvault--0.6--0.7.sql nsvault--0.7--0.8.sql nsvault--0.8--0.9.sql nsvault_keys--0.1.sql nsvault_keys--0.1--0.2.sql
 PGFILEDESC = "nsvault - namespace-scoped encrypted secrets"
 
-REGRESS = setup keys secrets secret_versions get_secrets validation integrity crypto_format privileges key_link registries image_matching registry_credential namespace_access hostile_input audit_reads caller key_lifecycle upgrade upgrade_0_4 upgrade_0_5 upgrade_0_6 upgrade_0_7 upgrade_0_8 collation shared_key_cache
+REGRESS = setup keys secrets secret_versions get_secrets validation integrity crypto_format privileges key_link registries image_matching registry_credential namespace_access hostile_input audit_reads caller key_lifecycle upgrade upgrade_0_4 upgrade_0_5 upgrade_0_6 upgrade_0_7 upgrade_0_8 upgrade_0_9 collation shared_key_cache
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf
 TAP_TESTS = 1
 

@@ -364,9 +364,9 @@ demo_steps() {
 	check_output "the key link is TLS 1.3" TLSv1.3 key_link_tls
 	check_output "nsvault enrich of examples/httpget.yaml (engine)" "bearer $token" enrich_authorization
 	check "docker-credential-nsvault --version" \
-		in_root sh -c 'docker-credential-nsvault --version | grep -F 0.8.0'
+		in_root sh -c 'docker-credential-nsvault --version | grep -F 0.9.0'
 	check "nsvault-credential-provider --version" \
-		in_root sh -c 'nsvault-credential-provider --version | grep -F 0.8.0'
+		in_root sh -c 'nsvault-credential-provider --version | grep -F 0.9.0'
 	check "the man pages are installed" in_root test -f /usr/share/man/man1/nsvault.1.gz \
 		-a -f /usr/share/man/man1/docker-credential-nsvault.1.gz \
 		-a -f /usr/share/man/man1/nsvault-credential-provider.1.gz

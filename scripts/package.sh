@@ -18,7 +18,7 @@ for tool in dpkg-buildpackage pg_buildext dh; do
 done
 
 # the upstream part of debian/changelog's version names the tree's folder,
-# as dpkg-source expects (nsvault-0.8.0)
+# as dpkg-source expects (nsvault-0.9.0)
 version=$(cd "$top" && dpkg-parsechangelog -SVersion)
 src=$out/nsvault-${version%-*}
 mkdir -p "$out"

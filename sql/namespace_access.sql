@@ -128,10 +128,10 @@ SELECT nsvault.docker_config('ops', 'quay.io/x') #>> '{auths,quay.io,password}' 
 SELECT nsvault.set_secret('ops', 'after', 'rotation');
 SELECT key_version FROM nsvault.secrets WHERE namespace = 'ops' AND name = 'after';
 -- a damaged value stops a rotation, which then changes nothing
-UPDATE nsvault.registries SET token = set_byte(token, 30, get_byte(token, 30) # 4)
+UPDATE nsvault.global_registries SET token = set_byte(token, 30, get_byte(token, 30) # 4)
  WHERE scope = 'global-private' AND registry = 'mirror.example';
 SELECT regress_error($$SELECT nsvault.rotate_key('@global')$$);
-DELETE FROM nsvault.registries WHERE registry = 'mirror.example';
+DELETE FROM nsvault.global_registries WHERE registry = 'mirror.example';
 SELECT nsvault.rotate_key('@global') > 1 AS global_rotated;
 
 -- an old version can go once nothing is sealed under it; the active one cannot

@@ -108,19 +108,26 @@ SELECT user_name = E'J\u00f6rg\u00a0\u4e16\u2029\u2070' AS kept_exactly
 \set SHOW_CONTEXT never
 SELECT nsvault.set_global_registry('https://mirror.example', 'pub:public-token');
 SELECT nsvault.set_global_registry('https://mirror.example', 'priv:private-token', true);
-UPDATE nsvault.registries SET token = (SELECT token FROM nsvault.registries WHERE scope = 'global' AND registry = 'mirror.example')
+UPDATE nsvault.global_registries SET token = (SELECT token FROM nsvault.global_registries WHERE scope = 'global' AND registry = 'mirror.example')
  WHERE scope = 'global-private' AND registry = 'mirror.example';
 SELECT nsvault.docker_config(NULL, 'mirror.example/app', true);
+-- nor moved between the namespaces' table and the global one
+SELECT nsvault.set_global_registry('https://mirror.example', 'priv:private-token', true);
+SELECT nsvault.set_registry('shop', 'https://mirror.example', 'pub:public-token');
+UPDATE nsvault.global_registries SET token = (SELECT token FROM nsvault.registries WHERE namespace = 'shop' AND registry = 'mirror.example')
+ WHERE scope = 'global-private' AND registry = 'mirror.example';
+SELECT nsvault.docker_config(NULL, 'mirror.example/app', true);
+SELECT nsvault.delete_registry('shop', 'https://mirror.example');
 UPDATE nsvault.registries SET token = set_byte(token, 30, get_byte(token, 30) # 4)
  WHERE scope = 'namespace' AND namespace = 'shop' AND registry = 'docker.io';
 SELECT nsvault.docker_config('shop', 'ubuntu');
 -- a token is sealed with its URL and user name: neither can be changed beside it
 SELECT nsvault.set_global_registry('https://mirror.example', 'pub:public-token');
-UPDATE nsvault.registries SET url = 'https://attacker.example'
+UPDATE nsvault.global_registries SET url = 'https://attacker.example'
  WHERE scope = 'global' AND registry = 'mirror.example';
 SELECT nsvault.docker_config('shop', 'mirror.example/app');
 SELECT nsvault.set_global_registry('https://mirror.example', 'pub:public-token');
-UPDATE nsvault.registries SET user_name = 'attacker'
+UPDATE nsvault.global_registries SET user_name = 'attacker'
  WHERE scope = 'global' AND registry = 'mirror.example';
 SELECT nsvault.docker_config('shop', 'mirror.example/app');
 SELECT nsvault.set_global_registry('https://mirror.example', 'pub:public-token');

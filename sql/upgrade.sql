@@ -103,8 +103,12 @@ RESET ROLE;
 SELECT nsvault.get_secret('shop', 'stripe/key') AS after_rotation;
 -- 0.1's tokens are in sealed-value format 1, which did not bind URL and
 -- user name; a rotation re-seals them in format 2, and both read
-SELECT scope, coalesce(namespace, '-') AS namespace, get_byte(token, 0) AS format
-  FROM nsvault.registries ORDER BY scope COLLATE "C", namespace COLLATE "C";
+-- (the global ones are in their own table from 0.9 on)
+SELECT scope, namespace, get_byte(token, 0) AS format
+  FROM (SELECT scope, namespace, token FROM nsvault.registries
+		UNION ALL
+		SELECT scope, '-', token FROM nsvault.global_registries) r
+ ORDER BY scope COLLATE "C", namespace COLLATE "C";
 SELECT jsonb_object_keys(nsvault.docker_config('shop') -> 'auths') AS readable ORDER BY 1;
 SELECT count(*) AS linked FROM nsvault.key_database;
 SELECT * FROM nsvault.namespace_keys ORDER BY namespace COLLATE "C";

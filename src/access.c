@@ -18,6 +18,13 @@
  * change and whatever its isolation level: the cache is filled from a
  * snapshot taken for the purpose, never from an older transaction snapshot.
  *
+ * On Citus (nsvault.distribute()), grants are matched by the role's name,
+ * not its OID: each node numbers roles its own way, Citus copies rows
+ * between nodes with their OIDs as they are, and a grant made on one node
+ * and moved to another would name another role there.  Nor is anything
+ * cached: a revoke committed through another node sends no invalidation
+ * to this one.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -30,6 +37,7 @@
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -38,15 +46,38 @@
 #include "audit.h"
 #include "caller.h"
 #include "catalog.h"
+#include "distribution.h"
 #include "index_lookup.h"
 #include "spi_plans.h"
 #include "validate.h"
 
 static SPIPlanPtr grant_plan = NULL;
+static SPIPlanPtr grant_named_plan = NULL;
 static SPIPlanPtr revoke_update_plan = NULL;
+static SPIPlanPtr revoke_update_by_name_plan = NULL;
 static SPIPlanPtr revoke_delete_plan = NULL;
+static SPIPlanPtr revoke_delete_by_name_plan = NULL;
 static SPIPlanPtr remove_roles_plan = NULL;
+static SPIPlanPtr remove_roles_by_name_plan = NULL;
 static SPIPlanPtr remove_orphans_plan = NULL;
+static SPIPlanPtr remove_orphans_by_name_plan = NULL;
+static SPIPlanPtr rename_plan = NULL;
+static SPIPlanPtr rename_by_name_plan = NULL;
+
+/* what a grant of a role that holds one already changes */
+#define GRANT_SET_SQL \
+	" SET level = GREATEST(nsvault.grants.level, EXCLUDED.level)," \
+	" granted_by = EXCLUDED.granted_by, granted_at = EXCLUDED.granted_at"
+
+/* A name as a datum of type name, for a query's parameter. */
+static Datum
+name_datum(const char *name)
+{
+	Name		datum = palloc0(sizeof(NameData));
+
+	namestrcpy(datum, name);
+	return NameGetDatum(datum);
+}
 static SPIPlanPtr function_exists_plan = NULL;
 
 /*
@@ -191,6 +222,13 @@ grants_table(void)
 	return grants_relid;
 }
 
+/* Whether grants record their role's name (nsvault 0.9 on). */
+static bool
+grants_named(void)
+{
+	return get_attnum(grants_table(), "grantee_name") != InvalidAttrNumber;
+}
+
 /* Tells every backend, at commit, that grants changed. */
 void
 access_grants_changed(void)
@@ -205,15 +243,33 @@ typedef struct LevelSearch
 	int			level;
 } LevelSearch;
 
+/*
+ * The role a grant row names: by name on Citus, where its OID may be
+ * another node's; InvalidOid when no role has that name here.
+ */
+static Oid
+grant_role(HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+
+	if (nsvault_tables_distributed())
+	{
+		Datum		name = heap_getattr(tuple, Anum_grants_grantee_name, desc, &isnull);
+
+		return isnull ? InvalidOid : get_role_oid(NameStr(*DatumGetName(name)), true);
+	}
+	return DatumGetObjectId(heap_getattr(tuple, Anum_grants_grantee, desc, &isnull));
+}
+
 static bool
 consider_grant(HeapTuple tuple, TupleDesc desc, int set, void *arg)
 {
 	LevelSearch *search = arg;
 	bool		isnull;
-	Oid			grantee = DatumGetObjectId(heap_getattr(tuple, Anum_grants_grantee, desc, &isnull));
+	Oid			grantee = grant_role(tuple, desc);
 	int			level = DatumGetInt32(heap_getattr(tuple, Anum_grants_level, desc, &isnull));
 
-	if (level > search->level && has_privs_of_role(search->role, grantee))
+	if (level > search->level && OidIsValid(grantee) && has_privs_of_role(search->role, grantee))
 		search->level = level;
 	return search->level < PRIV_ADMIN;
 }
@@ -251,6 +307,8 @@ namespace_allowed(const char *namespace, NamespacePrivilege privilege, const Cal
 	/* a revoke committed since the last lock this transaction took counts now */
 	AcceptInvalidationMessages();
 	grants_table();
+	if (nsvault_tables_distributed())
+		return namespace_level(namespace, role) >= (int) privilege;
 	if (privilege_cache == NULL)
 	{
 		HASHCTL		ctl;
@@ -376,24 +434,29 @@ static void
 remove_grants_of_dropped_roles(const Caller *caller)
 {
 	int			spi = nsvault_spi_connect();
+	SPIPlanPtr	plan = nsvault_tables_distributed() ?
+		nsvault_spi_plan(&remove_orphans_by_name_plan,
+						 "DELETE FROM nsvault.grants g"
+						 " WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles r"
+						 "                   WHERE r.rolname OPERATOR(pg_catalog.=) g.grantee_name)"
+						 " RETURNING g.namespace, g.grantee_name::pg_catalog.text AS role",
+						 0, NULL) :
+		nsvault_spi_plan(&remove_orphans_plan,
+						 "DELETE FROM nsvault.grants g"
+						 " WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles r"
+						 "                   WHERE r.oid OPERATOR(pg_catalog.=) g.grantee::pg_catalog.oid)"
+						 " RETURNING g.namespace, g.grantee::pg_catalog.oid::pg_catalog.text AS role",
+						 0, NULL);
 
-	nsvault_spi_plan(&remove_orphans_plan,
-					 "DELETE FROM nsvault.grants g"
-					 " WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles r"
-					 "                   WHERE r.oid OPERATOR(pg_catalog.=) g.grantee::pg_catalog.oid)"
-					 " RETURNING g.namespace, g.grantee::pg_catalog.oid AS role",
-					 0, NULL);
-	nsvault_spi_execute(remove_orphans_plan, NULL, NULL, false, 0, SPI_OK_DELETE_RETURNING,
+	nsvault_spi_execute(plan, NULL, NULL, false, 0, SPI_OK_DELETE_RETURNING,
 						"could not remove the grants of dropped roles");
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[r];
-		bool		isnull;
-		Oid			role = DatumGetObjectId(nsvault_spi_datum(row, SPI_tuptable->tupdesc, "role",
-															  &isnull));
 
 		audit_record(caller, nsvault_spi_text(row, SPI_tuptable->tupdesc, "namespace"), NULL,
-					 "revoke", psprintf("all from role %u, which no longer exists", role));
+					 "revoke", psprintf("all from role %s, which no longer exists",
+										nsvault_spi_text(row, SPI_tuptable->tupdesc, "role")));
 	}
 	if (SPI_processed > 0)
 		access_grants_changed();
@@ -412,9 +475,10 @@ nsvault_grant_namespace(PG_FUNCTION_ARGS)
 	char	   *namespace = validate_arg_namespace_or_global(fcinfo, 0);
 	Oid			grantee = arg_role(fcinfo, 1);
 	NamespacePrivilege privilege = arg_privilege(fcinfo, 2);
-	Oid			argtypes[4] = {TEXTOID, OIDOID, INT4OID, NAMEOID};
-	Datum		args[4];
+	Oid			argtypes[5] = {TEXTOID, OIDOID, INT4OID, NAMEOID, NAMEOID};
+	Datum		args[5];
 	Caller		caller;
+	SPIPlanPtr	plan;
 	int			spi;
 
 	access_namespace_enter(fcinfo, &caller, namespace, PRIV_ADMIN);
@@ -423,16 +487,23 @@ nsvault_grant_namespace(PG_FUNCTION_ARGS)
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = ObjectIdGetDatum(grantee);
 	args[2] = Int32GetDatum((int32) privilege);
-	args[3] = CStringGetDatum(GetUserNameFromId(caller.role, false));
+	args[3] = name_datum(GetUserNameFromId(caller.role, false));
+	args[4] = name_datum(GetUserNameFromId(grantee, false));
 	spi = nsvault_spi_connect();
-	nsvault_spi_plan(&grant_plan,
-					 "INSERT INTO nsvault.grants (namespace, grantee, level, granted_by)"
-					 " VALUES ($1, $2, $3, $4)"
-					 " ON CONFLICT (namespace, grantee) DO UPDATE"
-					 " SET level = GREATEST(nsvault.grants.level, EXCLUDED.level),"
-					 " granted_by = EXCLUDED.granted_by, granted_at = pg_catalog.now()",
-					 4, argtypes);
-	nsvault_spi_execute(grant_plan, args, NULL, false, 0, SPI_OK_INSERT, "could not record the grant");
+	if (grants_named())
+		plan = nsvault_spi_plan(&grant_named_plan,
+								"INSERT INTO nsvault.grants (namespace, grantee, level, granted_by, grantee_name)"
+								" VALUES ($1, $2, $3, $4, $5)"
+								" ON CONFLICT (namespace, grantee) DO UPDATE"
+								GRANT_SET_SQL ", grantee_name = EXCLUDED.grantee_name",
+								5, argtypes);
+	else
+		plan = nsvault_spi_plan(&grant_plan,
+								"INSERT INTO nsvault.grants (namespace, grantee, level, granted_by)"
+								" VALUES ($1, $2, $3, $4)"
+								" ON CONFLICT (namespace, grantee) DO UPDATE" GRANT_SET_SQL,
+								4, argtypes);
+	nsvault_spi_execute(plan, args, NULL, false, 0, SPI_OK_INSERT, "could not record the grant");
 	nsvault_spi_finish(spi);
 	access_grants_changed();
 
@@ -457,8 +528,9 @@ nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 	char	   *namespace = validate_arg_namespace_or_global(fcinfo, 0);
 	Oid			grantee = arg_role(fcinfo, 1);
 	NamespacePrivilege privilege = arg_privilege(fcinfo, 2);
-	Oid			argtypes[3] = {TEXTOID, OIDOID, INT4OID};
-	Datum		args[3];
+	Oid			argtypes[4] = {TEXTOID, OIDOID, INT4OID, NAMEOID};
+	Datum		args[4];
+	bool		by_name;
 	bool		changed;
 	Caller		caller;
 	int			spi;
@@ -469,22 +541,31 @@ nsvault_revoke_namespace(PG_FUNCTION_ARGS)
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = ObjectIdGetDatum(grantee);
 	args[2] = Int32GetDatum((int32) privilege - 1);
+	args[3] = name_datum(GetUserNameFromId(grantee, false));
+	by_name = nsvault_tables_distributed();
 	spi = nsvault_spi_connect();
 	if (privilege == PRIV_READ)
-	{
-		nsvault_spi_plan(&revoke_delete_plan,
-						 "DELETE FROM nsvault.grants WHERE namespace = $1 AND grantee = $2",
-						 2, argtypes);
-		nsvault_spi_execute(revoke_delete_plan, args, NULL, false, 0, SPI_OK_DELETE, "could not revoke");
-	}
+		nsvault_spi_execute(by_name ?
+							nsvault_spi_plan(&revoke_delete_by_name_plan,
+											 "DELETE FROM nsvault.grants"
+											 " WHERE namespace = $1 AND grantee_name = $4",
+											 4, argtypes) :
+							nsvault_spi_plan(&revoke_delete_plan,
+											 "DELETE FROM nsvault.grants"
+											 " WHERE namespace = $1 AND grantee = $2",
+											 2, argtypes),
+							args, NULL, false, 0, SPI_OK_DELETE, "could not revoke");
 	else
-	{
-		nsvault_spi_plan(&revoke_update_plan,
-						 "UPDATE nsvault.grants SET level = $3"
-						 " WHERE namespace = $1 AND grantee = $2 AND level > $3",
-						 3, argtypes);
-		nsvault_spi_execute(revoke_update_plan, args, NULL, false, 0, SPI_OK_UPDATE, "could not revoke");
-	}
+		nsvault_spi_execute(by_name ?
+							nsvault_spi_plan(&revoke_update_by_name_plan,
+											 "UPDATE nsvault.grants SET level = $3"
+											 " WHERE namespace = $1 AND grantee_name = $4 AND level > $3",
+											 4, argtypes) :
+							nsvault_spi_plan(&revoke_update_plan,
+											 "UPDATE nsvault.grants SET level = $3"
+											 " WHERE namespace = $1 AND grantee = $2 AND level > $3",
+											 3, argtypes),
+							args, NULL, false, 0, SPI_OK_UPDATE, "could not revoke");
 	changed = SPI_processed > 0;
 	nsvault_spi_finish(spi);
 
@@ -526,13 +607,13 @@ void
 access_grants_remove_roles(List *roles, List *role_names, const char *command)
 {
 	Caller		caller;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		args[1];
+	Oid			argtypes[2] = {OIDOID, NAMEOID};
+	Datum		args[2];
 	ListCell   *role;
 	ListCell   *name;
 	Oid			owner;
 
-	if (!nsvault_installed(&owner))
+	if (!nsvault_installed(&owner) || !nsvault_follows_role_changes())
 		return;
 	caller_identify_current(&caller, owner);
 	caller_act_as_owner(&caller);
@@ -542,11 +623,18 @@ access_grants_remove_roles(List *roles, List *role_names, const char *command)
 		int			spi;
 
 		args[0] = ObjectIdGetDatum(lfirst_oid(role));
+		args[1] = name_datum(lfirst(name));
 		spi = nsvault_spi_connect();
-		nsvault_spi_plan(&remove_roles_plan,
-						 "DELETE FROM nsvault.grants WHERE grantee = $1 RETURNING namespace",
-						 1, argtypes);
-		nsvault_spi_execute(remove_roles_plan, args, NULL, false, 0, SPI_OK_DELETE_RETURNING,
+		nsvault_spi_execute(nsvault_tables_distributed() ?
+							nsvault_spi_plan(&remove_roles_by_name_plan,
+											 "DELETE FROM nsvault.grants WHERE grantee_name = $2"
+											 " RETURNING namespace",
+											 2, argtypes) :
+							nsvault_spi_plan(&remove_roles_plan,
+											 "DELETE FROM nsvault.grants WHERE grantee = $1"
+											 " RETURNING namespace",
+											 1, argtypes),
+							args, NULL, false, 0, SPI_OK_DELETE_RETURNING,
 							"could not remove the grants of a dropped role");
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
@@ -560,5 +648,43 @@ access_grants_remove_roles(List *roles, List *role_names, const char *command)
 			access_grants_changed();
 		nsvault_spi_finish(spi);
 	}
+	caller_act_as_caller(&caller);
+}
+
+/*
+ * Keeps the name grants record of a role renamed to new_name, which was
+ * old_name: on Citus grants match by it.  A rename run from another
+ * database does not reach this one's grants: there, the role's grants
+ * stop matching it (they match by a name it no longer has) until it is
+ * granted again.
+ */
+void
+access_grants_rename_role(Oid role, const char *old_name, const char *new_name)
+{
+	Caller		caller;
+	Oid			argtypes[3] = {OIDOID, NAMEOID, NAMEOID};
+	Datum		args[3];
+	Oid			owner;
+	int			spi;
+
+	if (!nsvault_installed(&owner) || !grants_named() || !nsvault_follows_role_changes())
+		return;
+	caller_identify_current(&caller, owner);
+	caller_act_as_owner(&caller);
+	args[0] = ObjectIdGetDatum(role);
+	args[1] = name_datum(old_name);
+	args[2] = name_datum(new_name);
+	spi = nsvault_spi_connect();
+	nsvault_spi_execute(nsvault_tables_distributed() ?
+						nsvault_spi_plan(&rename_by_name_plan,
+										 "UPDATE nsvault.grants SET grantee_name = $3"
+										 " WHERE grantee_name = $2",
+										 3, argtypes) :
+						nsvault_spi_plan(&rename_plan,
+										 "UPDATE nsvault.grants SET grantee_name = $3"
+										 " WHERE grantee = $1",
+										 3, argtypes),
+						args, NULL, false, 0, SPI_OK_UPDATE, "could not rename the grants of a role");
+	nsvault_spi_finish(spi);
 	caller_act_as_caller(&caller);
 }

@@ -24,5 +24,6 @@ extern void access_namespace_enter(FunctionCallInfo fcinfo, Caller *caller,
 extern void access_namespace_leave(Caller *caller);
 extern void access_grants_changed(void);
 extern void access_grants_remove_roles(List *roles, List *role_names, const char *command);
+extern void access_grants_rename_role(Oid role, const char *old_name, const char *new_name);
 
 #endif							/* NSVAULT_ACCESS_H */

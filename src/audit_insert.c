@@ -10,9 +10,9 @@
  * CHECK constraints checked and its id from the identity sequence.  A
  * table a site has changed in a way that direct filling would skip (a
  * trigger or rule, a column nsvault does not fill, another type, a
- * partition or partitioned table) gets the same rows through an SPI
- * INSERT instead, which fires triggers and fills defaults as any INSERT
- * does.
+ * partition or partitioned table), and a table Citus distributes, get the
+ * same rows through an SPI INSERT instead, which fires triggers and fills
+ * defaults as any INSERT does, and which Citus sends to the shards.
  *
  *-------------------------------------------------------------------------
  */
@@ -323,10 +323,8 @@ audit_insert_events(const AuditEvent *events, int n)
 	Relation	rel = table_open(relid, NoLock);
 	AuditColumn *column_of = palloc(sizeof(AuditColumn) * Max(RelationGetDescr(rel)->natts, 1));
 
-	/* filled directly, it must be the table, not a shell or a leftover heap */
-	nsvault_distribution_check();
-
-	if (direct_insert_map(rel, column_of))
+	/* a table Citus holds is filled through Citus, which sends rows to the shards */
+	if (!nsvault_tables_distributed() && direct_insert_map(rel, column_of))
 		insert_directly(rel, column_of, events, n);
 	else
 		insert_with_spi(events, n);

@@ -8,6 +8,7 @@
  * and planned once in every backend, which costs a new backend more than
  * the rest of the call.  Rows are read under the snapshot the caller
  * passes: the active one, exactly as a query would see them, or a newer one.
+ * Tables Citus holds are read through a query instead (query_lookup.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -21,6 +22,7 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -33,6 +35,7 @@
 
 #include "distribution.h"
 #include "index_lookup.h"
+#include "query_lookup.h"
 
 #define LOOKUP_MAX_KEYS 2
 
@@ -167,6 +170,17 @@ static const ExpectedIndex expected_indexes[] = {
 	{"grants_pkey", 2, {"namespace", "grantee"}},
 };
 
+/* What index nsvault.<indexname> must be. */
+static const ExpectedIndex *
+expected_index(const char *indexname)
+{
+	for (int i = 0; i < lengthof(expected_indexes); i++)
+		if (strcmp(expected_indexes[i].indexname, indexname) == 0)
+			return &expected_indexes[i];
+	elog(ERROR, "index \"nsvault.%s\" has no expected definition", indexname);
+	return NULL;
+}
+
 /* Whether index finds every row of rel by exactly the expected key columns. */
 static bool
 index_is_as_expected(Relation index, Relation rel, const ExpectedIndex *expected)
@@ -201,13 +215,8 @@ static Relation
 open_index_of(Relation rel, const char *indexname)
 {
 	Relation	index = open_relation(indexname, RELKIND_INDEX, AccessShareLock);
-	const ExpectedIndex *expected = NULL;
+	const ExpectedIndex *expected = expected_index(indexname);
 
-	for (int i = 0; i < lengthof(expected_indexes) && expected == NULL; i++)
-		if (strcmp(expected_indexes[i].indexname, indexname) == 0)
-			expected = &expected_indexes[i];
-	if (expected == NULL)
-		elog(ERROR, "index \"nsvault.%s\" has no expected definition", indexname);
 	if (!index_is_as_expected(index, rel, expected))
 	{
 		StringInfoData columns;
@@ -268,13 +277,28 @@ nsvault_index_lookup(const char *relname, const char *indexname, int nkeys, int 
 					 const char *const *keys, Snapshot snapshot, IndexRowCallback on_row, void *arg)
 {
 	Relation	rel = open_table(relname);
-	Relation	index = open_index_of(rel, indexname);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	/* one scan, rescanned per set: a btree scan's state is some 27 kB */
-	IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
+	Relation	index;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
 	ScanKeyData scankeys[LOOKUP_MAX_KEYS];
 
 	Assert(nkeys <= LOOKUP_MAX_KEYS);
+	if (nsvault_tables_distributed())
+	{
+		Oid			types[LOOKUP_MAX_KEYS] = {TEXTOID, TEXTOID};
+		Datum	   *values = palloc(sizeof(Datum) * Max(nsets * nkeys, 1));
+
+		for (int i = 0; i < nsets * nkeys; i++)
+			values[i] = CStringGetTextDatum(keys[i]);
+		nsvault_query_lookup(rel, expected_index(indexname)->columns, nkeys, types, nsets,
+							 values, snapshot, on_row, arg);
+		relation_close(rel, AccessShareLock);
+		return;
+	}
+	index = open_index_of(rel, indexname);
+	slot = table_slot_create(rel, NULL);
+	/* one scan, rescanned per set: a btree scan's state is some 27 kB */
+	scan = index_beginscan(rel, index, snapshot, nkeys, 0);
 	for (int set = 0; set < nsets; set++)
 	{
 		for (int i = 0; i < nkeys; i++)
@@ -296,11 +320,25 @@ nsvault_version_lookup(const char *namespace, const char *name, int32 version,
 					   Snapshot snapshot, IndexRowCallback on_row, void *arg)
 {
 	Relation	rel = open_table("secret_versions");
-	Relation	index = open_index_of(rel, "secret_versions_pkey");
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	IndexScanDesc scan = index_beginscan(rel, index, snapshot, 3, 0);
+	Relation	index;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
 	ScanKeyData scankeys[3];
 
+	if (nsvault_tables_distributed())
+	{
+		Oid			types[3] = {TEXTOID, TEXTOID, INT4OID};
+		Datum		values[3] = {CStringGetTextDatum(namespace), CStringGetTextDatum(name),
+		Int32GetDatum(version)};
+
+		nsvault_query_lookup(rel, expected_index("secret_versions_pkey")->columns, 3, types, 1,
+							 values, snapshot, on_row, arg);
+		relation_close(rel, AccessShareLock);
+		return;
+	}
+	index = open_index_of(rel, "secret_versions_pkey");
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, index, snapshot, 3, 0);
 	text_key(&scankeys[0], index, 0, namespace);
 	text_key(&scankeys[1], index, 1, name);
 	ScanKeyInit(&scankeys[2], 3, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(version));

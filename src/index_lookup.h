@@ -24,6 +24,7 @@
 #define Anum_secret_versions_deleted_at	8
 #define Anum_grants_grantee			2
 #define Anum_grants_level			3
+#define Anum_grants_grantee_name	6
 
 typedef bool (*IndexRowCallback) (HeapTuple tuple, TupleDesc desc, int set, void *arg);
 

@@ -115,8 +115,8 @@ destroy_row(HeapTuple row, TupleDesc desc)
 	char	   *namespace = nsvault_spi_text(row, desc, "namespace");
 	int32		first = DatumGetInt32(nsvault_spi_datum(row, desc, "first_version", &isnull));
 	int32		last = DatumGetInt32(nsvault_spi_datum(row, desc, "last_version", &isnull));
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1] = {id};
+	Oid			argtypes[2] = {TEXTOID, INT8OID};
+	Datum		args[2] = {CStringGetTextDatum(namespace), id};
 	pg_uuid_t	identity;
 	KeyAnswer	answer;
 
@@ -130,7 +130,10 @@ destroy_row(HeapTuple row, TupleDesc desc)
 	key_link_check(&answer);
 	key_cache_forget(namespace);
 
-	nsvault_spi_plan(&done_plan, "DELETE FROM nsvault.key_destructions WHERE id = $1", 1, argtypes);
+	/* by the whole key: Citus sends it to the namespace's shard */
+	nsvault_spi_plan(&done_plan,
+					 "DELETE FROM nsvault.key_destructions WHERE namespace = $1 AND id = $2",
+					 2, argtypes);
 	nsvault_spi_execute(done_plan, args, NULL, false, 0, SPI_OK_DELETE,
 						"could not delete a done key destruction");
 	ereport(LOG,

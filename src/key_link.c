@@ -60,7 +60,7 @@ static SPIPlanPtr used_versions_unversioned_plan = NULL;
  * their version column, or 1 before nsvault 0.6; more filters them and
  * adds the older versions) and registry tokens.
  */
-#define USED_VERSIONS_SQL(version, more) \
+#define USED_VERSIONS_SQL(version, more, global) \
 	"SELECT DISTINCT ON (1, 2) * FROM (" \
 	" SELECT namespace, key_version, ciphertext AS sealed, 'secret' AS kind, name," \
 	"  NULL AS registry_namespace, NULL AS url, NULL AS user_name, " version " AS version" \
@@ -68,7 +68,19 @@ static SPIPlanPtr used_versions_unversioned_plan = NULL;
 	" UNION ALL" \
 	" SELECT coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "'), key_version, token," \
 	"  scope, registry, namespace, url, user_name, 1" \
-	"  FROM nsvault.registries) v"
+	"  FROM nsvault.registries" global ") v"
+#define USED_VERSIONS_OLDER_SQL \
+	" WHERE ciphertext IS NOT NULL" \
+	" UNION ALL" \
+	" SELECT namespace, key_version, ciphertext, 'secret', name," \
+	"  NULL, NULL, NULL, version" \
+	"  FROM nsvault.secret_versions WHERE ciphertext IS NOT NULL"
+#define USED_VERSIONS_GLOBAL_SQL \
+	" UNION ALL" \
+	" SELECT '" NSVAULT_GLOBAL_NAMESPACE "', key_version, token," \
+	"  scope, registry, NULL, url, user_name, 1" \
+	"  FROM nsvault.global_registries"
+static SPIPlanPtr used_versions_apart_plan = NULL;
 static SPIPlanPtr active_versions_plan = NULL;
 
 /*
@@ -189,7 +201,7 @@ record_identity(const pg_uuid_t *identity, bool replace)
 						 "INSERT INTO nsvault.key_database (identity, foreign_server, linked_by)"
 						 " VALUES ($1, $2, $3) ON CONFLICT (only_row) DO UPDATE"
 						 " SET identity = EXCLUDED.identity, foreign_server = EXCLUDED.foreign_server,"
-						 " linked_at = pg_catalog.now(), linked_by = EXCLUDED.linked_by",
+						 " linked_at = EXCLUDED.linked_at, linked_by = EXCLUDED.linked_by",
 						 3, argtypes);
 	else
 		nsvault_spi_plan(&record_plan,
@@ -289,17 +301,17 @@ check_key_database(const pg_uuid_t *identity)
 	int			spi;
 
 	spi = nsvault_spi_connect();
-	if (secrets_versioned())
+	if (registries_global_apart())
+		plan = nsvault_spi_plan(&used_versions_apart_plan,
+								USED_VERSIONS_SQL("version", USED_VERSIONS_OLDER_SQL,
+												  USED_VERSIONS_GLOBAL_SQL),
+								0, NULL);
+	else if (secrets_versioned())
 		plan = nsvault_spi_plan(&used_versions_plan,
-								USED_VERSIONS_SQL("version",
-												  " WHERE ciphertext IS NOT NULL"
-												  " UNION ALL"
-												  " SELECT namespace, key_version, ciphertext, 'secret', name,"
-												  "  NULL, NULL, NULL, version"
-												  "  FROM nsvault.secret_versions WHERE ciphertext IS NOT NULL"),
+								USED_VERSIONS_SQL("version", USED_VERSIONS_OLDER_SQL, ""),
 								0, NULL);
 	else
-		plan = nsvault_spi_plan(&used_versions_unversioned_plan, USED_VERSIONS_SQL("1", ""),
+		plan = nsvault_spi_plan(&used_versions_unversioned_plan, USED_VERSIONS_SQL("1", "", ""),
 								0, NULL);
 	nsvault_spi_execute(plan, NULL, NULL, true, 0, SPI_OK_SELECT,
 						"could not read the values to check");

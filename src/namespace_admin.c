@@ -32,6 +32,23 @@ static SPIPlanPtr versions_plan = NULL;
 static SPIPlanPtr reseal_version_plan = NULL;
 static SPIPlanPtr registries_plan = NULL;
 static SPIPlanPtr reseal_registry_plan = NULL;
+static SPIPlanPtr global_registries_plan = NULL;
+static SPIPlanPtr reseal_global_registry_plan = NULL;
+
+/* what re-sealing a registry's token reads of it, and how it writes it back */
+#define RESEAL_REGISTRY_COLUMNS "key_version, token AS sealed, scope, registry, url, user_name"
+#define RESEAL_REGISTRY_SET_SQL \
+	" SET token = $1, key_version = $2, updated_at = pg_catalog.now()"
+
+/*
+ * The key columns by which a re-sealed row is written back, as the select
+ * names them: by key, not by ctid, which Citus would send to every shard,
+ * and which differs between the copies of a reference table.
+ */
+static const char *const secret_key[] = {"namespace", "name", NULL};
+static const char *const version_key[] = {"namespace", "name", "version", NULL};
+static const char *const registry_key[] = {"namespace", "scope", "registry", NULL};
+static const char *const global_registry_key[] = {"scope", "registry", NULL};
 
 /* what deleting a namespace deletes; the last two exist from nsvault 0.6 on */
 static const char *const namespace_deletes[] = {
@@ -52,18 +69,28 @@ static SPIPlanPtr delete_plans[lengthof(namespace_deletes)];
 	"         WHERE coalesce(namespace, '" NSVAULT_GLOBAL_NAMESPACE "') = $1" \
 	"         AND (key_version = $2) <> $3)" \
 	versions
+#define COUNT_SEALED_VERSIONS_SQL \
+	"     + (SELECT count(*) FROM nsvault.secret_versions" \
+	"         WHERE namespace = $1" \
+	"         AND (key_version = $2) <> $3)"
+#define COUNT_SEALED_GLOBAL_SQL \
+	"     + (SELECT count(*) FROM nsvault.global_registries" \
+	"         WHERE $1 = '" NSVAULT_GLOBAL_NAMESPACE "'" \
+	"         AND (key_version = $2) <> $3)"
 static SPIPlanPtr sealed_under_plan = NULL;
 static SPIPlanPtr sealed_under_versioned_plan = NULL;
+static SPIPlanPtr sealed_under_apart_plan = NULL;
 
 /*
- * Re-seals every row select_plan returns (key_version, sealed, ctid, and
- * the columns the associated data is made of) under new_key with update_plan,
- * in the current sealed-value format.  aad_of builds a row's associated
- * data, in a format, from its identifying columns.
+ * Re-seals every row select_plan returns (key_version, sealed, the key
+ * columns and the columns the associated data is made of) under new_key
+ * with update_plan, which is given the sealed value, the key version and
+ * the key columns, in the current sealed-value format.  aad_of builds a
+ * row's associated data, in a format, from its identifying columns.
  */
 static int
 reseal_rows(const char *namespace, SPIPlanPtr select_plan, SPIPlanPtr update_plan,
-			StringInfo (*aad_of) (HeapTuple, TupleDesc, const char *, int),
+			const char *const *row_key, StringInfo (*aad_of) (HeapTuple, TupleDesc, const char *, int),
 			const NamespaceKey *new_key)
 {
 	Datum		args[1];
@@ -86,7 +113,8 @@ reseal_rows(const char *namespace, SPIPlanPtr select_plan, SPIPlanPtr update_pla
 		bytea	   *sealed = DatumGetByteaPP(nsvault_spi_datum(row, rows->tupdesc, "sealed",
 															   &isnull));
 		bytea	   *plaintext;
-		Datum		update_args[3];
+		Datum		update_args[2 + 3];
+		char		update_nulls[2 + 3];
 
 		if (key == NULL || key->version != version)
 			key = key_cache_version(namespace, version);
@@ -104,9 +132,17 @@ reseal_rows(const char *namespace, SPIPlanPtr select_plan, SPIPlanPtr update_pla
 															SEAL_FORMAT_CURRENT),
 													 plaintext));
 		update_args[1] = Int32GetDatum(new_key->version);
-		update_args[2] = nsvault_spi_datum(row, rows->tupdesc, "ctid", &isnull);
+		memset(update_nulls, ' ', sizeof(update_nulls));
+		for (int k = 0; row_key[k] != NULL; k++)
+		{
+			update_args[2 + k] = nsvault_spi_datum(row, rows->tupdesc, row_key[k], &isnull);
+			update_nulls[2 + k] = isnull ? 'n' : ' ';
+		}
 		wipe_varlena((struct varlena *) plaintext);
-		nsvault_spi_execute(update_plan, update_args, NULL, false, 0, SPI_OK_UPDATE, "could not re-seal");
+		nsvault_spi_execute(update_plan, update_args, update_nulls, false, 0, SPI_OK_UPDATE,
+							"could not re-seal");
+		if (SPI_processed != 1)
+			elog(ERROR, "re-sealing wrote " UINT64_FORMAT " rows instead of one", SPI_processed);
 	}
 	return (int) nrows;
 }
@@ -140,40 +176,41 @@ registry_row_aad(HeapTuple row, TupleDesc desc, const char *namespace, int forma
 static int
 reseal_secrets(const char *namespace, const NamespaceKey *new_key)
 {
-	Oid			argtypes[3] = {BYTEAOID, INT4OID, TIDOID};
+	Oid			argtypes[5] = {BYTEAOID, INT4OID, TEXTOID, TEXTOID, INT4OID};
 	Oid			ns_type[1] = {TEXTOID};
 	bool		versioned = secrets_versioned();
 	int			resealed;
 
 	nsvault_spi_plan(&reseal_secret_plan,
-					 "UPDATE nsvault.secrets SET ciphertext = $1, key_version = $2 WHERE ctid = $3",
-					 3, argtypes);
+					 "UPDATE nsvault.secrets SET ciphertext = $1, key_version = $2"
+					 " WHERE namespace = $3 AND name = $4",
+					 4, argtypes);
 	if (!versioned)
 		return reseal_rows(namespace,
 						   nsvault_spi_plan(&secrets_unversioned_plan,
-											"SELECT key_version, ciphertext AS sealed, ctid, name,"
+											"SELECT key_version, ciphertext AS sealed, namespace, name,"
 											" 1 AS version FROM nsvault.secrets"
 											" WHERE namespace = $1 FOR UPDATE",
 											1, ns_type),
-						   reseal_secret_plan, secret_row_aad, new_key);
+						   reseal_secret_plan, secret_key, secret_row_aad, new_key);
 	resealed = reseal_rows(namespace,
 						   nsvault_spi_plan(&secrets_plan,
-											"SELECT key_version, ciphertext AS sealed, ctid, name,"
+											"SELECT key_version, ciphertext AS sealed, namespace, name,"
 											" version FROM nsvault.secrets"
 											" WHERE namespace = $1 AND ciphertext IS NOT NULL FOR UPDATE",
 											1, ns_type),
-						   reseal_secret_plan, secret_row_aad, new_key);
+						   reseal_secret_plan, secret_key, secret_row_aad, new_key);
 	nsvault_spi_plan(&reseal_version_plan,
 					 "UPDATE nsvault.secret_versions SET ciphertext = $1, key_version = $2"
-					 " WHERE ctid = $3",
-					 3, argtypes);
+					 " WHERE namespace = $3 AND name = $4 AND version = $5",
+					 5, argtypes);
 	resealed += reseal_rows(namespace,
 							nsvault_spi_plan(&versions_plan,
-											 "SELECT key_version, ciphertext AS sealed, ctid, name,"
+											 "SELECT key_version, ciphertext AS sealed, namespace, name,"
 											 " version FROM nsvault.secret_versions"
 											 " WHERE namespace = $1 AND ciphertext IS NOT NULL FOR UPDATE",
 											 1, ns_type),
-							reseal_version_plan, secret_row_aad, new_key);
+							reseal_version_plan, version_key, secret_row_aad, new_key);
 	return resealed;
 }
 
@@ -194,12 +231,13 @@ count_sealed(const char *namespace, int32 version, bool other_than)
 	args[0] = CStringGetTextDatum(namespace);
 	args[1] = Int32GetDatum(version);
 	args[2] = BoolGetDatum(other_than);
-	if (secrets_versioned())
-		plan = nsvault_spi_plan(&sealed_under_versioned_plan,
-								COUNT_SEALED_SQL("     + (SELECT count(*) FROM nsvault.secret_versions"
-												 "         WHERE namespace = $1"
-												 "         AND (key_version = $2) <> $3)"),
+	if (registries_global_apart())
+		plan = nsvault_spi_plan(&sealed_under_apart_plan,
+								COUNT_SEALED_SQL(COUNT_SEALED_VERSIONS_SQL COUNT_SEALED_GLOBAL_SQL),
 								3, argtypes);
+	else if (secrets_versioned())
+		plan = nsvault_spi_plan(&sealed_under_versioned_plan,
+								COUNT_SEALED_SQL(COUNT_SEALED_VERSIONS_SQL), 3, argtypes);
 	else
 		plan = nsvault_spi_plan(&sealed_under_plan, COUNT_SEALED_SQL(""), 3, argtypes);
 	result = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(),
@@ -243,7 +281,8 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 {
 	char	   *namespace = validate_arg_namespace_or_global(fcinfo, 0);
 	bool		global = strcmp(namespace, NSVAULT_GLOBAL_NAMESPACE) == 0;
-	Oid			argtypes[3] = {BYTEAOID, INT4OID, TIDOID};
+	Oid			argtypes[5] = {BYTEAOID, INT4OID, TEXTOID, TEXTOID, TEXTOID};
+	Oid			global_argtypes[4] = {BYTEAOID, INT4OID, TEXTOID, TEXTOID};
 	Oid			ns_type[1] = {TEXTOID};
 	NamespaceKey *new_key;
 	int			resealed;
@@ -259,19 +298,34 @@ nsvault_rotate_key(PG_FUNCTION_ARGS)
 	version = new_key->version;
 
 	spi = nsvault_spi_connect();
-	nsvault_spi_plan(&registries_plan,
-					 "SELECT key_version, token AS sealed, ctid, scope, registry, url, user_name"
-					 " FROM nsvault.registries"
-					 " WHERE (scope = 'namespace' AND namespace = $1)"
-					 " OR (scope IN ('global', 'global-private') AND $1 = '" NSVAULT_GLOBAL_NAMESPACE "') FOR UPDATE",
-					 1, ns_type);
-	nsvault_spi_plan(&reseal_registry_plan,
-					 "UPDATE nsvault.registries SET token = $1, key_version = $2,"
-					 " updated_at = pg_catalog.now() WHERE ctid = $3",
-					 3, argtypes);
-	resealed = global ? 0 : reseal_secrets(namespace, new_key);
-	resealed += reseal_rows(namespace, registries_plan, reseal_registry_plan,
-							registry_row_aad, new_key);
+	if (global && registries_global_apart())
+		resealed = reseal_rows(namespace,
+							   nsvault_spi_plan(&global_registries_plan,
+												"SELECT " RESEAL_REGISTRY_COLUMNS
+												" FROM nsvault.global_registries FOR UPDATE",
+												1, ns_type),
+							   nsvault_spi_plan(&reseal_global_registry_plan,
+												"UPDATE nsvault.global_registries" RESEAL_REGISTRY_SET_SQL
+												" WHERE scope = $3 AND registry = $4",
+												4, global_argtypes),
+							   global_registry_key, registry_row_aad, new_key);
+	else
+	{
+		resealed = global ? 0 : reseal_secrets(namespace, new_key);
+		resealed += reseal_rows(namespace,
+								nsvault_spi_plan(&registries_plan,
+												 "SELECT " RESEAL_REGISTRY_COLUMNS ", namespace"
+												 " FROM nsvault.registries"
+												 " WHERE (scope = 'namespace' AND namespace = $1)"
+												 " OR (scope IN ('global', 'global-private') AND $1 = '" NSVAULT_GLOBAL_NAMESPACE "') FOR UPDATE",
+												 1, ns_type),
+								nsvault_spi_plan(&reseal_registry_plan,
+												 "UPDATE nsvault.registries" RESEAL_REGISTRY_SET_SQL
+												 " WHERE namespace IS NOT DISTINCT FROM $3"
+												 " AND scope = $4 AND registry = $5",
+												 5, argtypes),
+								registry_key, registry_row_aad, new_key);
+	}
 	refuse_rows_left_behind(namespace, version, false);
 	nsvault_spi_finish(spi);
 	explicit_bzero(new_key, sizeof(*new_key));

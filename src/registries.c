@@ -14,10 +14,12 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "access.h"
 #include "audit.h"
@@ -34,9 +36,12 @@
 #define REGISTRY_USER_MAX		256
 
 static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr upsert_global_plan = NULL;
 static SPIPlanPtr list_plan = NULL;
 static SPIPlanPtr list_global_plan = NULL;
+static SPIPlanPtr list_global_apart_plan = NULL;
 static SPIPlanPtr delete_plan = NULL;
+static SPIPlanPtr delete_global_plan = NULL;
 
 /* Credentials split out of "USER:TOKEN". */
 typedef struct RegistryCredentials
@@ -140,12 +145,29 @@ registry_aad(int format, const char *scope, const char *namespace, const char *r
 	return aad;
 }
 
+/*
+ * Whether the global registries have a table of their own,
+ * nsvault.global_registries (nsvault 0.9 on); before, they are the rows of
+ * nsvault.registries without a namespace.
+ */
+bool
+registries_global_apart(void)
+{
+	return OidIsValid(get_relname_relid("global_registries", get_namespace_oid("nsvault", false)));
+}
+
 /* The key namespace of a registry: its namespace's, or "@global"'s. */
 const char *
 registry_key_namespace(const char *namespace)
 {
 	return namespace ? namespace : NSVAULT_GLOBAL_NAMESPACE;
 }
+
+/* what replacing a registry in its scope changes */
+#define UPSERT_SET_SQL \
+	" SET url = EXCLUDED.url, user_name = EXCLUDED.user_name," \
+	" token = EXCLUDED.token, key_version = EXCLUDED.key_version," \
+	" updated_at = EXCLUDED.updated_at"
 
 /* Seals and stores a registry, replacing the same registry in the same scope. */
 static void
@@ -160,6 +182,7 @@ store_registry(const Caller *caller, const char *scope, const char *namespace, c
 	Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, INT4OID};
 	Datum		args[7];
 	char		nulls[7] = {' ', namespace ? ' ' : 'n', ' ', ' ', ' ', ' ', ' '};
+	SPIPlanPtr	plan;
 	int			spi;
 
 	args[0] = CStringGetTextDatum(scope);
@@ -173,17 +196,23 @@ store_registry(const Caller *caller, const char *scope, const char *namespace, c
 	wipe_varlena((struct varlena *) creds->token);
 
 	spi = nsvault_spi_connect();
-	nsvault_spi_plan(&upsert_plan,
-					 "INSERT INTO nsvault.registries"
-					 " (scope, namespace, registry, url, user_name, token, key_version)"
-					 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-					 " ON CONFLICT ON CONSTRAINT registries_scope_namespace_registry_key DO UPDATE"
-					 " SET url = EXCLUDED.url, user_name = EXCLUDED.user_name,"
-					 " token = EXCLUDED.token, key_version = EXCLUDED.key_version,"
-					 " updated_at = pg_catalog.now()",
-					 7, argtypes);
-	nsvault_spi_execute(upsert_plan, args, nulls, false, 0, SPI_OK_INSERT,
-						"could not store registry");
+	if (namespace == NULL && registries_global_apart())
+		plan = nsvault_spi_plan(&upsert_global_plan,
+								"INSERT INTO nsvault.global_registries"
+								" (scope, registry, url, user_name, token, key_version)"
+								" VALUES ($1, $3, $4, $5, $6, $7)"
+								" ON CONFLICT ON CONSTRAINT global_registries_pkey DO UPDATE"
+								UPSERT_SET_SQL,
+								7, argtypes);
+	else
+		plan = nsvault_spi_plan(&upsert_plan,
+								"INSERT INTO nsvault.registries"
+								" (scope, namespace, registry, url, user_name, token, key_version)"
+								" VALUES ($1, $2, $3, $4, $5, $6, $7)"
+								" ON CONFLICT ON CONSTRAINT registries_scope_namespace_registry_key DO UPDATE"
+								UPSERT_SET_SQL,
+								7, argtypes);
+	nsvault_spi_execute(plan, args, nulls, false, 0, SPI_OK_INSERT, "could not store registry");
 	nsvault_spi_finish(spi);
 	audit_record(caller, registry_key_namespace(namespace), url, "registry_write", scope);
 }
@@ -197,6 +226,7 @@ remove_registry(const Caller *caller, const char *scope, const char *namespace,
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[3];
 	char		nulls[3] = {' ', namespace ? ' ' : 'n', ' '};
+	SPIPlanPtr	plan;
 	bool		deleted;
 
 	args[0] = CStringGetTextDatum(scope);
@@ -204,12 +234,17 @@ remove_registry(const Caller *caller, const char *scope, const char *namespace,
 	args[2] = CStringGetTextDatum(registry_location_key(loc));
 
 	spi = nsvault_spi_connect();
-	nsvault_spi_plan(&delete_plan,
-					 "DELETE FROM nsvault.registries"
-					 " WHERE scope = $1 AND namespace IS NOT DISTINCT FROM $2 AND registry = $3",
-					 3, argtypes);
-	nsvault_spi_execute(delete_plan, args, nulls, false, 0, SPI_OK_DELETE,
-						"could not delete registry");
+	if (namespace == NULL && registries_global_apart())
+		plan = nsvault_spi_plan(&delete_global_plan,
+								"DELETE FROM nsvault.global_registries"
+								" WHERE scope = $1 AND registry = $3",
+								3, argtypes);
+	else
+		plan = nsvault_spi_plan(&delete_plan,
+								"DELETE FROM nsvault.registries"
+								" WHERE scope = $1 AND namespace IS NOT DISTINCT FROM $2 AND registry = $3",
+								3, argtypes);
+	nsvault_spi_execute(plan, args, nulls, false, 0, SPI_OK_DELETE, "could not delete registry");
 	deleted = (SPI_processed > 0);
 	nsvault_spi_finish(spi);
 	if (deleted)
@@ -293,11 +328,17 @@ PG_FUNCTION_INFO_V1(nsvault_list_global_registries);
 Datum
 nsvault_list_global_registries(PG_FUNCTION_ARGS)
 {
-	listing_return_rows(fcinfo, NSVAULT_GLOBAL_NAMESPACE, NULL, &list_global_plan,
-						"SELECT scope, url, user_name, created_at FROM nsvault.registries"
-						" WHERE scope IN ('global', 'global-private')"
-						" ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",
-						2, user_hint);
+	if (registries_global_apart())
+		listing_return_rows(fcinfo, NSVAULT_GLOBAL_NAMESPACE, NULL, &list_global_apart_plan,
+							"SELECT scope, url, user_name, created_at FROM nsvault.global_registries"
+							" ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",
+							2, user_hint);
+	else
+		listing_return_rows(fcinfo, NSVAULT_GLOBAL_NAMESPACE, NULL, &list_global_plan,
+							"SELECT scope, url, user_name, created_at FROM nsvault.registries"
+							" WHERE scope IN ('global', 'global-private')"
+							" ORDER BY scope COLLATE \"C\", url COLLATE \"C\"",
+							2, user_hint);
 	return (Datum) 0;
 }
 

@@ -28,5 +28,6 @@ extern void invalid_registry(RegistryInput input, const char *detail) pg_attribu
 extern StringInfo registry_aad(int format, const char *scope, const char *namespace,
 							   const char *registry, const char *url, const char *user);
 extern const char *registry_key_namespace(const char *namespace);
+extern bool registries_global_apart(void);
 
 #endif							/* NSVAULT_REGISTRIES_H */

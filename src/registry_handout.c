@@ -34,6 +34,11 @@
 
 static SPIPlanPtr candidates_plan = NULL;
 static SPIPlanPtr global_candidates_plan = NULL;
+static SPIPlanPtr candidates_apart_plan = NULL;
+static SPIPlanPtr global_candidates_apart_plan = NULL;
+
+/* what is read of a registry that may be handed out */
+#define CANDIDATE_COLUMNS "scope, registry, url, user_name, token, key_version"
 
 /* A candidate registry for docker_config: the winning row of its registry. */
 typedef struct Candidate
@@ -211,23 +216,36 @@ read_candidates(const char *namespace, bool global_service)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
+	SPIPlanPtr	plan;
+	bool		apart = registries_global_apart();
+
 	if (global_service)
 	{
-		nsvault_spi_plan(&global_candidates_plan,
-						 "SELECT scope, registry, url, user_name, token, key_version"
-						 " FROM nsvault.registries WHERE scope IN ('global', 'global-private')",
-						 0, NULL);
-		nsvault_spi_execute(global_candidates_plan, NULL, NULL, true, 0, SPI_OK_SELECT,
-							"could not read registries");
+		plan = apart ?
+			nsvault_spi_plan(&global_candidates_apart_plan,
+							 "SELECT " CANDIDATE_COLUMNS " FROM nsvault.global_registries",
+							 0, NULL) :
+			nsvault_spi_plan(&global_candidates_plan,
+							 "SELECT " CANDIDATE_COLUMNS " FROM nsvault.registries"
+							 " WHERE scope IN ('global', 'global-private')",
+							 0, NULL);
+		nsvault_spi_execute(plan, NULL, NULL, true, 0, SPI_OK_SELECT, "could not read registries");
 		return;
 	}
 	args[0] = CStringGetTextDatum(namespace);
-	nsvault_spi_plan(&candidates_plan,
-					 "SELECT scope, registry, url, user_name, token, key_version"
-					 " FROM nsvault.registries"
-					 " WHERE (scope = 'namespace' AND namespace = $1) OR scope = 'global'",
-					 1, argtypes);
-	nsvault_spi_execute(candidates_plan, args, NULL, true, 0, SPI_OK_SELECT, "could not read registries");
+	plan = apart ?
+		nsvault_spi_plan(&candidates_apart_plan,
+						 "SELECT " CANDIDATE_COLUMNS " FROM nsvault.registries"
+						 " WHERE scope = 'namespace' AND namespace = $1"
+						 " UNION ALL"
+						 " SELECT " CANDIDATE_COLUMNS " FROM nsvault.global_registries"
+						 " WHERE scope = 'global'",
+						 1, argtypes) :
+		nsvault_spi_plan(&candidates_plan,
+						 "SELECT " CANDIDATE_COLUMNS " FROM nsvault.registries"
+						 " WHERE (scope = 'namespace' AND namespace = $1) OR scope = 'global'",
+						 1, argtypes);
+	nsvault_spi_execute(plan, args, NULL, true, 0, SPI_OK_SELECT, "could not read registries");
 }
 
 /* One winner per registry among the candidate rows: the specific scope over global. */

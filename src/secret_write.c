@@ -220,7 +220,7 @@ write_unversioned(const char *namespace, const char *name, text *value, bool ove
 								" ON CONFLICT (namespace, name) DO UPDATE"
 								" SET ciphertext = EXCLUDED.ciphertext,"
 								" key_version = EXCLUDED.key_version,"
-								" updated_at = pg_catalog.now()",
+								" updated_at = EXCLUDED.updated_at",
 								4, argtypes);
 	else
 		plan = nsvault_spi_plan(&insert_plan,

@@ -2,8 +2,9 @@
  *
  * utility_hook.c
  *		What nsvault does around other commands: removes the grants of a
- *		role that is dropped, and stops audit writers and key destroyers
- *		that would keep a database from being dropped, renamed or copied.
+ *		role that is dropped, renames them with a role renamed, and stops
+ *		audit writers and key destroyers that would keep a database from
+ *		being dropped, renamed or copied.
  *
  * DROP OWNED BY revokes a role's privileges in the current database, and
  * DROP ROLE ends a role: both remove the role's nsvault grants in the
@@ -11,7 +12,8 @@
  * role and no dump names a role by a number that a restore could give to
  * another.  (PostgreSQL refuses DROP ROLE while the EXECUTE rights that
  * grant_namespace gives remain, so a role is normally DROP OWNED first, in
- * each database.)  The hook is in place in every backend when nsvault is
+ * each database.)  ALTER ROLE … RENAME TO updates the name grants record
+ * of the role, by which they match on Citus.  The hook is in place in every backend when nsvault is
  * preloaded, and otherwise once a backend has loaded it.
  *
  *-------------------------------------------------------------------------
@@ -185,6 +187,7 @@ nsvault_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 												  context == PROCESS_UTILITY_TOPLEVEL);
 	List	   *dropped_roles = NIL;
 	List	   *role_names = NIL;
+	Oid			renamed_role = InvalidOid;
 	ListCell   *lc;
 
 	if (OidIsValid(database))
@@ -200,6 +203,9 @@ nsvault_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 			role_names = lappend(role_names, GetUserNameFromId(lfirst_oid(lc), false));
 	}
 
+	if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->renameType == OBJECT_ROLE)
+		renamed_role = get_role_oid(((RenameStmt *) parsetree)->subname, true);
+
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 							queryEnv, dest, qc);
@@ -210,6 +216,9 @@ nsvault_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 	if (dropped_roles != NIL)
 		access_grants_remove_roles(dropped_roles, role_names,
 								   IsA(parsetree, DropRoleStmt) ? "DROP ROLE" : "DROP OWNED");
+	if (OidIsValid(renamed_role))
+		access_grants_rename_role(renamed_role, ((RenameStmt *) parsetree)->subname,
+								  ((RenameStmt *) parsetree)->newname);
 }
 
 /* Puts the hook in place; called from _PG_init. */

@@ -41,9 +41,9 @@ for my $program (@programs)
 	is($version_of{$program}, NsvaultClient::version(), "$program --version prints META.json's version");
 }
 
-# "nsvault 0.8.0", "docker-credential-nsvault 0.8.0", and the version in
+# "nsvault 0.9.0", "docker-credential-nsvault 0.9.0", and the version in
 # the client's message for an older nsvault, "older than this client
-# (0.8.0)"; "nsvault 0.4" (two parts) is the extension's
+# (0.9.0)"; "nsvault 0.4" (two parts) is the extension's
 my $named = 0;
 for my $file ('README.md', glob('docs/*.md'))
 {

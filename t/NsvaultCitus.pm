@@ -25,7 +25,9 @@ sub node_conf
 		max_worker_processes => 16,
 		max_connections => 200,
 		# fewer shards than Citus's 32: the same layout, made faster
-		'citus.shard_count' => 8);
+		'citus.shard_count' => 8,
+		# a stopped worker is given up on after 2 s, not 30
+		'citus.node_connection_timeout' => 2000);
 }
 
 # Starts a worker named $name, with Citus created in database postgres.
@@ -45,7 +47,7 @@ sub start_worker
 
 # Starts the key cluster, a coordinator with nsvault linked to it, and
 # $nworkers workers added to the coordinator; returns (key node,
-# coordinator, [workers], cert folder).
+# coordinator, [workers], cert folder, key link password).
 sub start_cluster
 {
 	my ($nworkers) = @_;
@@ -61,7 +63,7 @@ SELECT citus_set_coordinator_host('127.0.0.1', @{[ $coordinator->port ]});
 });
 	$coordinator->safe_psql('postgres', "SELECT citus_add_node('127.0.0.1', @{[ $_->port ]})")
 	  foreach @workers;
-	return ($key, $coordinator, \@workers, $certs);
+	return ($key, $coordinator, \@workers, $certs, $password);
 }
 
 1;

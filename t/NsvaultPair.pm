@@ -83,7 +83,14 @@ sub start_main_node
 	$node->append_conf('postgresql.conf',
 		join('', map { "$_ = $conf{$_}\n" } sort keys %conf));
 	$node->start;
+	link_key_database($node, $key_node, $certs, $password);
+	return $node;
+}
 
+# Makes nsvault in database postgres of $node and links it to $key_node.
+sub link_key_database
+{
+	my ($node, $key_node, $certs, $password) = @_;
 	my $port = $key_node->port;
 	$node->safe_psql('postgres', qq{
 \\set key_port '$port'
@@ -92,7 +99,6 @@ sub start_main_node
 \\set admin_password '@{[ admin_password($password) ]}'
 \\i '$setup_sql/link-key-database.sql'
 });
-	return $node;
 }
 
 # Starts both clusters; returns (key node, main node, cert folder).

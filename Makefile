@@ -126,7 +126,7 @@ fuzz: fuzz-deps
 
 .PHONY: deps build-install test demo demo-stop all-client install-client clean-client unit-test \
 	check-client $(CLIENT_FUZZ_TARGETS) client/nsvault client/nsvault-js client/test/test_jx \
-	fuzz fuzz-deps bench package package-test deps-citus test-citus
+	fuzz fuzz-deps bench package package-test deps-citus test-citus bench-citus
 
 # Installs the system packages the build and tests need (apt, as root).
 deps:
@@ -156,6 +156,11 @@ deps-citus: deps
 # coordinator and workers per scenario, on this machine.
 test-citus: deps-citus build-install
 	@scripts/test-citus.sh
+
+# nsvault on Citus against a single node, in reads and writes per second
+# (not part of make bench: it needs Citus).
+bench-citus: deps-citus build-install
+	@scripts/bench-citus.sh
 
 # The Debian packages (debian/), built into build/packages/ (not part of
 # make test; needs dpkg-dev, debhelper and postgresql-server-dev-all).

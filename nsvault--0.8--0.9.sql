@@ -234,10 +234,27 @@ $sequences$) LOOP
 	END LOOP;
 
 	/*
+	 * Each function of a namespace runs on the worker that holds it, but
+	 * for granting and revoking, which grant and revoke EXECUTE rights:
+	 * Citus runs such commands only on the coordinator, which passes them
+	 * on to every node.
+	 */
+	FOR fn IN
+		SELECT p.oid::regprocedure FROM pg_proc p
+		 WHERE p.pronamespace = 'nsvault'::regnamespace
+		   AND p.proargnames[1] = 'namespace'
+		   AND p.proname NOT IN ('grant_namespace', 'revoke_namespace')
+		 ORDER BY 1
+	LOOP
+		PERFORM create_distributed_function(fn, 'namespace',
+											colocate_with => 'nsvault.secrets');
+	END LOOP;
+
+	/*
 	 * The rights grant_namespace gave before (on the schema, the functions
-	 * and the audit log), given again: Citus made nsvault on the workers
-	 * as its script makes it, without them, and passes a grant on to every
-	 * node now.
+	 * and the audit log), given again on every worker: nsvault there was
+	 * made as its script makes it, without them.  Each worker is told
+	 * itself, as Citus passes grants on only for some objects.
 	 */
 	FOR grant_command IN
 		SELECT pg_catalog.format('GRANT %s ON %s %s TO %I', a.privilege_type, o.kind, o.name,
@@ -256,24 +273,15 @@ $sequences$) LOOP
 		 WHERE a.grantee <> o.owner
 		 ORDER BY 1
 	LOOP
-		EXECUTE grant_command;
-	END LOOP;
-
-	/*
-	 * Each function of a namespace runs on the worker that holds it, but
-	 * for granting and revoking, which grant and revoke EXECUTE rights:
-	 * Citus runs such commands only on the coordinator, which passes them
-	 * on to every node.
-	 */
-	FOR fn IN
-		SELECT p.oid::regprocedure FROM pg_proc p
-		 WHERE p.pronamespace = 'nsvault'::regnamespace
-		   AND p.proargnames[1] = 'namespace'
-		   AND p.proname NOT IN ('grant_namespace', 'revoke_namespace')
-		 ORDER BY 1
-	LOOP
-		PERFORM create_distributed_function(fn, 'namespace',
-											colocate_with => 'nsvault.secrets');
+		FOR node IN SELECT * FROM run_command_on_workers(
+			'SET citus.enable_ddl_propagation = off; ' || grant_command) LOOP
+			IF NOT node.success THEN
+				RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+					MESSAGE = pg_catalog.format('could not give worker %s:%s the rights nsvault''s grants give',
+												node.nodename, node.nodeport),
+					DETAIL = node.result;
+			END IF;
+		END LOOP;
 	END LOOP;
 END
 $distribute$;

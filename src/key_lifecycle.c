@@ -39,10 +39,12 @@
 #include "utils/timestamp.h"
 
 #include "crypto.h"
+#include "distribution.h"
 #include "index_lookup.h"
 #include "key_cache.h"
 #include "key_lifecycle.h"
 #include "keydb.h"
+#include "query_lookup.h"
 #include "spi_plans.h"
 
 /* What this database records of a namespace's key versions. */
@@ -316,16 +318,33 @@ key_namespace_retire(const char *namespace, int32 highest_version)
 	key_versions_retire(namespace, 1, highest);
 }
 
-/* Are destructions queued in this database, as of now? */
+static bool
+note_row(HeapTuple tuple, TupleDesc desc, int set, void *arg)
+{
+	*(bool *) arg = true;
+	return false;
+}
+
+/*
+ * Are destructions queued in this database, as of now?  On Citus, those of
+ * every node: a query reads the queue's shards, the local table is empty.
+ */
 static bool
 destructions_pending(void)
 {
 	Relation	rel = table_open(nsvault_relation("key_destructions"), AccessShareLock);
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
-	bool		pending = HeapTupleIsValid(systable_getnext(scan));
+	bool		pending = false;
 
-	systable_endscan(scan);
+	if (nsvault_tables_distributed())
+		nsvault_query_lookup(rel, NULL, 0, NULL, 1, NULL, snapshot, note_row, &pending);
+	else
+	{
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+
+		pending = HeapTupleIsValid(systable_getnext(scan));
+		systable_endscan(scan);
+	}
 	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
 	return pending;

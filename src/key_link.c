@@ -33,9 +33,11 @@
 #include "audit.h"
 #include "caller.h"
 #include "crypto.h"
+#include "distribution.h"
 #include "index_lookup.h"
 #include "key_cache.h"
 #include "keydb.h"
+#include "query_lookup.h"
 #include "registries.h"
 #include "secrets.h"
 #include "secure_mem.h"
@@ -120,24 +122,40 @@ link_tables(void)
 	}
 }
 
-/* Reads the recorded identity, as of now. */
+/* Takes the identity from the row of nsvault.key_database. */
+static bool
+identity_row(HeapTuple tuple, TupleDesc desc, int set, void *arg)
+{
+	bool		isnull;
+
+	recorded_identity = *DatumGetUUIDP(heap_getattr(tuple, Anum_key_database_identity, desc,
+													&isnull));
+	identity_recorded = true;
+	return false;
+}
+
+/*
+ * Reads the recorded identity, as of now: on Citus through a query (the
+ * table is a reference table, and the local one empty).
+ */
 static void
 load_identity(void)
 {
 	Relation	rel = table_open(key_database_relid, AccessShareLock);
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
-	HeapTuple	tuple = systable_getnext(scan);
 
-	identity_recorded = HeapTupleIsValid(tuple);
-	if (identity_recorded)
+	identity_recorded = false;
+	if (nsvault_tables_distributed())
+		nsvault_query_lookup(rel, NULL, 0, NULL, 1, NULL, snapshot, identity_row, NULL);
+	else
 	{
-		bool		isnull;
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+		HeapTuple	tuple = systable_getnext(scan);
 
-		recorded_identity = *DatumGetUUIDP(heap_getattr(tuple, Anum_key_database_identity,
-														RelationGetDescr(rel), &isnull));
+		if (HeapTupleIsValid(tuple))
+			identity_row(tuple, RelationGetDescr(rel), 0, NULL);
+		systable_endscan(scan);
 	}
-	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
 	identity_known = true;

@@ -50,11 +50,14 @@ lookup_plan(Relation rel, const char *const *columns, int nkeys, const Oid *type
 		if (lookup_plans[i].relid == RelationGetRelid(rel) && lookup_plans[i].nkeys == nkeys)
 			return lookup_plans[i].plan;
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT * FROM nsvault.%s WHERE ",
+	appendStringInfo(&sql, "SELECT * FROM nsvault.%s",
 					 quote_identifier(RelationGetRelationName(rel)));
 	for (int i = 0; i < nkeys; i++)
-		appendStringInfo(&sql, "%s%s = $%d", i > 0 ? " AND " : "", quote_identifier(columns[i]),
-						 i + 1);
+		appendStringInfo(&sql, "%s%s = $%d", i > 0 ? " AND " : " WHERE ",
+						 quote_identifier(columns[i]), i + 1);
+	/* without keys, any one row */
+	if (nkeys == 0)
+		appendStringInfoString(&sql, " LIMIT 1");
 	if (lookup_plans_count < QUERY_PLANS_MAX)
 	{
 		entry = &lookup_plans[lookup_plans_count++];
@@ -104,8 +107,9 @@ row_as_table_tuple(Relation rel, HeapTuple row, TupleDesc row_desc)
 /*
  * For each of nsets key sets (nkeys values of types each, one after the
  * other in values), calls on_row for every row of rel whose columns equal
- * the set, until it returns false for that set; on_row runs in the caller's memory
- * context, and its tuple lives until it returns.
+ * the set, until it returns false for that set; with no keys, for one row
+ * of rel, if it has any.  on_row runs in the caller's memory context, and
+ * its tuple lives until it returns.
  */
 void
 nsvault_query_lookup(Relation rel, const char *const *columns, int nkeys, const Oid *types,
@@ -126,7 +130,8 @@ nsvault_query_lookup(Relation rel, const char *const *columns, int nkeys, const 
 
 	for (int set = 0; set < nsets; set++)
 	{
-		int			result = SPI_execute_snapshot(plan, (Datum *) &values[set * nkeys], NULL,
+		int			result = SPI_execute_snapshot(plan, nkeys > 0 ? (Datum *) &values[set * nkeys] : NULL,
+												  NULL,
 												  snapshot, InvalidSnapshot, true, false, 0);
 		bool		more = true;
 

@@ -39,11 +39,12 @@ sub make_certs
 	return $dir;
 }
 
-# Starts the key cluster with database nsvault_keys and a reader role.
+# Starts the key cluster with database nsvault_keys and a reader role;
+# $name names the node ("key" when not given).
 sub start_key_node
 {
-	my ($certs, $password) = @_;
-	my $node = PostgreSQL::Test::Cluster->new('key');
+	my ($certs, $password, $name) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name // 'key');
 	$node->init;
 	$node->append_conf('postgresql.conf', qq{
 listen_addresses = '127.0.0.1'

@@ -5,9 +5,12 @@
 # secrets without answering its stale value; it is idempotent.  1,000
 # namespaces written and read back through the coordinator, spread over
 # both workers, each call run on the worker that holds its namespace; a
-# worker reads its own namespaces and the other's; grants and revokes seen
-# at once on every node; the audit trail; delete_namespace and its key
-# destruction; rotation; a shard move; a worker stopped.
+# worker reads its own namespaces and the other's; enrich --batch against
+# the coordinator; grants and revokes seen
+# at once on every node, also in a worker session that read before; the
+# audit trail; delete_namespace and its key destruction; rotation; a shard
+# move, after which grants still name their roles (OIDs differ between
+# nodes); a role renamed; a worker stopped.
 use strict;
 use warnings;
 use lib 't';
@@ -17,6 +20,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
 use NsvaultCitus;
+use NsvaultClient;
 use NsvaultPair;
 
 my ($key, $coordinator, $workers, $certs, $password) = NsvaultCitus::start_cluster(2);
@@ -123,6 +127,16 @@ SELECT count(*) FROM generate_series(1, 1000) i
  WHERE nsvault.get_secret('ns' || i, 'token') = 'value-' || i}), '1000',
 	'a worker reads every namespace, its own and the other worker\'s');
 
+# enrich --batch against the coordinator: one connection, many namespaces
+my $requests = join('', map {
+	qq({"namespace": "ns$_", "action": {"secrets": ["token"], "input": {"v": "jq(.secrets.token)"}}, "data": {}}\n)
+} 11 .. 110);
+my ($status, $batch_out, $batch_err) = NsvaultClient::run($requests,
+	'-d', $coordinator->connstr('postgres'), 'enrich', '--batch');
+is($status, 0, 'enrich --batch against the coordinator exits 0') or diag($batch_err);
+is($batch_out, join('', map { qq({"input":{"v":"value-$_"}}\n) } 11 .. 110),
+	'and answers each of 100 namespaces\' requests with its value');
+
 # grants and revokes, seen at once everywhere
 $coordinator->safe_psql('postgres', q{
 SELECT nsvault.grant_namespace('ns7', 'reader', 'read');
@@ -133,7 +147,16 @@ foreach my $node ($coordinator, @workers)
 			q{SET ROLE reader; SELECT nsvault.get_secret('ns7', 'token')}),
 		'value-7', 'a grant is honoured on ' . $node->name);
 }
+# a session on a worker that read before the revoke
+my $long = $workers[0]->background_psql('postgres', on_error_stop => 0);
+$long->query_safe('SET ROLE reader');
+is($long->query_safe(q{SELECT nsvault.get_secret('ns7', 'token')}), 'value-7',
+	'a worker session reads with the grant');
 $coordinator->safe_psql('postgres', q{SELECT nsvault.revoke_namespace('ns7', 'reader', 'read')});
+$long->query(q{SELECT nsvault.get_secret('ns7', 'token')});
+like($long->{stderr}, qr/permission denied for namespace "ns7"/,
+	'the same session is refused once the revoke committed');
+$long->quit;
 foreach my $node ($coordinator, @workers)
 {
 	($rc, $out, $err) = try_sql($node, q{SET ROLE reader; SELECT nsvault.get_secret('ns7', 'token')});
@@ -159,6 +182,9 @@ like($err, qr/ERROR:  P0002|not found/, 'a deleted namespace is gone');
 ok($coordinator->poll_query_until('postgres',
 		q{SELECT count(*) = 0 FROM nsvault.key_destructions}),
 	'its key destruction is done');
+is($key->safe_psql('nsvault_keys',
+		q{SELECT count(*) > 0 AND bool_and(key IS NULL) FROM nsvault_keys.keys WHERE namespace = 'ns9'}),
+	't', 'and every version of its key is destroyed in the key database');
 
 # a shard move: the sealed rows move as they are, and a grant keeps its
 # role (grants hold role OIDs, which differ from node to node)

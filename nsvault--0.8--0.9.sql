@@ -235,15 +235,20 @@ $sequences$) LOOP
 
 	/*
 	 * Each function of a namespace runs on the worker that holds it, but
-	 * for granting and revoking, which grant and revoke EXECUTE rights:
-	 * Citus runs such commands only on the coordinator, which passes them
-	 * on to every node.
+	 * for two kinds that stay on the coordinator.  Granting and revoking
+	 * grant and revoke EXECUTE rights: Citus runs such commands only on
+	 * the coordinator, which passes them on to every node.  The writes
+	 * that carry a value (set_secret, set_registry): Citus would send the
+	 * call, value and all, as the text of a query to the worker, where it
+	 * would show in pg_stat_activity and the server log; on the
+	 * coordinator the value is sealed before anything leaves it.
 	 */
 	FOR fn IN
 		SELECT p.oid::regprocedure FROM pg_proc p
 		 WHERE p.pronamespace = 'nsvault'::regnamespace
 		   AND p.proargnames[1] = 'namespace'
-		   AND p.proname NOT IN ('grant_namespace', 'revoke_namespace')
+		   AND p.proname NOT IN ('grant_namespace', 'revoke_namespace',
+								 'set_secret', 'set_registry')
 		 ORDER BY 1
 	LOOP
 		PERFORM create_distributed_function(fn, 'namespace',

@@ -109,22 +109,28 @@ store_first_version(Datum *args, Oid *argtypes)
  * removal cannot see the version moved beside it: hence the condition on
  * the move.)
  */
+/*
+ * The newest version that writing version $5 drops: each part of the
+ * statement reads the namespace's own rows only, so that Citus runs the
+ * whole of it on the namespace's shards.
+ */
+#define NEWEST_DROPPED_SQL \
+	"($5 - coalesce((SELECT s.max_versions FROM nsvault.namespace_settings s" \
+	" WHERE s.namespace = $1), " CppAsString2(SECRETS_DEFAULT_MAX_VERSIONS) "))"
+
 static void
 store_next_version(Datum *args, Oid *argtypes)
 {
 	nsvault_spi_plan(&replace_plan,
-					 "WITH newest_dropped AS (SELECT $5 - coalesce((SELECT s.max_versions"
-					 " FROM nsvault.namespace_settings s WHERE s.namespace = $1), "
-					 CppAsString2(SECRETS_DEFAULT_MAX_VERSIONS) ") AS version),"
-					 " kept AS (INSERT INTO nsvault.secret_versions (namespace, name, version,"
+					 "WITH kept AS (INSERT INTO nsvault.secret_versions (namespace, name, version,"
 					 " ciphertext, key_version, created_at, created_by, deleted_at)"
 					 " SELECT namespace, name, version, ciphertext, key_version, updated_at,"
 					 " updated_by, deleted_at FROM nsvault.secrets"
 					 " WHERE namespace = $1 AND name = $2"
-					 " AND version > (SELECT version FROM newest_dropped)),"
+					 " AND version > " NEWEST_DROPPED_SQL "),"
 					 " pruned AS (DELETE FROM nsvault.secret_versions v"
 					 " WHERE v.namespace = $1 AND v.name = $2"
-					 " AND v.version <= (SELECT version FROM newest_dropped))"
+					 " AND v.version <= " NEWEST_DROPPED_SQL ")"
 					 " UPDATE nsvault.secrets SET ciphertext = $3, key_version = $4, version = $5,"
 					 " updated_at = pg_catalog.now(), updated_by = $6, deleted_at = NULL"
 					 " WHERE namespace = $1 AND name = $2",

@@ -2,7 +2,8 @@
 # Citus (a coordinator, two workers, the key cluster) against a single
 # node, and where the time goes: the coordinator's routing against the
 # worker's own work.  pgbench with one client, ROUNDS runs of
-# SECONDS_PER_RUN seconds of each side in turn, medians; figures are only
+# SECONDS_PER_RUN seconds of each side in turn: the medians of A and B,
+# and the median and range of the runs' ratios; figures are only
 # comparable within one run.  No goal: these are two cores.
 use strict;
 use warnings;
@@ -76,17 +77,19 @@ sub median { my @s = sort { $a <=> $b } @_; return $s[ int($#s / 2) ]; }
 sub compare
 {
 	my ($id, $what, $a_node, $a_script, $b_node, $b_script) = @_;
-	my (@a, @b);
+	my (@a, @b, @ratios);
 	for (1 .. $rounds)
 	{
 		push @a, tps($a_node, $a_script);
 		push @b, tps($b_node, $b_script);
+		push @ratios, $a[-1] / $b[-1];
 	}
-	diag(sprintf('%-4s %-60s %9.1f %9.1f %6.3f', $id, $what, median(@a), median(@b),
-			median(@a) / median(@b)));
+	my @sorted = sort { $a <=> $b } @ratios;
+	diag(sprintf('%-4s %-58s %9.1f %9.1f %6.3f  %.3f-%.3f', $id, $what, median(@a), median(@b),
+			median(@ratios), $sorted[0], $sorted[-1]));
 }
 
-diag(sprintf('%-4s %-60s %9s %9s %6s', 'id', 'measures', 'A', 'B', 'A/B'));
+diag(sprintf('%-4s %-58s %9s %9s %6s  %s', 'id', 'measures', 'A', 'B', 'A/B', 'range'));
 compare('C1', 'get_secret TPS through the coordinator / a single node',
 	$coordinator, 'read.sql', $single, 'read.sql');
 compare('C2', 'set_secret TPS through the coordinator / a single node',

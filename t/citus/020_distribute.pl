@@ -127,6 +127,29 @@ SELECT count(*) FROM generate_series(1, 1000) i
  WHERE nsvault.get_secret('ns' || i, 'token') = 'value-' || i}), '1000',
 	'a worker reads every namespace, its own and the other worker\'s');
 
+# a value written through the coordinator, with every statement logged on
+# every node: the value never leaves the coordinator in the clear (it is
+# sealed there; Citus does not send set_secret's call to a worker), and
+# the writer's role is hardened, as a single server's should be, so that
+# its bind parameters are not logged
+foreach my $node ($coordinator, @workers)
+{
+	$node->safe_psql('postgres', q{ALTER SYSTEM SET log_statement = 'all'; SELECT pg_reload_conf()});
+}
+$coordinator->safe_psql('postgres', q{SELECT nsvault.harden_role('postgres')});
+my $leak_value = 'leak-canary-' . NsvaultPair::random_hex(8);
+my ($set_status, $set_out, $set_err) = NsvaultClient::run($leak_value,
+	'-d', $coordinator->connstr('postgres'), 'secret', 'set', 'ns12', 'canary');
+is($set_status, 0, 'the client writes a value through the coordinator') or diag($set_err);
+is($coordinator->safe_psql('postgres', q{SELECT nsvault.get_secret('ns12', 'canary')}), $leak_value,
+	'and it reads back');
+foreach my $node ($coordinator, @workers)
+{
+	$node->safe_psql('postgres', q{ALTER SYSTEM RESET log_statement; SELECT pg_reload_conf()});
+	unlike(slurp_file($node->logfile), qr/\Q$leak_value\E/,
+		'no statement in the log of ' . $node->name . ' holds the value');
+}
+
 # enrich --batch against the coordinator: one connection, many namespaces
 my $requests = join('', map {
 	qq({"namespace": "ns$_", "action": {"secrets": ["token"], "input": {"v": "jq(.secrets.token)"}}, "data": {}}\n)
@@ -242,5 +265,28 @@ is($coordinator->safe_psql('postgres', qq{SELECT nsvault.get_secret('$up_ns', 't
 $workers[1]->start;
 is($coordinator->safe_psql('postgres', qq{SELECT nsvault.get_secret('$down_ns', 'token')}),
 	(split /ns/, $down_ns)[1] =~ s/^/value-/r, 'the worker back, its namespaces read again');
+
+# a role dropped on the coordinator loses its grants on every node, and a
+# role made again under its name gets none of them
+$coordinator->safe_psql('postgres', q{
+CREATE ROLE leaver LOGIN;
+SELECT nsvault.grant_namespace('ns13', 'leaver', 'read');
+});
+is($workers[0]->safe_psql('postgres', q{SET ROLE leaver; SELECT nsvault.get_secret('ns13', 'token')}),
+	'value-13', 'a role with a grant reads');
+$coordinator->safe_psql('postgres', 'DROP OWNED BY leaver; DROP ROLE leaver');
+is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM nsvault.grants WHERE grantee_name = 'leaver'}),
+	'0', 'DROP ROLE on the coordinator removes its grants');
+$coordinator->safe_psql('postgres', q{
+CREATE ROLE leaver LOGIN;
+GRANT USAGE ON SCHEMA nsvault TO leaver;
+GRANT EXECUTE ON FUNCTION nsvault.get_secret(text, text) TO leaver;
+});
+foreach my $node ($coordinator, @workers)
+{
+	($rc, $out, $err) = try_sql($node, q{SET ROLE leaver; SELECT nsvault.get_secret('ns13', 'token')});
+	like($err, qr/ERROR:  42501: permission denied for namespace "ns13"/,
+		'a role made again under the name has no grant on ' . $node->name);
+}
 
 done_testing();

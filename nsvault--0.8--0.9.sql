@@ -114,14 +114,14 @@ BEGIN
 	 * names) and a user mapping for the extension's owner or PUBLIC.
 	 */
 	node_check := pg_catalog.format($check$
-SELECT pg_catalog.concat_ws('; ',
+SELECT pg_catalog.concat_ws('.  ',
   CASE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_available_extension_versions
                          WHERE name = 'nsvault' AND version = %1$L)
-       THEN 'nsvault %1$s is not installed' END,
-  (SELECT 'nsvault is at version ' || extversion FROM pg_catalog.pg_extension
+       THEN 'The files of nsvault %1$s are not installed' END,
+  (SELECT 'The nsvault extension is at version ' || extversion FROM pg_catalog.pg_extension
     WHERE extname = 'nsvault' AND extversion <> %1$L),
-  (SELECT pg_catalog.string_agg('no foreign server ' || pg_catalog.quote_ident(s)
-                                 || ' with a user mapping for ' || %2$L || ' or PUBLIC', '; ')
+  (SELECT pg_catalog.string_agg('No foreign server ' || pg_catalog.quote_ident(s)
+                                 || ' with a user mapping for ' || %2$L || ' or PUBLIC', '.  ')
      FROM pg_catalog.unnest(ARRAY[coalesce(pg_catalog.current_setting('nsvault.keydb_server', true), 'nsvault_keydb')]
                             || CASE WHEN %3$L THEN ARRAY[coalesce(pg_catalog.current_setting('nsvault.keydb_admin_server', true), 'nsvault_keydb_admin')] END) s
     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_user_mapping m
@@ -136,16 +136,14 @@ $check$, nsvault_version, owner_name,
 	IF problems <> '' THEN
 		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
 			MESSAGE = 'the coordinator is not ready for nsvault.distribute()',
-			DETAIL = pg_catalog.upper(pg_catalog.left(problems, 1)) || pg_catalog.substr(problems, 2) || '.';
+			DETAIL = problems || '.';
 	END IF;
 	FOR node IN SELECT * FROM run_command_on_workers(node_check) LOOP
 		IF NOT node.success OR node.result <> '' THEN
 			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
 				MESSAGE = pg_catalog.format('worker %s:%s is not ready for nsvault.distribute()',
 											node.nodename, node.nodeport),
-				DETAIL = CASE WHEN node.success
-							  THEN pg_catalog.upper(pg_catalog.left(node.result, 1))
-								   || pg_catalog.substr(node.result, 2) || '.'
+				DETAIL = CASE WHEN node.success THEN node.result || '.'
 							  ELSE 'It could not be asked: ' || node.result END,
 				HINT = 'Install nsvault there, and link it to the key database as the coordinator is linked: see "Scaling out with Citus" in nsvault''s operations guide.  Nothing was changed.';
 		END IF;

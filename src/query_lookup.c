@@ -17,8 +17,8 @@
 
 #include "access/htup_details.h"
 #include "executor/spi.h"
-#include "miscadmin.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -39,12 +39,15 @@ typedef struct LookupPlan
 static LookupPlan lookup_plans[QUERY_PLANS_MAX];
 static int	lookup_plans_count = 0;
 
-/* The query reading rows of rel whose first nkeys columns equal $1 … $n. */
+/*
+ * The query reading rows of rel whose first nkeys columns equal $1 … $n,
+ * kept for the backend (the first QUERY_PLANS_MAX of them).
+ */
 static SPIPlanPtr
 lookup_plan(Relation rel, const char *const *columns, int nkeys, const Oid *types)
 {
 	StringInfoData sql;
-	LookupPlan *entry = NULL;
+	SPIPlanPtr	plan;
 
 	for (int i = 0; i < lookup_plans_count; i++)
 		if (lookup_plans[i].relid == RelationGetRelid(rel) && lookup_plans[i].nkeys == nkeys)
@@ -58,22 +61,19 @@ lookup_plan(Relation rel, const char *const *columns, int nkeys, const Oid *type
 	/* without keys, any one row */
 	if (nkeys == 0)
 		appendStringInfoString(&sql, " LIMIT 1");
+	plan = SPI_prepare(sql.data, nkeys, (Oid *) types);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
 	if (lookup_plans_count < QUERY_PLANS_MAX)
 	{
-		entry = &lookup_plans[lookup_plans_count++];
-		entry->relid = RelationGetRelid(rel);
-		entry->nkeys = nkeys;
-		entry->plan = NULL;
-		return nsvault_spi_plan(&entry->plan, sql.data, nkeys, (Oid *) types);
+		SPI_keepplan(plan);
+		lookup_plans[lookup_plans_count].relid = RelationGetRelid(rel);
+		lookup_plans[lookup_plans_count].nkeys = nkeys;
+		lookup_plans[lookup_plans_count].plan = plan;
+		lookup_plans_count++;
 	}
-	{
-		SPIPlanPtr	unkept = SPI_prepare(sql.data, nkeys, (Oid *) types);
-
-		if (unkept == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.data,
-				 SPI_result_code_string(SPI_result));
-		return unkept;
-	}
+	return plan;
 }
 
 /*

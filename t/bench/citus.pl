@@ -32,7 +32,9 @@ $single->append_conf('postgresql.conf', "shared_preload_libraries = 'nsvault'\n"
 $single->start;
 NsvaultPair::link_key_database($single, $single_key, $certs, $password);
 
-my $fill = join('', map { "SELECT nsvault.set_secret('ns$_', 'token', 'value-$_');\n" } 1 .. $namespaces);
+my $fill = join('', map { "SELECT nsvault.set_secret('ns$_', 'token', 'value-$_');\n" } 1 .. $namespaces)
+  . "SELECT nsvault.set_global_registry('mirror.example', 'global-user:global-token');\n"
+  . join('', map { "SELECT nsvault.set_registry('ns$_', 'quay.io/ns$_', 'user:token-$_');\n" } 1 .. $namespaces);
 $_->safe_psql('postgres', $fill) foreach ($single, $coordinator);
 
 # the namespaces the first worker holds, read there directly
@@ -49,6 +51,7 @@ my $dir = PostgreSQL::Test::Utils::tempdir();
 my %script = (
 	'read.sql' => "\\set n random(1, $namespaces)\nSELECT nsvault.get_secret('ns' || :n, 'token');\n",
 	'write.sql' => "\\set n random(1, $namespaces)\nSELECT nsvault.set_secret('ns' || :n, 'token', 'bench');\n",
+	'registries.sql' => "\\set n random(1, $namespaces)\nSELECT nsvault.docker_config('ns' || :n);\n",
 	'read-own.sql' => "\\set i random(1, @{[ scalar @own ]})\n"
 	  . "SELECT nsvault.get_secret(($own_array)[:i], 'token');\n");
 while (my ($name, $text) = each %script)
@@ -98,5 +101,8 @@ compare('C3', 'get_secret TPS on the worker holding it / a single node',
 	$worker, 'read-own.sql', $single, 'read-own.sql');
 compare('C4', 'get_secret TPS through the coordinator / on the worker',
 	$coordinator, 'read-own.sql', $worker, 'read-own.sql');
+# a namespace's registry and a global one, read on the namespace's worker
+compare('C5', 'docker_config TPS through the coordinator / a single node',
+	$coordinator, 'registries.sql', $single, 'registries.sql');
 pass('measured');
 done_testing();

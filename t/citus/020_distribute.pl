@@ -60,7 +60,7 @@ $coordinator->safe_psql('postgres', 'REVOKE EXECUTE ON FUNCTION nsvault.distribu
 
 ($rc, $out, $err) = try_sql($coordinator, 'SELECT nsvault.distribute()');
 like($err,
-	qr/ERROR:  55000: worker 127\.0\.0\.1:\d+ is not ready for nsvault\.distribute\(\)\nDETAIL:  (?:Nsvault 0\.9 is not installed|No foreign server nsvault_keydb with a user mapping)/,
+	qr/ERROR:  55000: worker 127\.0\.0\.1:\d+ is not ready for nsvault\.distribute\(\)\nDETAIL:  (?:The files of nsvault 0\.9 are not installed|No foreign server nsvault_keydb with a user mapping)/,
 	'distribute() names a worker without the key link')
   or diag($err);
 is($coordinator->safe_psql('postgres', q{

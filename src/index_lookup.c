@@ -141,19 +141,6 @@ open_relation(const char *relname, char relkind, LOCKMODE lockmode)
 }
 
 /*
- * Opens table nsvault.<relname> to read through an index, once its lock has
- * taken in any distribution by Citus committed before.
- */
-static Relation
-open_table(const char *relname)
-{
-	Relation	rel = open_relation(relname, RELKIND_RELATION, AccessShareLock);
-
-	nsvault_distribution_check();
-	return rel;
-}
-
-/*
  * The indexes nsvault reads through, and the key columns each must have, in
  * order: an index that has others, or fewer, would answer for other rows.
  */
@@ -276,13 +263,14 @@ void
 nsvault_index_lookup(const char *relname, const char *indexname, int nkeys, int nsets,
 					 const char *const *keys, Snapshot snapshot, IndexRowCallback on_row, void *arg)
 {
-	Relation	rel = open_table(relname);
+	Relation	rel = open_relation(relname, RELKIND_RELATION, AccessShareLock);
 	Relation	index;
 	TupleTableSlot *slot;
 	IndexScanDesc scan;
 	ScanKeyData scankeys[LOOKUP_MAX_KEYS];
 
 	Assert(nkeys <= LOOKUP_MAX_KEYS);
+	/* asked once the lock has taken in any distribution committed before */
 	if (nsvault_tables_distributed())
 	{
 		Oid			types[LOOKUP_MAX_KEYS] = {TEXTOID, TEXTOID};
@@ -319,12 +307,13 @@ void
 nsvault_version_lookup(const char *namespace, const char *name, int32 version,
 					   Snapshot snapshot, IndexRowCallback on_row, void *arg)
 {
-	Relation	rel = open_table("secret_versions");
+	Relation	rel = open_relation("secret_versions", RELKIND_RELATION, AccessShareLock);
 	Relation	index;
 	TupleTableSlot *slot;
 	IndexScanDesc scan;
 	ScanKeyData scankeys[3];
 
+	/* asked once the lock has taken in any distribution committed before */
 	if (nsvault_tables_distributed())
 	{
 		Oid			types[3] = {TEXTOID, TEXTOID, INT4OID};

@@ -26,8 +26,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-# what Citus's configure looks for beyond what make deps installs
-packages=(libzstd-dev liblz4-dev libcurl4-openssl-dev libkrb5-dev)
+# what unpacking the build tree and Citus's configure need beyond what make
+# deps installs
+packages=(xz-utils libzstd-dev liblz4-dev libcurl4-openssl-dev libkrb5-dev)
 missing=()
 for p in "${packages[@]}"; do
 	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")

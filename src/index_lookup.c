@@ -17,6 +17,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
@@ -95,6 +96,16 @@ nsvault_relation(const char *relname)
 						   relname),
 				 errhint("Run ALTER EXTENSION nsvault UPDATE in this database.")));
 	return relid;
+}
+
+/*
+ * Whether relation nsvault.<relname> exists: what this database's nsvault
+ * SQL objects have, which may be older than this library.
+ */
+bool
+nsvault_has_relation(const char *relname)
+{
+	return OidIsValid(get_relname_relid(relname, namespace_oid()));
 }
 
 /*
@@ -336,4 +347,29 @@ nsvault_version_lookup(const char *namespace, const char *name, int32 version,
 	ExecDropSingleTupleTableSlot(slot);
 	relation_close(index, AccessShareLock);
 	relation_close(rel, AccessShareLock);
+}
+
+/*
+ * Calls on_row for one row of table relid, if it has any that snapshot
+ * sees (a table Citus holds: through a query, as of now).  For the
+ * one-row table and the queue that are read only for their first row.
+ */
+void
+nsvault_any_row(Oid relid, Snapshot snapshot, IndexRowCallback on_row, void *arg)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+
+	/* asked once the lock has taken in any distribution committed before */
+	if (nsvault_tables_distributed())
+		nsvault_query_lookup(rel, NULL, 0, NULL, 1, NULL, snapshot, on_row, arg);
+	else
+	{
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+		HeapTuple	tuple = systable_getnext(scan);
+
+		if (HeapTupleIsValid(tuple))
+			on_row(tuple, RelationGetDescr(rel), 0, arg);
+		systable_endscan(scan);
+	}
+	table_close(rel, AccessShareLock);
 }

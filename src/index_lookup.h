@@ -29,9 +29,11 @@
 typedef bool (*IndexRowCallback) (HeapTuple tuple, TupleDesc desc, int set, void *arg);
 
 extern Oid	nsvault_relation(const char *relname);
+extern bool nsvault_has_relation(const char *relname);
 extern void nsvault_index_lookup(const char *relname, const char *indexname, int nkeys,
 								 int nsets, const char *const *keys, Snapshot snapshot,
 								 IndexRowCallback on_row, void *arg);
+extern void nsvault_any_row(Oid relid, Snapshot snapshot, IndexRowCallback on_row, void *arg);
 extern void nsvault_version_lookup(const char *namespace, const char *name, int32 version,
 								   Snapshot snapshot, IndexRowCallback on_row, void *arg);
 

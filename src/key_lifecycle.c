@@ -27,8 +27,6 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/table.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
@@ -39,12 +37,10 @@
 #include "utils/timestamp.h"
 
 #include "crypto.h"
-#include "distribution.h"
 #include "index_lookup.h"
 #include "key_cache.h"
 #include "key_lifecycle.h"
 #include "keydb.h"
-#include "query_lookup.h"
 #include "spi_plans.h"
 
 /* What this database records of a namespace's key versions. */
@@ -327,26 +323,16 @@ note_row(HeapTuple tuple, TupleDesc desc, int set, void *arg)
 
 /*
  * Are destructions queued in this database, as of now?  On Citus, those of
- * every node: a query reads the queue's shards, the local table is empty.
+ * every node.
  */
 static bool
 destructions_pending(void)
 {
-	Relation	rel = table_open(nsvault_relation("key_destructions"), AccessShareLock);
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	bool		pending = false;
 
-	if (nsvault_tables_distributed())
-		nsvault_query_lookup(rel, NULL, 0, NULL, 1, NULL, snapshot, note_row, &pending);
-	else
-	{
-		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
-
-		pending = HeapTupleIsValid(systable_getnext(scan));
-		systable_endscan(scan);
-	}
+	nsvault_any_row(nsvault_relation("key_destructions"), snapshot, note_row, &pending);
 	UnregisterSnapshot(snapshot);
-	table_close(rel, AccessShareLock);
 	return pending;
 }
 

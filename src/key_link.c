@@ -21,9 +21,7 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/table.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -33,11 +31,9 @@
 #include "audit.h"
 #include "caller.h"
 #include "crypto.h"
-#include "distribution.h"
 #include "index_lookup.h"
 #include "key_cache.h"
 #include "keydb.h"
-#include "query_lookup.h"
 #include "registries.h"
 #include "secrets.h"
 #include "secure_mem.h"
@@ -134,30 +130,15 @@ identity_row(HeapTuple tuple, TupleDesc desc, int set, void *arg)
 	return false;
 }
 
-/*
- * Reads the recorded identity, as of now: on Citus through a query (the
- * table is a reference table, and the local one empty).
- */
+/* Reads the recorded identity, as of now. */
 static void
 load_identity(void)
 {
-	Relation	rel = table_open(key_database_relid, AccessShareLock);
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 
 	identity_recorded = false;
-	if (nsvault_tables_distributed())
-		nsvault_query_lookup(rel, NULL, 0, NULL, 1, NULL, snapshot, identity_row, NULL);
-	else
-	{
-		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
-		HeapTuple	tuple = systable_getnext(scan);
-
-		if (HeapTupleIsValid(tuple))
-			identity_row(tuple, RelationGetDescr(rel), 0, NULL);
-		systable_endscan(scan);
-	}
+	nsvault_any_row(key_database_relid, snapshot, identity_row, NULL);
 	UnregisterSnapshot(snapshot);
-	table_close(rel, AccessShareLock);
 	identity_known = true;
 }
 

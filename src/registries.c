@@ -14,17 +14,16 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 
 #include "access.h"
 #include "audit.h"
 #include "caller.h"
 #include "crypto.h"
+#include "index_lookup.h"
 #include "key_lifecycle.h"
 #include "listing.h"
 #include "registries.h"
@@ -153,7 +152,7 @@ registry_aad(int format, const char *scope, const char *namespace, const char *r
 bool
 registries_global_apart(void)
 {
-	return OidIsValid(get_relname_relid("global_registries", get_namespace_oid("nsvault", false)));
+	return nsvault_has_relation("global_registries");
 }
 
 /* The key namespace of a registry: its namespace's, or "@global"'s. */

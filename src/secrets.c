@@ -74,7 +74,7 @@ secrets_aad(const char *namespace, const char *name, int32 version)
 bool
 secrets_versioned(void)
 {
-	return OidIsValid(get_relname_relid("secret_versions", get_namespace_oid("nsvault", false)));
+	return nsvault_has_relation("secret_versions");
 }
 
 /* Fails: the secret is not there (or reads as not there). */
